@@ -1,0 +1,24 @@
+//! Build script: tauri-build with an app manifest, so every app command needs an explicit
+//! permission in a capability (without a manifest, Tauri skips the ACL for app commands).
+
+/// Every command the UI may call. Keep in sync with `commands::handlers()`; a test checks it.
+const COMMANDS: &[&str] = &[
+    "app_status",
+    "choose_demo_tenant",
+    "sign_in",
+    "refresh_outbox",
+    "list_drafts",
+    "get_draft",
+    "approve_draft",
+    "demo_mailbox",
+    "ui_ready",
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=ui/dist");
+    let attrs = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attrs) {
+        panic!("tauri-build failed: {e:#}");
+    }
+}

@@ -1,0 +1,157 @@
+//! The keychain store: the platform's native credential store behind a small trait.
+
+use std::sync::Arc;
+
+use keyring_core::{CredentialStore, Entry};
+
+use crate::{Error, Result, Secret};
+
+/// Where secrets are kept. The app has exactly one implementation, [`Keychain`]; tests of
+/// other crates may use [`MemoryStore`] (feature `test-store`), which the app never builds.
+pub trait SecretStore: Send + Sync {
+    /// Reads a secret; `Ok(None)` when there is none under that name.
+    fn get(&self, name: &str) -> Result<Option<Secret>>;
+    /// Stores (or replaces) a secret.
+    fn set(&self, name: &str, value: &Secret) -> Result<()>;
+    /// Deletes a secret; deleting a missing one is not an error.
+    fn delete(&self, name: &str) -> Result<()>;
+}
+
+/// The OS keychain, namespaced by a service name (e.g. `so-outbox`).
+pub struct Keychain {
+    store: Arc<CredentialStore>,
+    service: String,
+}
+
+impl Keychain {
+    /// Opens the platform's native store and proves it keeps what is written (write, read
+    /// back, delete a random canary). Any failure is [`Error::Unavailable`] with an actionable
+    /// message; there is no fallback.
+    pub fn open(service: &str) -> Result<Self> {
+        let store = native_store()?;
+        let keychain = Keychain { store, service: service.to_owned() };
+        keychain.self_test()?;
+        Ok(keychain)
+    }
+
+    fn entry(&self, name: &str) -> Result<Entry> {
+        self.store
+            .build(&self.service, name, None)
+            .map_err(|e| Error::Failed(describe(&e)))
+    }
+
+    fn self_test(&self) -> Result<()> {
+        let name = format!("self-test-{:016x}", rand::random::<u64>());
+        let value = Secret::new(format!("canary-{:032x}", rand::random::<u128>()));
+        let unavailable = |what: &str, e: Error| Error::Unavailable(format!("{what}: {e}"));
+        self.set(&name, &value).map_err(|e| unavailable("could not store a test entry", e))?;
+        let back = self.get(&name).map_err(|e| unavailable("could not read a test entry back", e));
+        let deleted = self.delete(&name);
+        match back? {
+            Some(v) if v == value => {}
+            _ => {
+                return Err(Error::Unavailable(
+                    "the keychain did not keep a test entry (is it a non-persistent store?)".into(),
+                ))
+            }
+        }
+        deleted.map_err(|e| unavailable("could not delete a test entry", e))
+    }
+}
+
+impl SecretStore for Keychain {
+    fn get(&self, name: &str) -> Result<Option<Secret>> {
+        match self.entry(name)?.get_password() {
+            Ok(v) => Ok(Some(Secret::new(v))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
+    fn set(&self, name: &str, value: &Secret) -> Result<()> {
+        self.entry(name)?.set_password(value.expose()).map_err(|e| classify(&e))
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+}
+
+fn classify(e: &keyring_core::Error) -> Error {
+    match e {
+        keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::PlatformFailure(_) => {
+            Error::Unavailable(describe(e))
+        }
+        _ => Error::Failed(describe(e)),
+    }
+}
+
+/// keyring's error texts name the failure, never the stored value; the `BadEncoding` variants
+/// carry raw bytes, which we do not print.
+fn describe(e: &keyring_core::Error) -> String {
+    match e {
+        keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(_, _) => {
+            "a stored entry is not valid text".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn native_store() -> Result<Arc<CredentialStore>> {
+    zbus_secret_service_keyring_store::Store::new()
+        .map(|s| s as Arc<CredentialStore>)
+        .map_err(|e| {
+            Error::Unavailable(format!(
+                "no Secret Service on the D-Bus session bus ({}); start gnome-keyring or KWallet and unlock it",
+                describe(&e)
+            ))
+        })
+}
+
+#[cfg(target_os = "windows")]
+fn native_store() -> Result<Arc<CredentialStore>> {
+    windows_native_keyring_store::Store::new()
+        .map(|s| s as Arc<CredentialStore>)
+        .map_err(|e| Error::Unavailable(describe(&e)))
+}
+
+#[cfg(target_os = "macos")]
+fn native_store() -> Result<Arc<CredentialStore>> {
+    apple_native_keyring_store::keychain::Store::new()
+        .map(|s| s as Arc<CredentialStore>)
+        .map_err(|e| Error::Unavailable(describe(&e)))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]
+fn native_store() -> Result<Arc<CredentialStore>> {
+    Err(Error::Unavailable("no supported keychain on this platform".into()))
+}
+
+/// An in-memory store for tests of other crates. Never used by the app.
+#[cfg(any(test, feature = "test-store"))]
+#[derive(Default)]
+pub struct MemoryStore {
+    map: std::sync::Mutex<std::collections::HashMap<String, Secret>>,
+}
+
+#[cfg(any(test, feature = "test-store"))]
+impl SecretStore for MemoryStore {
+    fn get(&self, name: &str) -> Result<Option<Secret>> {
+        let map = self.map.lock().map_err(|_| Error::Failed("poisoned".into()))?;
+        Ok(map.get(name).cloned())
+    }
+    fn set(&self, name: &str, value: &Secret) -> Result<()> {
+        let mut map = self.map.lock().map_err(|_| Error::Failed("poisoned".into()))?;
+        map.insert(name.to_owned(), value.clone());
+        Ok(())
+    }
+    fn delete(&self, name: &str) -> Result<()> {
+        let mut map = self.map.lock().map_err(|_| Error::Failed("poisoned".into()))?;
+        map.remove(name);
+        Ok(())
+    }
+}

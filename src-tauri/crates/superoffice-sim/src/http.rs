@@ -1,0 +1,291 @@
+//! Routing of the simulator's HTTP side, the OIDC endpoints and the state API.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::oidc::{self, IdTokenFacts, PendingAuthorization};
+use crate::{lock, rest, Sim};
+
+pub fn router(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/login/.well-known/openid-configuration", get(discovery))
+        .route("/login/.well-known/jwks", get(jwks))
+        .route("/login/common/oauth/authorize", get(authorize).post(consent))
+        .route("/login/common/oauth/tokens", post(tokens))
+        .route("/api/state/{ctx}", get(tenant_state))
+        .route("/__sim/records", get(records))
+        .nest("/{ctx}/api/v1", rest::router())
+        .with_state(sim)
+}
+
+async fn discovery(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
+    let b = &sim.base_url;
+    // As documented: the document lives under /login/ but the issuer is the bare host.
+    Json(json!({
+        "issuer": b,
+        "authorization_endpoint": format!("{b}/login/common/oauth/authorize"),
+        "token_endpoint": format!("{b}/login/common/oauth/tokens"),
+        "jwks_uri": format!("{b}/login/.well-known/jwks"),
+        "scopes_supported": ["openid"],
+        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+        "response_modes_supported": ["form_post", "fragment", "query"],
+        "grant_types_supported": ["implicit", "authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+    }))
+}
+
+async fn jwks(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
+    Json(sim.oidc.jwks())
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    response_type: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    acr_values: Option<String>,
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    (status, Html(format!("<!doctype html><title>Error</title><h1>Sign-in error</h1><p>{}</p>", html_escape(message))))
+        .into_response()
+}
+
+async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Query<AuthorizeQuery>) -> Response {
+    let Some(client_id) = q.client_id.filter(|c| *c == sim.client.client_id) else {
+        return error_page(StatusCode::BAD_REQUEST, "Unknown client_id.");
+    };
+    let Some(redirect_uri) = q.redirect_uri.filter(|r| loopback_redirect_allowed(r)) else {
+        return error_page(StatusCode::BAD_REQUEST, "redirect_uri is not registered for this application.");
+    };
+    if q.response_type.as_deref() != Some("code") || !q.scope.unwrap_or_default().split(' ').any(|s| s == "openid") {
+        return error_page(StatusCode::BAD_REQUEST, "Only response_type=code with scope openid is supported here.");
+    }
+    let tenant = lock(&sim.tenant).clone();
+    if let Some(acr) = q.acr_values.as_deref().and_then(|a| a.strip_prefix("tenant:")) {
+        if acr != tenant.context_id {
+            return error_page(StatusCode::BAD_REQUEST, "This user has no access to the requested tenant.");
+        }
+    }
+    let request_id = sim.oidc.begin(PendingAuthorization {
+        client_id,
+        redirect_uri,
+        state: q.state,
+        nonce: q.nonce,
+        code_challenge: q.code_challenge,
+        // SuperOffice defaults to `plain` when the method is omitted.
+        code_challenge_method: q.code_challenge_method.unwrap_or_else(|| "plain".into()),
+    });
+    let rep = tenant.rep();
+    Html(format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>SuperOffice sign-in (simulated)</title></head>
+<body style="font-family:sans-serif;max-width:34em;margin:3em auto">
+<h1>SuperOffice CRM Online</h1>
+<p><strong>Simulated sign-in</strong> on this computer (demo tenant {ctx}, {company}).</p>
+<p>Signed in as <strong>{name}</strong> ({email}).</p>
+<p>The application <strong>SuperOffice Outbox</strong> asks to access SuperOffice on your behalf.</p>
+<form method="post" action="/login/common/oauth/authorize">
+<input type="hidden" name="request_id" value="{rid}">
+<button type="submit" name="decision" value="allow" id="allow">Allow</button>
+<button type="submit" name="decision" value="deny" id="deny">Deny</button>
+</form></body></html>"#,
+        ctx = html_escape(&tenant.context_id),
+        company = html_escape(&tenant.company_name),
+        name = html_escape(&rep.full_name),
+        email = html_escape(&rep.email),
+        rid = request_id,
+    ))
+    .into_response()
+}
+
+/// The native-app template allows `^http://127.0.0.1\:\d{4,10}$`-style loopback redirects.
+fn loopback_redirect_allowed(uri: &str) -> bool {
+    let Ok(u) = url::Url::parse(uri) else { return false };
+    u.scheme() == "http"
+        && matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]"))
+        && u.port().is_some_and(|p| p >= 1000)
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    request_id: String,
+    decision: String,
+}
+
+async fn consent(State(sim): State<Arc<Sim>>, Form(f): Form<ConsentForm>) -> Response {
+    let rep_id = lock(&sim.tenant).rep_associate_id;
+    let with = |req: &PendingAuthorization, pairs: &[(&str, &str)]| {
+        let mut u = match url::Url::parse(&req.redirect_uri) {
+            Ok(u) => u,
+            Err(_) => return error_page(StatusCode::BAD_REQUEST, "bad redirect_uri"),
+        };
+        {
+            let mut q = u.query_pairs_mut();
+            for (k, v) in pairs {
+                q.append_pair(k, v);
+            }
+            if let Some(s) = &req.state {
+                q.append_pair("state", s);
+            }
+        }
+        Redirect::to(u.as_str()).into_response()
+    };
+    if f.decision == "allow" {
+        match sim.oidc.grant(&f.request_id, rep_id) {
+            Some((req, code)) => with(&req, &[("code", &code)]),
+            None => error_page(StatusCode::BAD_REQUEST, "This sign-in request has expired. Start again from the app."),
+        }
+    } else {
+        match sim.oidc.deny(&f.request_id) {
+            Some(req) => with(&req, &[("error", "access_denied"), ("error_description", "The user denied access")]),
+            None => error_page(StatusCode::BAD_REQUEST, "This sign-in request has expired."),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+}
+
+fn token_err(status: StatusCode, error: &str, description: &str) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description})))
+        .into_response()
+}
+
+async fn tokens(State(sim): State<Arc<Sim>>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Response {
+    let (client_id, secret) = client_auth(&headers, &f);
+    if client_id.as_deref() != Some(sim.client.client_id.as_str()) {
+        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+    }
+    if secret.as_deref().is_some_and(|s| s != sim.client.client_secret) {
+        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "bad client secret");
+    }
+    let tenant = lock(&sim.tenant).clone();
+    let (associate_id, nonce) = match f.grant_type.as_str() {
+        "authorization_code" => {
+            let (Some(code), Some(redirect_uri)) = (f.code.as_deref(), f.redirect_uri.as_deref()) else {
+                return token_err(StatusCode::BAD_REQUEST, "invalid_request", "code and redirect_uri are required");
+            };
+            // With PKCE the verifier replaces the secret at the code exchange (native apps).
+            match sim.oidc.redeem(code, &sim.client.client_id, redirect_uri, f.code_verifier.as_deref()) {
+                Ok((req, associate)) => {
+                    if req.code_challenge.is_none() && secret.is_none() {
+                        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret required without PKCE");
+                    }
+                    (associate, req.nonce)
+                }
+                Err(e) => return token_err(StatusCode::BAD_REQUEST, e.error, &e.description),
+            }
+        }
+        "refresh_token" => {
+            if secret.is_none() {
+                return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret is required to refresh");
+            }
+            match f.refresh_token.as_deref().and_then(|t| sim.oidc.refresh_holder(t)) {
+                Some(a) => (a, None),
+                None => return token_err(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token"),
+            }
+        }
+        _ => return token_err(StatusCode::BAD_REQUEST, "unsupported_grant_type", "unsupported grant_type"),
+    };
+    let Some(associate) = tenant.associate(associate_id) else {
+        return token_err(StatusCode::BAD_REQUEST, "invalid_grant", "associate no longer exists");
+    };
+    let webapi_url = format!("{}/{}/api/", sim.base_url, tenant.context_id);
+    let claims = oidc::id_token_claims(&IdTokenFacts {
+        issuer: &sim.base_url,
+        client_id: &sim.client.client_id,
+        nonce: nonce.as_deref(),
+        username: &associate.username,
+        email: &associate.email,
+        associate_id,
+        context_id: &tenant.context_id,
+        webapi_url: &webapi_url,
+        company_name: &tenant.company_name,
+        serial: &tenant.serial,
+    });
+    let id_token = match sim.oidc.sign(&claims) {
+        Ok(t) => t,
+        Err(e) => return token_err(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+    };
+    let mut body = json!({
+        "access_token": sim.oidc.issue_access_token(&tenant.context_id, associate_id),
+        "token_type": "Bearer",
+        "expires_in": oidc::ACCESS_TTL_SECS,
+        "id_token": id_token,
+    });
+    if f.grant_type == "authorization_code" {
+        body["refresh_token"] = json!(sim.oidc.issue_refresh_token(associate_id));
+    }
+    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// client_secret_post or client_secret_basic.
+fn client_auth(headers: &HeaderMap, f: &TokenForm) -> (Option<String>, Option<String>) {
+    use base64::Engine as _;
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+    {
+        if let Some((id, secret)) = basic.split_once(':') {
+            return (Some(id.to_owned()), Some(secret.to_owned()));
+        }
+    }
+    (f.client_id.clone(), f.client_secret.clone())
+}
+
+async fn tenant_state(State(sim): State<Arc<Sim>>, Path(ctx): Path<String>) -> Response {
+    let tenant = lock(&sim.tenant).clone();
+    if !ctx.eq_ignore_ascii_case(&tenant.context_id) {
+        return (StatusCode::NOT_FOUND, Json(json!({"Error": true, "ErrorType": "NotFound", "ErrorMessage": "Unknown tenant"}))).into_response();
+    }
+    let running = tenant.profile.running;
+    Json(json!({
+        "ContextIdentifier": tenant.context_id,
+        "Endpoint": format!("{}/{}", sim.base_url, tenant.context_id),
+        "State": if running { "Running" } else { "OfflineMaintenance" },
+        "IsRunning": running,
+        "ValidUntil": "2026-12-31T00:00:00Z",
+        "Api": format!("{}/{}/api", sim.base_url, tenant.context_id),
+        "Version": "10.5.3",
+    }))
+    .into_response()
+}
+
+/// Test-only view of what was created (not a SuperOffice endpoint).
+async fn records(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
+    let tenant = lock(&sim.tenant).clone();
+    Json(json!({
+        "documents": tenant.documents,
+        "appointments": tenant.appointments,
+        "mailbox": sim.mailbox.messages(),
+    }))
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}

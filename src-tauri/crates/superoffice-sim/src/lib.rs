@@ -1,0 +1,154 @@
+//! A faithful stand-in for SuperOffice CRM Online, for tests, benchmarks and the demo tenant.
+//!
+//! SuperOffice itself cannot be reached from the machines this project is built on, so this
+//! crate implements the parts of it the app uses, from the documented shapes (see
+//! `shared/reference/superoffice-api.md`): the OIDC provider of `{env}.superoffice.com/login`
+//! (consent page, PKCE-checked token endpoint, JWKS, SuperOffice claims), the tenant state API,
+//! the REST endpoints under `/{ctx}/api/v1/`, and a loopback mail relay (SMTP with STARTTLS and
+//! AUTH) that plays the tenant's outgoing mail server in the demo ("Demo mailbox").
+//!
+//! The simulator never imports the client's types, and the client never imports these: a
+//! misunderstanding of a shape on one side cannot hide behind the same misunderstanding on the
+//! other. Everything created is recorded and can be read by tests at `GET /__sim/records`
+//! (not a SuperOffice endpoint).
+
+mod data;
+mod http;
+mod oidc;
+pub mod relay;
+mod rest;
+mod tls;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub use data::{Profile, Tenant};
+pub use relay::{Mailbox, ReceivedMessage};
+pub use tls::TestPki;
+
+/// What went wrong starting the simulator.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("could not bind a loopback port: {0}")]
+    Bind(#[from] std::io::Error),
+    #[error("could not create keys or certificates: {0}")]
+    Crypto(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The OAuth client the simulator knows (the app registration).
+#[derive(Clone, Debug)]
+pub struct ClientRegistration {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// How to start a simulator.
+pub struct SimConfig {
+    /// Port for the HTTP side on 127.0.0.1; 0 picks a free one.
+    pub http_port: u16,
+    /// Port for the mail relay on 127.0.0.1; 0 picks a free one.
+    pub smtp_port: u16,
+    pub tenant: Tenant,
+    pub client: ClientRegistration,
+}
+
+impl SimConfig {
+    /// The built-in demo tenant: the seed company's situation (Email agent not granted to
+    /// the app), 25 drafted follow-ups, random client secret.
+    pub fn demo() -> Self {
+        SimConfig {
+            http_port: 0,
+            smtp_port: 0,
+            tenant: data::demo_tenant(),
+            client: ClientRegistration {
+                client_id: "so-outbox-demo".into(),
+                client_secret: format!("demo-secret-{:032x}", rand::random::<u128>()),
+            },
+        }
+    }
+}
+
+/// Shared simulator state.
+pub(crate) struct Sim {
+    pub tenant: Mutex<Tenant>,
+    pub oidc: oidc::Provider,
+    pub client: ClientRegistration,
+    pub base_url: String,
+    pub mailbox: Mailbox,
+}
+
+/// A running simulator. Dropping it does not stop the servers; they live as long as the
+/// tokio runtime that started them.
+pub struct SimHandle {
+    sim: Arc<Sim>,
+    http_addr: SocketAddr,
+    smtp_addr: SocketAddr,
+    pki: TestPki,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`, which plays `https://{env}.superoffice.com`.
+    pub fn base_url(&self) -> &str {
+        &self.sim.base_url
+    }
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+    pub fn smtp_addr(&self) -> SocketAddr {
+        self.smtp_addr
+    }
+    /// The tenant's context identifier, e.g. `Cust26720`.
+    pub fn context_id(&self) -> String {
+        lock(&self.sim.tenant).context_id.clone()
+    }
+    pub fn client(&self) -> &ClientRegistration {
+        &self.sim.client
+    }
+    /// PEM of the CA that signed the relay's certificate (the client must trust it).
+    pub fn relay_ca_pem(&self) -> &str {
+        &self.pki.ca_pem
+    }
+    /// The relay's login (the rep's address) and password.
+    pub fn relay_credentials(&self) -> (String, String) {
+        self.sim.mailbox.credentials()
+    }
+    pub fn mailbox(&self) -> &Mailbox {
+        &self.sim.mailbox
+    }
+    /// A copy of the tenant's records (documents, appointments...).
+    pub fn tenant(&self) -> Tenant {
+        lock(&self.sim.tenant).clone()
+    }
+}
+
+/// Starts the HTTP side and the mail relay on loopback.
+pub async fn start(config: SimConfig) -> Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.http_port)).await?;
+    let http_addr = listener.local_addr()?;
+    let base_url = format!("http://127.0.0.1:{}", http_addr.port());
+    let pki = TestPki::generate().map_err(|e| Error::Crypto(e.to_string()))?;
+    let rep_email = config.tenant.rep().email.clone();
+    let mailbox = Mailbox::new(rep_email, format!("relay-{:024x}", rand::random::<u128>()));
+    let smtp_addr = relay::serve(("127.0.0.1", config.smtp_port), mailbox.clone(), pki.server_config()?).await?;
+    let sim = Arc::new(Sim {
+        tenant: Mutex::new(config.tenant),
+        oidc: oidc::Provider::new().map_err(|e| Error::Crypto(e.to_string()))?,
+        client: config.client,
+        base_url,
+        mailbox,
+    });
+    let app = http::router(sim.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "simulator HTTP server stopped");
+        }
+    });
+    tracing::info!(%http_addr, %smtp_addr, "SuperOffice simulator listening");
+    Ok(SimHandle { sim, http_addr, smtp_addr, pki })
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,93 @@
+//! The client's one error type, with predicates for retry decisions.
+
+/// Everything that can go wrong talking to SuperOffice. Texts never contain a token, a code,
+/// a verifier or a URL with credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an error status (and maybe SuperOffice's error body).
+    #[error("SuperOffice answered {status}{}: {message}", error_type.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    Api { status: u16, error_type: Option<String>, message: String, retry_after: Option<u64> },
+    /// No answer: connection refused or reset, DNS, TLS.
+    #[error("could not reach SuperOffice: {0}")]
+    Transport(String),
+    #[error("SuperOffice did not answer in time")]
+    Timeout,
+    /// An answer we could not understand.
+    #[error("unexpected answer from SuperOffice: {0}")]
+    Decode(String),
+    /// The sign-in did not produce a trustworthy session.
+    #[error("sign-in failed: {message}")]
+    SignIn { code: &'static str, message: String },
+    /// The rep declined, or the browser never came back.
+    #[error("sign-in was cancelled: {0}")]
+    SignInCancelled(String),
+    /// A URL outside the resolved tenant was about to receive a token.
+    #[error("refusing to send credentials to an unexpected host: {0}")]
+    UntrustedHost(String),
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error(transparent)]
+    Keychain(#[from] keychain::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn sign_in(code: &'static str, message: impl Into<String>) -> Self {
+        Error::SignIn { code, message: message.into() }
+    }
+
+    /// Worth retrying later: 5xx, 429, 421 (re-resolve), timeouts and transport faults.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Api { status, .. } => *status >= 500 || *status == 429 || *status == 421 || *status == 408,
+            Error::Transport(_) | Error::Timeout => true,
+            _ => false,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The rep has to sign in (again).
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, Error::NotSignedIn) || self.status() == Some(401)
+    }
+
+    /// A stable code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Api { status: 401, .. } => "superoffice_unauthorized",
+            Error::Api { status: 403, .. } => "superoffice_forbidden",
+            Error::Api { status: 404, .. } => "superoffice_not_found",
+            Error::Api { status: 421, .. } => "superoffice_misdirected",
+            Error::Api { status: 429, .. } => "superoffice_throttled",
+            Error::Api { status, .. } if *status >= 500 => "superoffice_server_error",
+            Error::Api { .. } => "superoffice_rejected",
+            Error::Transport(_) => "superoffice_unreachable",
+            Error::Timeout => "superoffice_timeout",
+            Error::Decode(_) => "superoffice_bad_response",
+            Error::SignIn { code, .. } => code,
+            Error::SignInCancelled(_) => "sign_in_cancelled",
+            Error::UntrustedHost(_) => "untrusted_host",
+            Error::NotSignedIn => "not_signed_in",
+            Error::Keychain(e) => e.code(),
+        }
+    }
+
+    /// From a reqwest failure, without its URL (which could carry a code).
+    pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            Error::Timeout
+        } else if e.is_decode() {
+            Error::Decode(e.without_url().to_string())
+        } else {
+            Error::Transport(e.without_url().to_string())
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! id_token validation (OIDC Core §3.1.3.7) and the SuperOffice claims the app uses.
+//!
+//! RS256 only, key chosen by `kid` from the issuer's JWKS (fetched again once when the `kid`
+//! is unknown), `iss` equal to the pinned issuer, `aud` equal to our client id, `exp` with 60 s
+//! of leeway, `iat` not in the future, and `nonce` equal to the one we sent.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use crate::{Error, Result, CLAIM_NS};
+
+const LEEWAY_SECS: u64 = 60;
+
+/// The validated claims the app relies on.
+#[derive(Clone, Debug)]
+pub struct Claims {
+    pub subject: String,
+    pub associate_id: i64,
+    pub context_id: String,
+    pub webapi_url: String,
+    pub email: Option<String>,
+    pub company_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+#[derive(Deserialize)]
+struct Jwk {
+    kid: Option<String>,
+    kty: String,
+    n: Option<String>,
+    e: Option<String>,
+}
+
+/// Validates `token` against the JWKS at `jwks_uri`.
+pub async fn validate(
+    http: &reqwest::Client,
+    jwks_uri: &str,
+    token: &str,
+    issuer: &str,
+    client_id: &str,
+    nonce: Option<&str>,
+) -> Result<Claims> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| Error::sign_in("id_token_malformed", format!("the id_token is not a JWT: {e}")))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(Error::sign_in("id_token_bad_alg", format!("id_token algorithm {:?} is not allowed (RS256 only)", header.alg)));
+    }
+    let kid = header.kid.ok_or_else(|| Error::sign_in("id_token_no_kid", "the id_token names no signing key"))?;
+    let key = match find_key(&fetch_jwks(http, jwks_uri).await?, &kid) {
+        Some(k) => k,
+        None => find_key(&fetch_jwks(http, jwks_uri).await?, &kid)
+            .ok_or_else(|| Error::sign_in("id_token_unknown_key", "the id_token was signed with an unknown key"))?,
+    }?;
+    let mut v = Validation::new(Algorithm::RS256);
+    v.leeway = LEEWAY_SECS;
+    v.set_issuer(&[issuer]);
+    v.set_audience(&[client_id]);
+    v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &v).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind as K;
+        let (code, what) = match e.kind() {
+            K::InvalidSignature => ("id_token_bad_signature", "the id_token signature is invalid"),
+            K::ExpiredSignature => ("id_token_expired", "the id_token has expired (check the computer's clock)"),
+            K::InvalidIssuer => ("id_token_wrong_issuer", "the id_token comes from another issuer"),
+            K::InvalidAudience => ("id_token_wrong_audience", "the id_token was issued to another application"),
+            K::ImmatureSignature => ("id_token_not_yet_valid", "the id_token is not valid yet (check the computer's clock)"),
+            K::MissingRequiredClaim(_) => ("id_token_missing_claim", "the id_token lacks a required claim"),
+            _ => ("id_token_invalid", "the id_token is invalid"),
+        };
+        Error::sign_in(code, what)
+    })?;
+    let c = data.claims;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if c["iat"].as_i64().is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
+        return Err(Error::sign_in("id_token_iat_future", "the id_token was issued in the future (check the computer's clock)"));
+    }
+    if let Some(expected) = nonce {
+        if c["nonce"].as_str() != Some(expected) {
+            return Err(Error::sign_in("id_token_wrong_nonce", "the id_token does not belong to this sign-in attempt"));
+        }
+    }
+    claims_from(&c)
+}
+
+fn claims_from(c: &serde_json::Value) -> Result<Claims> {
+    let ns = |k: &str| c[format!("{CLAIM_NS}{k}")].as_str().map(str::to_owned);
+    let missing = |k: &str| Error::sign_in("id_token_missing_claim", format!("the id_token lacks the claim {k}"));
+    Ok(Claims {
+        subject: c["sub"].as_str().ok_or_else(|| missing("sub"))?.to_owned(),
+        associate_id: ns("associateid").and_then(|a| a.parse().ok()).ok_or_else(|| missing("associateid"))?,
+        context_id: ns("ctx").ok_or_else(|| missing("ctx"))?,
+        webapi_url: ns("webapi_url").ok_or_else(|| missing("webapi_url"))?,
+        email: ns("email"),
+        company_name: ns("company_name"),
+    })
+}
+
+async fn fetch_jwks(http: &reqwest::Client, uri: &str) -> Result<Jwks> {
+    let resp = http.get(uri).send().await.map_err(Error::from_reqwest)?;
+    if !resp.status().is_success() {
+        return Err(Error::sign_in("jwks_unavailable", format!("the signing keys could not be fetched (HTTP {})", resp.status().as_u16())));
+    }
+    resp.json::<Jwks>().await.map_err(|e| Error::Decode(format!("JWKS: {}", e.without_url())))
+}
+
+fn find_key(jwks: &Jwks, kid: &str) -> Option<Result<DecodingKey>> {
+    let k = jwks.keys.iter().find(|k| k.kid.as_deref() == Some(kid) && k.kty == "RSA")?;
+    Some(match (&k.n, &k.e) {
+        (Some(n), Some(e)) => DecodingKey::from_rsa_components(n, e)
+            .map_err(|e| Error::sign_in("jwks_invalid", format!("a signing key is malformed: {e}"))),
+        _ => Err(Error::sign_in("jwks_invalid", "a signing key is incomplete")),
+    })
+}

@@ -1,0 +1,27 @@
+//! SuperOffice CRM Online, as the app needs it: the rep's own sign-in and a typed REST client.
+//!
+//! Why it exists: the seed's system user cannot act as a rep ("system users cannot impersonate
+//! other users"), so every call here runs in the signed-in rep's own context. Sign-in is the
+//! OAuth 2.0 / OIDC native-app flow (RFC 8252): the system browser, PKCE S256, `state` and
+//! `nonce`, and a one-shot loopback listener on 127.0.0.1. id_tokens are validated before any
+//! claim is used, the access token lives only in memory, and the refresh token only in the OS
+//! keychain. Tokens are only ever sent to the API host that the tenant state API resolved.
+//!
+//! It does not know about drafts, mail or the outbox; those live in the `outbox` crate.
+
+mod error;
+mod id_token;
+mod loopback;
+pub mod models;
+mod rest;
+mod session;
+pub mod signin;
+
+pub use error::{Error, Result};
+pub use id_token::Claims;
+pub use rest::{AppointmentFilter, Client};
+pub use session::{Session, SessionInfo};
+pub use signin::{Environment, PendingSignIn, SignInRequest};
+
+/// Namespace of SuperOffice's own claims.
+pub const CLAIM_NS: &str = "http://schemes.superoffice.net/identity/";

@@ -1,0 +1,162 @@
+//! The one-shot loopback listener that receives the authorization response (RFC 8252 §7.3).
+//!
+//! Binds 127.0.0.1 only, on a random port. Accepts only `GET /callback` whose query has
+//! exactly one `state` equal to ours and exactly one `code` (or an `error`). Anything else
+//! gets a fixed 400 page and the listener keeps waiting, so a racing local process cannot end
+//! the flow. Reads are bounded in size and time; nothing from the request is echoed back.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::{Error, Result};
+
+pub const CALLBACK_PATH: &str = "/callback";
+const MAX_REQUEST: usize = 8 * 1024;
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Listener {
+    listener: TcpListener,
+    port: u16,
+}
+
+/// What a valid redirect carried.
+pub enum Redirect {
+    Code(String),
+    Denied(String),
+}
+
+/// Parses one request head. Returns `None` for anything that is not exactly our redirect.
+pub fn parse_redirect(head: &str, expected_state: &str) -> Option<Redirect> {
+    let line = head.lines().next()?;
+    let mut parts = line.split(' ');
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    if method != "GET" || !version.starts_with("HTTP/1.") || parts.next().is_some() {
+        return None;
+    }
+    let (path, query) = target.split_once('?')?;
+    if path != CALLBACK_PATH {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let one = |k: &str| -> Option<Option<String>> {
+        let mut it = pairs.iter().filter(|(n, _)| n == k);
+        let first = it.next().map(|(_, v)| v.clone());
+        if it.next().is_some() { None } else { Some(first) }
+    };
+    let state = one("state")??;
+    if state != expected_state {
+        return None;
+    }
+    let allowed = ["code", "state", "error", "error_description", "session_state", "iss"];
+    if pairs.iter().any(|(k, _)| !allowed.contains(&k.as_str())) {
+        return None;
+    }
+    match (one("code")?, one("error")?) {
+        (Some(code), None) if !code.is_empty() => Some(Redirect::Code(code)),
+        (None, Some(err)) => {
+            let desc = one("error_description").flatten().unwrap_or_default();
+            Some(Redirect::Denied(if desc.is_empty() { err } else { format!("{err}: {desc}") }))
+        }
+        _ => None,
+    }
+}
+
+impl Listener {
+    pub async fn bind() -> Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| Error::sign_in("loopback_unavailable", format!("could not open a loopback port: {e}")))?;
+        let port = listener.local_addr().map_err(|e| Error::sign_in("loopback_unavailable", e.to_string()))?.port();
+        Ok(Listener { listener, port })
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+    }
+
+    /// Waits for our redirect until `timeout`; the port closes when this returns.
+    pub async fn wait(self, expected_state: &str, timeout: Duration) -> Result<Redirect> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let accepted = tokio::time::timeout_at(deadline, self.listener.accept()).await;
+            let Ok(Ok((stream, _))) = accepted else {
+                if accepted.is_err() {
+                    return Err(Error::SignInCancelled("the browser did not come back in time".into()));
+                }
+                continue;
+            };
+            if let Some(r) = handle(stream, expected_state).await {
+                return Ok(r);
+            }
+        }
+    }
+}
+
+async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<Redirect> {
+    let mut buf = Vec::with_capacity(1024);
+    let read = tokio::time::timeout(READ_TIMEOUT, async {
+        let mut chunk = [0u8; 1024];
+        while buf.len() < MAX_REQUEST && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Some(())
+    })
+    .await;
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let result = if matches!(read, Ok(Some(()))) { parse_redirect(&head, expected_state) } else { None };
+    let (status, body) = match &result {
+        Some(Redirect::Code(_)) => ("200 OK", "Signed in. You can close this tab and return to SuperOffice Outbox."),
+        Some(Redirect::Denied(_)) => ("200 OK", "Sign-in was cancelled. You can close this tab and return to SuperOffice Outbox."),
+        None => ("400 Bad Request", "This address only accepts the sign-in response of SuperOffice Outbox."),
+    };
+    let page = format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>SuperOffice Outbox</title><p style=\"font-family:sans-serif\">{body}</p>"
+    );
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(target: &str) -> String {
+        format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    }
+
+    #[test]
+    fn accepts_exactly_our_redirect() {
+        assert!(matches!(parse_redirect(&get("/callback?code=abc&state=s1"), "s1"), Some(Redirect::Code(c)) if c == "abc"));
+        assert!(matches!(parse_redirect(&get("/callback?error=access_denied&state=s1"), "s1"), Some(Redirect::Denied(_))));
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in [
+            "/callback?code=abc&state=other",
+            "/callback?code=abc",
+            "/callback?code=abc&state=s1&state=s1",
+            "/callback?code=a&code=b&state=s1",
+            "/callback?code=abc&state=s1&extra=1",
+            "/other?code=abc&state=s1",
+            "/callback",
+            "/callback?state=s1",
+            "/callback?code=&state=s1",
+        ] {
+            assert!(parse_redirect(&get(bad), "s1").is_none(), "accepted {bad}");
+        }
+        assert!(parse_redirect("POST /callback?code=a&state=s1 HTTP/1.1\r\n\r\n", "s1").is_none());
+        assert!(parse_redirect("\u{0}\u{1}garbage", "s1").is_none());
+    }
+}

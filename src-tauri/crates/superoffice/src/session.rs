@@ -1,0 +1,227 @@
+//! A signed-in session: the access token in memory, the refresh token in the keychain, and
+//! single-flight refresh.
+//!
+//! However many calls hit a 401 at once, one refresh runs: each caller remembers the token
+//! generation it used, and only a caller whose generation is still current refreshes. When the
+//! server rotates the refresh token, the new one is written to the keychain before the new
+//! access token is used. id_tokens returned by a refresh must keep the same `sub`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use keychain::{Secret, SecretStore};
+use serde::Deserialize;
+
+use crate::signin::Environment;
+use crate::{id_token, Claims, Error, Result};
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Refresh this long before `expires_in` runs out.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
+
+/// The HTTP client for SuperOffice: no redirects followed (a redirect must not carry our
+/// credentials elsewhere), bounded timeouts.
+pub(crate) fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("so-outbox/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(Error::from_reqwest)
+}
+
+#[derive(Deserialize)]
+struct RawTokenResponse {
+    access_token: String,
+    expires_in: Option<u64>,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+}
+
+pub(crate) struct TokenResponse {
+    pub access_token: Secret,
+    pub expires_in: Duration,
+    pub refresh_token: Option<Secret>,
+    pub id_token: Option<Secret>,
+}
+
+impl TokenResponse {
+    pub async fn request(http: &reqwest::Client, endpoint: &str, form: &[(&str, String)]) -> Result<Self> {
+        let resp = http.post(endpoint).form(form).send().await.map_err(Error::from_reqwest)?;
+        let status = resp.status();
+        if !status.is_success() {
+            #[derive(Deserialize)]
+            struct OAuthError {
+                error: Option<String>,
+                error_description: Option<String>,
+            }
+            let body: Option<OAuthError> = resp.json().await.ok();
+            let error = body.as_ref().and_then(|b| b.error.clone()).unwrap_or_default();
+            let desc = body.and_then(|b| b.error_description).unwrap_or_default();
+            let code = match error.as_str() {
+                "invalid_grant" => "token_invalid_grant",
+                "invalid_client" => "token_invalid_client",
+                _ => "token_rejected",
+            };
+            return Err(Error::sign_in(code, format!("the token endpoint refused ({}): {error} {desc}", status.as_u16())));
+        }
+        let raw: RawTokenResponse = resp.json().await.map_err(|e| Error::Decode(format!("token response: {}", e.without_url())))?;
+        Ok(TokenResponse {
+            access_token: Secret::new(raw.access_token),
+            expires_in: Duration::from_secs(raw.expires_in.unwrap_or(1200).clamp(60, 86_400)),
+            refresh_token: raw.refresh_token.map(Secret::new),
+            id_token: raw.id_token.map(Secret::new),
+        })
+    }
+}
+
+struct TokenState {
+    access: Secret,
+    generation: u64,
+    expires_at: Instant,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    env: Environment,
+    client_id: String,
+    client_secret: Option<Secret>,
+    claims: Claims,
+    api_base: url::Url,
+    tokens: tokio::sync::Mutex<TokenState>,
+    store: Arc<dyn SecretStore>,
+}
+
+/// A signed-in rep. Cheap to clone.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+/// What the UI may know about the session (no tokens, no URLs).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SessionInfo {
+    pub associate_id: i64,
+    pub context_id: String,
+    pub email: Option<String>,
+    pub company_name: Option<String>,
+}
+
+/// The keychain entry of a tenant's refresh token.
+pub fn refresh_token_key(context_id: &str, client_id: &str) -> String {
+    format!("superoffice-refresh-token:{context_id}:{client_id}")
+}
+
+impl Session {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn establish(
+        http: reqwest::Client,
+        env: Environment,
+        client_id: String,
+        client_secret: Option<Secret>,
+        claims: Claims,
+        api_base: url::Url,
+        tokens: TokenResponse,
+        store: Arc<dyn SecretStore>,
+    ) -> Result<Self> {
+        if let Some(rt) = &tokens.refresh_token {
+            store.set(&refresh_token_key(&claims.context_id, &client_id), rt)?;
+        }
+        Ok(Session {
+            inner: Arc::new(Inner {
+                http,
+                env,
+                client_id,
+                client_secret,
+                claims,
+                api_base,
+                tokens: tokio::sync::Mutex::new(TokenState {
+                    access: tokens.access_token,
+                    generation: 1,
+                    expires_at: Instant::now() + tokens.expires_in,
+                }),
+                store,
+            }),
+        })
+    }
+
+    pub fn claims(&self) -> &Claims {
+        &self.inner.claims
+    }
+
+    pub fn info(&self) -> SessionInfo {
+        let c = &self.inner.claims;
+        SessionInfo { associate_id: c.associate_id, context_id: c.context_id.clone(), email: c.email.clone(), company_name: c.company_name.clone() }
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The tenant's REST base (`.../api/v1/`), as resolved by the state API.
+    pub(crate) fn api_base(&self) -> &url::Url {
+        &self.inner.api_base
+    }
+
+    pub(crate) fn environment(&self) -> &Environment {
+        &self.inner.env
+    }
+
+    /// The current access token and its generation; refreshes first when it is about to
+    /// expire.
+    pub(crate) async fn bearer(&self) -> Result<(Secret, u64)> {
+        let generation = {
+            let t = self.inner.tokens.lock().await;
+            if t.expires_at > Instant::now() + EXPIRY_MARGIN {
+                return Ok((t.access.clone(), t.generation));
+            }
+            t.generation
+        };
+        self.refresh(generation).await?;
+        let t = self.inner.tokens.lock().await;
+        Ok((t.access.clone(), t.generation))
+    }
+
+    /// Refreshes unless another caller already replaced the token of `used_generation`.
+    pub(crate) async fn refresh(&self, used_generation: u64) -> Result<()> {
+        let mut t = self.inner.tokens.lock().await;
+        if t.generation != used_generation {
+            return Ok(());
+        }
+        let key = refresh_token_key(&self.inner.claims.context_id, &self.inner.client_id);
+        let refresh_token = self.inner.store.get(&key)?.ok_or(Error::NotSignedIn)?;
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("client_id", self.inner.client_id.clone()),
+            ("refresh_token", refresh_token.expose().to_owned()),
+        ];
+        if let Some(s) = &self.inner.client_secret {
+            form.push(("client_secret", s.expose().to_owned()));
+        }
+        let tokens = match TokenResponse::request(&self.inner.http, &self.inner.env.token_endpoint(), &form).await {
+            Ok(t) => t,
+            Err(Error::SignIn { code: "token_invalid_grant", .. }) => {
+                // The grant is gone (revoked consent); the stored token is useless.
+                self.inner.store.delete(&key)?;
+                return Err(Error::NotSignedIn);
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(id) = &tokens.id_token {
+            let c = id_token::validate(&self.inner.http, &self.inner.env.jwks_uri(), id.expose(), &self.inner.env.issuer(), &self.inner.client_id, None).await?;
+            if c.subject != self.inner.claims.subject {
+                return Err(Error::sign_in("id_token_subject_changed", "the refreshed id_token belongs to another user"));
+            }
+        }
+        if let Some(rotated) = &tokens.refresh_token {
+            self.inner.store.set(&key, rotated)?;
+        }
+        t.access = tokens.access_token;
+        t.generation += 1;
+        t.expires_at = Instant::now() + tokens.expires_in;
+        tracing::debug!(generation = t.generation, "access token refreshed");
+        Ok(())
+    }
+}

@@ -1,0 +1,1 @@
+fn main() { so_outbox::run() }
