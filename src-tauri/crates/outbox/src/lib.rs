@@ -1,1 +1,26 @@
-//! stub
+//! The durable outbox: drafted emails in SQLite, their life as pure state transitions, and
+//! their delivery (SMTP, then archiving the exact sent bytes in SuperOffice, then completing
+//! the follow-up task).
+//!
+//! Why it exists: an approved email must never be lost and never be sent twice on our own.
+//! Every state change is committed (WAL, `synchronous=FULL`) before the side effect that
+//! follows it; once SMTP `DATA` has begun, an unknown outcome becomes "needs decision" for the
+//! rep instead of a resend; the archive step is keyed by the Message-ID chosen at approval.
+//!
+//! It knows nothing of Tauri; the app adapts its events.
+
+mod delivery;
+pub mod draft;
+mod error;
+mod intake;
+pub mod mime;
+pub mod smtp;
+pub mod state;
+mod store;
+
+pub use delivery::{Delivery, Rep};
+pub use error::{Error, Result};
+pub use intake::{intake_tasks, IntakeReport};
+pub use smtp::{SmtpSecurity, SmtpSettings};
+pub use state::State;
+pub use store::{DraftRow, NewDraft, Store, TimelineEvent};

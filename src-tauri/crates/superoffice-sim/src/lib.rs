@@ -12,6 +12,7 @@
 //! other. Everything created is recorded and can be read by tests at `GET /__sim/records`
 //! (not a SuperOffice endpoint).
 
+pub mod browser;
 mod data;
 mod http;
 mod oidc;

@@ -1,0 +1,169 @@
+//! Approve → send → archive → complete, one durable step at a time.
+//!
+//! Each step commits its result before the next side effect. The archive step is keyed by the
+//! Message-ID: the document id is recorded as soon as `POST Document` returns, and a create
+//! whose result was lost is found again by `ExternalRef` instead of being repeated. Archiving
+//! and task completion never trigger a resend.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use serde_json::json;
+use superoffice::Client;
+
+use crate::mime::{self, Outgoing};
+use crate::smtp::{self, Outcome, SmtpSettings};
+use crate::store::Approved;
+use crate::{Error, Result, State, Store};
+
+/// The signed-in rep, as SuperOffice's `currentPrincipal` names them.
+#[derive(Clone, Debug)]
+pub struct Rep {
+    pub associate_id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+pub struct Delivery {
+    pub store: Arc<Store>,
+    pub client: Client,
+    pub smtp: SmtpSettings,
+    pub rep: Rep,
+}
+
+const ARCHIVE_ATTEMPTS: u32 = 4;
+
+impl Delivery {
+    /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
+    pub fn approve(&self, id: i64) -> Result<()> {
+        let row = self.store.get(id)?;
+        if let Some(p) = row.problem {
+            return Err(Error::NotSendable(p.describe().into()));
+        }
+        let (Some(to), Some(subject)) = (row.recipient_email.as_deref(), row.subject.as_deref()) else {
+            return Err(Error::NotSendable("recipient or subject missing".into()));
+        };
+        let message_id = mime::new_message_id(&self.rep.email);
+        let message = mime::build(&Outgoing {
+            from_name: &self.rep.name,
+            from_address: &self.rep.email,
+            to_name: &row.recipient_name,
+            to_address: to,
+            subject,
+            body: &row.body,
+            message_id: &message_id,
+            date: time::OffsetDateTime::now_utc(),
+        })?;
+        self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted())?;
+        Ok(())
+    }
+
+    /// Sends an approved message, then archives it and completes its task.
+    pub async fn deliver(&self, id: i64) -> Result<State> {
+        let a = self.store.approved(id)?;
+        if mime::sha256_hex(&a.mime) != a.mime_sha256 {
+            return Err(Error::ApprovalMismatch);
+        }
+        let envelope = envelope(&a)?;
+        self.store.claim(id)?;
+        let store = self.store.clone();
+        let outcome = smtp::submit(&self.smtp, &envelope, &a.mime, || async move { store.data_started(id).is_ok() }).await;
+        tracing::info!(draft = id, outcome = outcome_kind(&outcome), "SMTP attempt finished");
+        match outcome {
+            Outcome::Accepted(reply) => self.store.sent(id, &reply)?,
+            Outcome::NotAccepted(why) => return self.store.failed(id, true, &format!("Not sent: {why}")),
+            Outcome::Refused(why) => return self.store.failed(id, false, &format!("Refused: {why}")),
+            Outcome::Unknown(why) => {
+                return self.store.needs_decision(
+                    id,
+                    &format!("The connection to the mail server was lost after the message was handed over ({why}). It may have been delivered. Check the recipient's inbox or your Sent folder, then choose \"it was sent\" or \"send again\"."),
+                )
+            }
+        };
+        self.finish(id).await
+    }
+
+    /// Archives a sent message and completes its task, retrying transient SuperOffice errors
+    /// with backoff. What still fails stays visible on the row and is retried later.
+    pub async fn finish(&self, id: i64) -> Result<State> {
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.finish_once(id).await {
+                Ok(s) => return Ok(s),
+                Err(e) if e.is_transient() && attempt < ARCHIVE_ATTEMPTS => {
+                    tracing::warn!(draft = id, code = e.code(), "archiving failed, retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => {
+                    self.store.note(id, "archive_pending", &format!("Sent, but not yet archived in SuperOffice: {e}"))?;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn finish_once(&self, id: i64) -> Result<State> {
+        let a = self.store.approved(id)?;
+        if a.state == State::Sent {
+            let document_id = match a.document_id {
+                Some(d) => d,
+                None => {
+                    let d = match self.client.find_document_by_external_ref(&a.message_id).await? {
+                        Some(existing) => existing,
+                        None => self.client.create_document(&self.document_entity(&a).await?).await?.document_id,
+                    };
+                    self.store.document_created(id, d)?;
+                    d
+                }
+            };
+            self.client.put_document_content(document_id, a.mime.clone()).await?;
+            self.store.archived(id, document_id)?;
+        }
+        let a = self.store.approved(id)?;
+        if a.state == State::Archived {
+            if let Ok(task) = a.source_ref.parse::<i64>() {
+                self.client.complete_task(task).await?;
+            }
+            return self.store.task_completed(id, &a.source_ref);
+        }
+        Ok(a.state)
+    }
+
+    async fn document_entity(&self, a: &Approved) -> Result<serde_json::Value> {
+        let mut e = self.client.document_default().await?;
+        let file: String = a.subject.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '_' }).take(80).collect();
+        e["Header"] = json!(a.subject.chars().take(255).collect::<String>());
+        e["Name"] = json!(format!("{}.eml", file.trim()));
+        e["Description"] = json!(format!("Sent by SuperOffice Outbox over SMTP to {} (Message-ID {})", a.recipient_email, a.message_id));
+        e["ExternalRef"] = json!(a.message_id);
+        e["Contact"] = if a.contact_id != 0 { json!({ "ContactId": a.contact_id }) } else { json!(null) };
+        e["Person"] = if a.person_id != 0 { json!({ "PersonId": a.person_id }) } else { json!(null) };
+        e["Sale"] = if a.sale_id != 0 { json!({ "SaleId": a.sale_id }) } else { json!(null) };
+        e["Associate"] = json!({ "AssociateId": self.rep.associate_id });
+        if let Some(sent) = &a.sent_at {
+            e["Date"] = json!(sent.trim_end_matches('Z').split('.').next().unwrap_or(sent));
+        }
+        e["Type"] = json!("Document");
+        e["Completed"] = json!("Completed");
+        Ok(e)
+    }
+}
+
+fn envelope(a: &Approved) -> Result<Envelope> {
+    let from = a.from_address.parse::<lettre::Address>().map_err(|e| Error::Mime(e.to_string()))?;
+    let to = a.recipient_email.parse::<lettre::Address>().map_err(|e| Error::Mime(e.to_string()))?;
+    Envelope::new(Some(from), vec![to]).map_err(|e| Error::Mime(e.to_string()))
+}
+
+fn outcome_kind(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Accepted(_) => "accepted",
+        Outcome::NotAccepted(_) => "not_accepted",
+        Outcome::Refused(_) => "refused",
+        Outcome::Unknown(_) => "unknown",
+    }
+}

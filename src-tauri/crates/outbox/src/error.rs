@@ -1,0 +1,52 @@
+//! The outbox's one error type.
+
+use crate::State;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the outbox database failed: {0}")]
+    Store(#[from] rusqlite::Error),
+    #[error("draft {0} does not exist")]
+    NotFound(i64),
+    #[error("cannot {action} a message that is {from}")]
+    InvalidTransition { from: State, action: &'static str },
+    #[error("this draft cannot be sent yet: {0}")]
+    NotSendable(String),
+    #[error("the message could not be built: {0}")]
+    Mime(String),
+    #[error("the approved message changed before sending; approve it again")]
+    ApprovalMismatch,
+    #[error(transparent)]
+    SuperOffice(#[from] superoffice::Error),
+    #[error(transparent)]
+    Keychain(#[from] keychain::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A stable code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Store(_) => "outbox_store_failed",
+            Error::NotFound(_) => "draft_not_found",
+            Error::InvalidTransition { .. } => "invalid_transition",
+            Error::NotSendable(_) => "draft_not_sendable",
+            Error::Mime(_) => "message_invalid",
+            Error::ApprovalMismatch => "approval_mismatch",
+            Error::SuperOffice(e) => e.code(),
+            Error::Keychain(e) => e.code(),
+        }
+    }
+
+    /// Worth retrying later without asking the rep.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::SuperOffice(e) => e.is_transient(),
+            Error::Store(rusqlite::Error::SqliteFailure(f, _)) => {
+                matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Builds the email from an approved draft, deterministically: the same draft, Message-ID and
+//! date always give the same bytes, so a retry after a restart sends exactly what the rep
+//! approved, and the hash taken at approval can be checked before every attempt.
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use sha2::Digest;
+
+use crate::{Error, Result};
+
+/// What goes into the message. Every value here comes from SuperOffice or the rep, never
+/// from free text that could add headers: lettre encodes CR/LF in header values.
+pub struct Outgoing<'a> {
+    pub from_name: &'a str,
+    pub from_address: &'a str,
+    pub to_name: &'a str,
+    pub to_address: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// `<random@rep-domain>`, fixed at approval.
+    pub message_id: &'a str,
+    /// RFC 2822 date, fixed at approval.
+    pub date: time::OffsetDateTime,
+}
+
+/// A fresh random Message-ID on the rep's domain.
+pub fn new_message_id(from_address: &str) -> String {
+    let domain = from_address.rsplit_once('@').map(|(_, d)| d).filter(|d| !d.is_empty()).unwrap_or("so-outbox.invalid");
+    format!("<{}@{}>", uuid::Uuid::new_v4().simple(), domain)
+}
+
+pub fn build(o: &Outgoing<'_>) -> Result<Message> {
+    let addr = |a: &str| a.trim().parse::<lettre::Address>().map_err(|e| Error::Mime(format!("address '{a}': {e}")));
+    let from = Mailbox::new(Some(o.from_name.to_owned()).filter(|n| !n.is_empty()), addr(o.from_address)?);
+    let to = Mailbox::new(Some(o.to_name.to_owned()).filter(|n| !n.is_empty()), addr(o.to_address)?);
+    let date = std::time::SystemTime::from(o.date);
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .reply_to(from)
+        .to(to)
+        .subject(o.subject)
+        .date(date)
+        .message_id(Some(o.message_id.to_owned()))
+        .header(ContentType::TEXT_PLAIN);
+    builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Mailer"), "SuperOffice Outbox".into()));
+    builder.body(o.body.replace("\r\n", "\n")).map_err(|e| Error::Mime(e.to_string()))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing<'a>(subject: &'a str, body: &'a str) -> Outgoing<'a> {
+        Outgoing {
+            from_name: "Anna Berger",
+            from_address: "anna.berger@roboplanet.example",
+            to_name: "Olivia Carter",
+            to_address: "olivia.carter@brightwater.example",
+            subject,
+            body,
+            message_id: "<abc@roboplanet.example>",
+            date: time::macros::datetime!(2026-11-28 10:00 UTC),
+        }
+    }
+
+    #[test]
+    fn same_input_same_bytes() {
+        let a = build(&outgoing("Hallo Müller", "Grüße\n.\nEnde")).map(|m| m.formatted());
+        let b = build(&outgoing("Hallo Müller", "Grüße\n.\nEnde")).map(|m| m.formatted());
+        assert!(a.is_ok());
+        assert_eq!(a.ok(), b.ok());
+    }
+
+    #[test]
+    fn crlf_in_subject_does_not_add_a_header() {
+        let m = build(&outgoing("Hi\r\nBcc: attacker@evil.example", "body")).map(|m| m.formatted()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&m);
+        assert!(!text.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "header injected:\n{text}");
+        assert!(text.contains("Message-ID: <abc@roboplanet.example>"));
+    }
+
+    #[test]
+    fn message_ids_are_random_on_the_rep_domain() {
+        let a = new_message_id("anna@roboplanet.example");
+        let b = new_message_id("anna@roboplanet.example");
+        assert_ne!(a, b);
+        assert!(a.starts_with('<') && a.ends_with("@roboplanet.example>"));
+    }
+}

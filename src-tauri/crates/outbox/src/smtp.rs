@@ -1,0 +1,185 @@
+//! One SMTP submission, driven step by step so that every failure is classified by how far it
+//! got (reliability-security.md §3.1):
+//!
+//! | where it failed                                   | outcome                         |
+//! |---------------------------------------------------|---------------------------------|
+//! | connect, TLS, EHLO, AUTH, MAIL, RCPT, `DATA` cmd  | not sent: 4xx/network retry, 5xx final |
+//! | 4xx / 5xx after the final dot                     | not accepted: retry / final     |
+//! | 250 after the final dot                           | sent (reply kept)               |
+//! | connection lost or timeout after `354`            | **unknown**: the rep decides    |
+//!
+//! TLS is always required: implicit TLS (465) or STARTTLS that must succeed (587). There is
+//! no plaintext and no opportunistic mode. Credentials are sent only after TLS. The wait for
+//! the reply to the final dot is 10 minutes (RFC 5321 §4.5.3.2), not lettre's 60 s.
+
+use std::time::Duration;
+
+use keychain::Secret;
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters, TlsVersion};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use serde::{Deserialize, Serialize};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+/// RFC 5321 §4.5.3.2: "DATA Termination: 10 minutes".
+pub const DATA_TERMINATION_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (port 465). Preferred (RFC 8314).
+    ImplicitTls,
+    /// STARTTLS, required: no STARTTLS offered means no sending (port 587).
+    StartTls,
+}
+
+/// How to reach the relay. The password lives in the keychain; this holds it only in memory.
+#[derive(Clone, Debug)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Secret,
+    /// An extra CA to trust (onsite relays, the demo relay), PEM.
+    pub extra_ca_pem: Option<String>,
+    /// The wait for the final reply; [`DATA_TERMINATION_TIMEOUT`] unless a test shortens it.
+    pub data_timeout: Duration,
+}
+
+/// The result of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 250 after the final dot; the server's reply.
+    Accepted(String),
+    /// The server did not take the message; safe to try again later.
+    NotAccepted(String),
+    /// The server refused the message for good (5xx); its words.
+    Refused(String),
+    /// The connection ended after DATA began and before the final reply: it may or may not
+    /// have been delivered.
+    Unknown(String),
+}
+
+/// Sends `bytes` (a message formatted by lettre) to `envelope`. `on_data_started` runs after
+/// the server's `354` and before the first body byte; it must make that fact durable.
+pub async fn submit<F, Fut>(settings: &SmtpSettings, envelope: &Envelope, bytes: &[u8], on_data_started: F) -> Outcome
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut conn = match open(settings).await {
+        Ok(c) => c,
+        Err(o) => return o,
+    };
+    let mut options = vec![];
+    if !bytes.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            return Outcome::Refused("the relay does not accept 8-bit messages (no 8BITMIME)".into());
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    if envelope.from().into_iter().chain(envelope.to()).any(|a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii()) {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Outcome::Refused("the relay does not accept international addresses (no SMTPUTF8)".into());
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if let Err(o) = step(conn.command(Mail::new(envelope.from().cloned(), options)), "MAIL FROM").await {
+        return o;
+    }
+    for rcpt in envelope.to() {
+        if let Err(o) = step(conn.command(Rcpt::new(rcpt.clone(), vec![])), "RCPT TO").await {
+            conn.abort().await;
+            return o;
+        }
+    }
+    if let Err(o) = step(conn.command(Data), "DATA").await {
+        conn.abort().await;
+        return o;
+    }
+    if !on_data_started().await {
+        // Could not record that DATA began: stop before any body byte leaves.
+        conn.abort().await;
+        return Outcome::NotAccepted("the outbox could not record the attempt; nothing was sent".into());
+    }
+    let outcome = match tokio::time::timeout(settings.data_timeout, conn.message(bytes)).await {
+        Ok(Ok(reply)) => Outcome::Accepted(reply_text(&reply)),
+        Ok(Err(e)) if e.is_permanent() => Outcome::Refused(error_text(&e)),
+        Ok(Err(e)) if e.is_transient() => Outcome::NotAccepted(error_text(&e)),
+        Ok(Err(e)) => Outcome::Unknown(format!("the connection failed after the message was sent: {}", error_text(&e))),
+        Err(_) => Outcome::Unknown(format!("no reply from the relay within {} s after the message was sent", settings.data_timeout.as_secs())),
+    };
+    if matches!(outcome, Outcome::Accepted(_)) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), conn.quit()).await;
+    }
+    outcome
+}
+
+/// Connects, secures and authenticates. Every failure here is before DATA.
+async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
+    let tls = tls_parameters(s).map_err(Outcome::Refused)?;
+    let hello = ClientId::Domain(s.username.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_else(|| "localhost".into()));
+    let implicit = matches!(s.security, SmtpSecurity::ImplicitTls).then(|| tls.clone());
+    let connect = AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(CONNECT_TIMEOUT), &hello, implicit, None);
+    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(5), connect).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) if e.is_tls() => return Err(Outcome::Refused(format!("TLS with {} failed: {}", s.host, error_text(&e)))),
+        Ok(Err(e)) if e.is_permanent() => return Err(Outcome::Refused(error_text(&e))),
+        Ok(Err(e)) => return Err(Outcome::NotAccepted(format!("could not connect to {}:{}: {}", s.host, s.port, error_text(&e)))),
+        Err(_) => return Err(Outcome::NotAccepted(format!("connecting to {}:{} timed out", s.host, s.port))),
+    };
+    if matches!(s.security, SmtpSecurity::StartTls) {
+        if !conn.can_starttls() {
+            conn.abort().await;
+            return Err(Outcome::Refused(format!("{} does not offer STARTTLS; refusing to send without TLS", s.host)));
+        }
+        match tokio::time::timeout(COMMAND_TIMEOUT, conn.starttls(tls, &hello)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if e.is_tls() || e.is_permanent() => return Err(Outcome::Refused(format!("STARTTLS with {} failed: {}", s.host, error_text(&e)))),
+            Ok(Err(e)) => return Err(Outcome::NotAccepted(format!("STARTTLS failed: {}", error_text(&e)))),
+            Err(_) => return Err(Outcome::NotAccepted("STARTTLS timed out".into())),
+        }
+    }
+    if !conn.is_encrypted() {
+        conn.abort().await;
+        return Err(Outcome::Refused("the connection is not encrypted; refusing to authenticate".into()));
+    }
+    let creds = Credentials::new(s.username.clone(), s.password.expose().to_owned());
+    step(conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds), "AUTH").await?;
+    Ok(conn)
+}
+
+fn tls_parameters(s: &SmtpSettings) -> Result<TlsParameters, String> {
+    let mut b = TlsParameters::builder(s.host.clone()).set_min_tls_version(TlsVersion::Tlsv12);
+    if let Some(pem) = &s.extra_ca_pem {
+        b = b.add_root_certificate(Certificate::from_pem(pem.as_bytes()).map_err(|e| format!("the configured CA is not valid PEM: {e}"))?);
+    }
+    b.build_rustls().map_err(|e| format!("TLS setup failed: {e}"))
+}
+
+/// A command before DATA: any failure means the message was not sent.
+async fn step<T>(
+    fut: impl std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
+    what: &str,
+) -> Result<T, Outcome> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) if e.is_permanent() => Err(Outcome::Refused(format!("{what}: {}", error_text(&e)))),
+        Ok(Err(e)) => Err(Outcome::NotAccepted(format!("{what}: {}", error_text(&e)))),
+        Err(_) => Err(Outcome::NotAccepted(format!("{what}: the relay did not answer in time"))),
+    }
+}
+
+fn reply_text(r: &lettre::transport::smtp::response::Response) -> String {
+    format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" "))
+}
+
+/// lettre's error text (status and server words). It never contains credentials: AUTH
+/// failures carry only the server's reply.
+fn error_text(e: &lettre::transport::smtp::Error) -> String {
+    e.to_string()
+}

@@ -1,0 +1,175 @@
+//! The life of a message, as pure functions: which state follows which event.
+//!
+//! ```text
+//! pending --approve--> approved --claim--> sending --accepted--> sent --archived--> archived --task done--> done
+//!                                            |  \--not accepted (4xx, transport before DATA)--> failed (retryable) --retry--> approved
+//!                                            |  \--refused (5xx)--> failed (final)
+//!                                            \--lost after DATA began--> needs_decision --"it was sent"--> sent
+//!                                                                                        \--"send again"--> approved
+//! ```
+//! A message is never moved from `sending` back to `approved` without a reason that proves
+//! the server did not take it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for the rep's review.
+    Pending,
+    /// The rep approved it; the Message-ID and the exact bytes are fixed.
+    Approved,
+    /// An SMTP attempt is (or was, before a crash) under way.
+    Sending,
+    /// The relay accepted it (250 after the final dot).
+    Sent,
+    /// The exact sent bytes are a SuperOffice document.
+    Archived,
+    /// Archived and the follow-up task completed.
+    Done,
+    /// Not sent; see the reason and whether it may be retried.
+    Failed,
+    /// The outcome is unknown (the connection was lost after DATA began): the rep decides.
+    NeedsDecision,
+}
+
+/// What happens to a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Approve,
+    Claim,
+    Accepted,
+    NotAccepted,
+    Refused,
+    Lost,
+    Archived,
+    TaskCompleted,
+    RepConfirmsSent,
+    RepSendsAgain,
+    Retry,
+}
+
+impl Event {
+    pub fn verb(self) -> &'static str {
+        match self {
+            Event::Approve => "approve",
+            Event::Claim => "send",
+            Event::Accepted | Event::NotAccepted | Event::Refused | Event::Lost => "record the send result of",
+            Event::Archived => "archive",
+            Event::TaskCompleted => "complete the task of",
+            Event::RepConfirmsSent => "confirm as sent",
+            Event::RepSendsAgain => "send again",
+            Event::Retry => "retry",
+        }
+    }
+}
+
+/// The state after `event`, or `None` when the event is not allowed in `from`.
+pub fn next(from: State, event: Event) -> Option<State> {
+    use Event as E;
+    use State as S;
+    Some(match (from, event) {
+        (S::Pending, E::Approve) => S::Approved,
+        (S::Approved, E::Claim) => S::Sending,
+        (S::Sending, E::Accepted) => S::Sent,
+        (S::Sending, E::NotAccepted) | (S::Sending, E::Refused) => S::Failed,
+        (S::Sending, E::Lost) => S::NeedsDecision,
+        (S::Failed, E::Retry) => S::Approved,
+        (S::NeedsDecision, E::RepConfirmsSent) => S::Sent,
+        (S::NeedsDecision, E::RepSendsAgain) => S::Approved,
+        (S::Sent, E::Archived) => S::Archived,
+        (S::Archived, E::TaskCompleted) => S::Done,
+        _ => return None,
+    })
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            State::Pending => "pending",
+            State::Approved => "approved",
+            State::Sending => "sending",
+            State::Sent => "sent",
+            State::Archived => "archived",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::NeedsDecision => "needs decision",
+        };
+        f.write_str(s)
+    }
+}
+
+impl State {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Approved => "approved",
+            State::Sending => "sending",
+            State::Sent => "sent",
+            State::Archived => "archived",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::NeedsDecision => "needs_decision",
+        }
+    }
+    pub fn from_db(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => State::Pending,
+            "approved" => State::Approved,
+            "sending" => State::Sending,
+            "sent" => State::Sent,
+            "archived" => State::Archived,
+            "done" => State::Done,
+            "failed" => State::Failed,
+            "needs_decision" => State::NeedsDecision,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL_STATES: [State; 8] = [
+        State::Pending, State::Approved, State::Sending, State::Sent, State::Archived, State::Done, State::Failed, State::NeedsDecision,
+    ];
+    const ALL_EVENTS: [Event; 11] = [
+        Event::Approve, Event::Claim, Event::Accepted, Event::NotAccepted, Event::Refused, Event::Lost, Event::Archived,
+        Event::TaskCompleted, Event::RepConfirmsSent, Event::RepSendsAgain, Event::Retry,
+    ];
+
+    #[test]
+    fn the_happy_path() {
+        let mut s = State::Pending;
+        for e in [Event::Approve, Event::Claim, Event::Accepted, Event::Archived, Event::TaskCompleted] {
+            s = next(s, e).unwrap_or_else(|| panic!("{e:?} refused in {s:?}"));
+        }
+        assert_eq!(s, State::Done);
+    }
+
+    #[test]
+    fn only_a_proof_of_non_acceptance_or_the_rep_leads_back_to_sending() {
+        // Every way back to Approved (and so to another SMTP attempt):
+        for from in ALL_STATES {
+            for e in ALL_EVENTS {
+                if next(from, e) == Some(State::Approved) {
+                    assert!(
+                        matches!((from, e), (State::Pending, Event::Approve) | (State::Failed, Event::Retry) | (State::NeedsDecision, Event::RepSendsAgain)),
+                        "{from:?} --{e:?}--> Approved would allow an automatic resend"
+                    );
+                }
+            }
+        }
+        // An ambiguous outcome is never turned into a failure or a retry.
+        assert_eq!(next(State::Sending, Event::Lost), Some(State::NeedsDecision));
+        assert_eq!(next(State::NeedsDecision, Event::Retry), None);
+    }
+
+    #[test]
+    fn db_names_round_trip() {
+        for s in ALL_STATES {
+            assert_eq!(State::from_db(s.as_db()), Some(s));
+        }
+    }
+}

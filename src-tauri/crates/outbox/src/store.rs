@@ -1,0 +1,448 @@
+//! The outbox in SQLite: one row per draft, one append-only timeline of what happened to it.
+//!
+//! WAL with `synchronous=FULL`: a commit that returned survives a crash and a power loss, so
+//! "approved", "sending" and "sent" are facts before the next side effect. Schema changes are
+//! migrations keyed by `user_version`, each in one transaction. Every state change goes
+//! through [`crate::state::next`], so the store cannot make a move the state machine forbids.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use crate::draft::Problem;
+use crate::state::{self, Event, State};
+use crate::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE drafts (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_ref TEXT NOT NULL,
+    contact_id INTEGER NOT NULL DEFAULT 0,
+    person_id INTEGER NOT NULL DEFAULT 0,
+    sale_id INTEGER NOT NULL DEFAULT 0,
+    company TEXT NOT NULL DEFAULT '',
+    recipient_name TEXT NOT NULL DEFAULT '',
+    recipient_email TEXT,
+    subject TEXT,
+    body TEXT NOT NULL,
+    problem TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    message_id TEXT UNIQUE,
+    from_name TEXT,
+    from_address TEXT,
+    approved_at TEXT,
+    mime BLOB,
+    mime_sha256 TEXT,
+    smtp_reply TEXT,
+    sent_at TEXT,
+    document_id INTEGER,
+    task_completed_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (source, source_ref)
+);
+CREATE INDEX drafts_state ON drafts(state);
+CREATE TABLE timeline (
+    id INTEGER PRIMARY KEY,
+    draft_id INTEGER NOT NULL REFERENCES drafts(id),
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX timeline_draft ON timeline(draft_id);
+"#];
+
+/// A draft as it enters the outbox.
+#[derive(Clone, Debug)]
+pub struct NewDraft {
+    pub source: String,
+    pub source_ref: String,
+    pub contact_id: i64,
+    pub person_id: i64,
+    pub sale_id: i64,
+    pub company: String,
+    pub recipient_name: String,
+    pub recipient_email: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub problem: Option<Problem>,
+}
+
+/// A draft as the UI sees it (no MIME bytes).
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct DraftRow {
+    pub id: i64,
+    pub source: String,
+    pub source_ref: String,
+    pub company: String,
+    pub recipient_name: String,
+    pub recipient_email: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub problem: Option<Problem>,
+    pub state: State,
+    pub reason: Option<String>,
+    pub message_id: Option<String>,
+    pub from_address: Option<String>,
+    pub smtp_reply: Option<String>,
+    pub sent_at: Option<String>,
+    pub document_id: Option<i64>,
+    pub attempts: i64,
+    pub updated_at: String,
+}
+
+/// One line of a draft's audit timeline.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct TimelineEvent {
+    pub at: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// What delivery needs of an approved row.
+#[derive(Clone, Debug)]
+pub struct Approved {
+    pub id: i64,
+    pub source_ref: String,
+    pub contact_id: i64,
+    pub person_id: i64,
+    pub sale_id: i64,
+    pub recipient_email: String,
+    pub subject: String,
+    pub message_id: String,
+    pub from_address: String,
+    pub mime: Vec<u8>,
+    pub mime_sha256: String,
+    pub sent_at: Option<String>,
+    pub document_id: Option<i64>,
+    pub state: State,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+pub(crate) fn now() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at";
+
+fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
+    let state: String = r.get(9)?;
+    let problem: Option<String> = r.get(8)?;
+    Ok(DraftRow {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        source_ref: r.get(2)?,
+        company: r.get(3)?,
+        recipient_name: r.get(4)?,
+        recipient_email: r.get(5)?,
+        subject: r.get(6)?,
+        body: r.get(7)?,
+        problem: problem.as_deref().and_then(Problem::from_db),
+        state: State::from_db(&state).ok_or_else(|| rusqlite::Error::InvalidColumnType(9, state.clone(), rusqlite::types::Type::Text))?,
+        reason: r.get(10)?,
+        message_id: r.get(11)?,
+        from_address: r.get(12)?,
+        smtp_reply: r.get(13)?,
+        sent_at: r.get(14)?,
+        document_id: r.get(15)?,
+        attempts: r.get(16)?,
+        updated_at: r.get(17)?,
+    })
+}
+
+impl Store {
+    /// Opens (or creates) the outbox database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let store = Store { conn: Mutex::new(conn) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.conn();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Adds a draft unless one with the same source reference exists. Returns whether it was new.
+    pub fn insert_draft(&self, d: &NewDraft) -> Result<bool> {
+        let conn = self.conn();
+        let now = now();
+        let n = conn.execute(
+            "INSERT INTO drafts (source, source_ref, contact_id, person_id, sale_id, company, recipient_name, recipient_email, subject, body, problem, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12, ?12)
+             ON CONFLICT (source, source_ref) DO NOTHING",
+            params![d.source, d.source_ref, d.contact_id, d.person_id, d.sale_id, d.company, d.recipient_name, d.recipient_email, d.subject, d.body, d.problem.map(Problem::as_db), now],
+        )?;
+        if n == 1 {
+            let id = conn.last_insert_rowid();
+            let detail = match d.problem {
+                Some(p) => format!("from {} {}; {}", d.source, d.source_ref, p.describe()),
+                None => format!("from {} {}", d.source, d.source_ref),
+            };
+            conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'drafted', ?3)", params![id, now, detail])?;
+        }
+        Ok(n == 1)
+    }
+
+    pub fn list(&self) -> Result<Vec<DraftRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {ROW_COLUMNS} FROM drafts ORDER BY id"))?;
+        let rows = stmt.query_map([], draft_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn get(&self, id: i64) -> Result<DraftRow> {
+        let conn = self.conn();
+        conn.query_row(&format!("SELECT {ROW_COLUMNS} FROM drafts WHERE id = ?1"), [id], draft_row)
+            .optional()?
+            .ok_or(Error::NotFound(id))
+    }
+
+    pub fn timeline(&self, id: i64) -> Result<Vec<TimelineEvent>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT at, kind, detail FROM timeline WHERE draft_id = ?1 ORDER BY id")?;
+        let rows = stmt
+            .query_map([id], |r| Ok(TimelineEvent { at: r.get(0)?, kind: r.get(1)?, detail: r.get(2)? }))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Applies `event` to row `id` in one transaction: checks the transition, runs `set`
+    /// (extra column updates), writes the timeline line, commits.
+    fn transition(
+        &self,
+        id: i64,
+        event: Event,
+        timeline: (&str, &str),
+        set: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<State> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: String = tx.query_row("SELECT state FROM drafts WHERE id = ?1", [id], |r| r.get(0)).optional()?.ok_or(Error::NotFound(id))?;
+        let from = State::from_db(&current).ok_or(Error::NotFound(id))?;
+        let to = state::next(from, event).ok_or(Error::InvalidTransition { from, action: event.verb() })?;
+        set(&tx)?;
+        let now = now();
+        tx.execute("UPDATE drafts SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_db(), now])?;
+        tx.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![id, now, timeline.0, timeline.1])?;
+        tx.commit()?;
+        Ok(to)
+    }
+
+    /// Records the approval with everything that must not change afterwards: the Message-ID,
+    /// the sender, the exact bytes and their hash.
+    pub fn approve(&self, id: i64, by: &str, message_id: &str, from_name: &str, from_address: &str, mime: &[u8]) -> Result<State> {
+        let hash = crate::mime::sha256_hex(mime);
+        let detail = format!("approved by {by}; Message-ID {message_id}; sha256 {hash}");
+        self.transition(id, Event::Approve, ("approved", &detail), |tx| {
+            tx.execute(
+                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL WHERE id = ?1",
+                params![id, message_id, from_name, from_address, now(), mime, hash],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn approved(&self, id: i64) -> Result<Approved> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT id, source_ref, contact_id, person_id, sale_id, recipient_email, subject, message_id, from_address, mime, mime_sha256, sent_at, document_id, state FROM drafts WHERE id = ?1 AND message_id IS NOT NULL",
+            [id],
+            |r| {
+                let state: String = r.get(13)?;
+                Ok(Approved {
+                    id: r.get(0)?,
+                    source_ref: r.get(1)?,
+                    contact_id: r.get(2)?,
+                    person_id: r.get(3)?,
+                    sale_id: r.get(4)?,
+                    recipient_email: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    subject: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                    message_id: r.get(7)?,
+                    from_address: r.get(8)?,
+                    mime: r.get(9)?,
+                    mime_sha256: r.get(10)?,
+                    sent_at: r.get(11)?,
+                    document_id: r.get(12)?,
+                    state: State::from_db(&state).unwrap_or(State::Failed),
+                })
+            },
+        )
+        .optional()?
+        .ok_or(Error::NotFound(id))
+    }
+
+    /// `approved → sending`, committed before the connection is opened.
+    pub fn claim(&self, id: i64) -> Result<State> {
+        self.transition(id, Event::Claim, ("sending", "SMTP attempt started"), |tx| {
+            tx.execute("UPDATE drafts SET attempts = attempts + 1 WHERE id = ?1", [id]).map(|_| ())
+        })
+    }
+
+    /// The server said `354`: the body is about to leave. After this, no automatic resend.
+    pub fn data_started(&self, id: i64) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'data_started', 'the relay accepted DATA; sending the body')", params![id, now()])?;
+        Ok(())
+    }
+
+    pub fn sent(&self, id: i64, reply: &str) -> Result<State> {
+        self.transition(id, Event::Accepted, ("sent", reply), |tx| {
+            tx.execute("UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, reason = NULL WHERE id = ?1", params![id, reply, now()]).map(|_| ())
+        })
+    }
+
+    pub fn failed(&self, id: i64, retryable: bool, reason: &str) -> Result<State> {
+        let event = if retryable { Event::NotAccepted } else { Event::Refused };
+        let kind = if retryable { "not_accepted" } else { "refused" };
+        self.transition(id, event, (kind, reason), |tx| tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ()))
+    }
+
+    pub fn needs_decision(&self, id: i64, reason: &str) -> Result<State> {
+        self.transition(id, Event::Lost, ("needs_decision", reason), |tx| tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ()))
+    }
+
+    /// The document exists in SuperOffice: recorded the moment `POST Document` returned, so a
+    /// crash before the content upload never leads to a second document.
+    pub fn document_created(&self, id: i64, document_id: i64) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("UPDATE drafts SET document_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, document_id, now()])?;
+        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'document_created', ?3)", params![id, now(), format!("document {document_id}")])?;
+        Ok(())
+    }
+
+    pub fn archived(&self, id: i64, document_id: i64) -> Result<State> {
+        self.transition(id, Event::Archived, ("archived", &format!("the sent .eml is document {document_id}")), |_| Ok(()))
+    }
+
+    pub fn task_completed(&self, id: i64, task: &str) -> Result<State> {
+        self.transition(id, Event::TaskCompleted, ("task_completed", &format!("follow-up {task} completed")), |tx| {
+            tx.execute("UPDATE drafts SET task_completed_at = ?2 WHERE id = ?1", params![id, now()]).map(|_| ())
+        })
+    }
+
+    /// Notes a problem that does not change the state (e.g. archiving will be retried).
+    pub fn note(&self, id: i64, kind: &str, detail: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("UPDATE drafts SET reason = ?2, updated_at = ?3 WHERE id = ?1", params![id, detail, now()])?;
+        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![id, now(), kind, detail])?;
+        Ok(())
+    }
+
+    /// Ids of rows in `state`.
+    pub fn ids_in(&self, state: State) -> Result<Vec<i64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM drafts WHERE state = ?1 ORDER BY id")?;
+        let ids = stmt.query_map([state.as_db()], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
+    /// After a crash: rows left in `sending` are never retried blindly. If the timeline shows
+    /// DATA began, the outcome is unknown (needs decision); if not, nothing left the machine,
+    /// but we cannot prove the server did not receive a partial attempt either, so the rep
+    /// decides too. Returns how many rows were resolved.
+    pub fn recover_interrupted(&self) -> Result<usize> {
+        let ids = self.ids_in(State::Sending)?;
+        for id in &ids {
+            let began: bool = {
+                let conn = self.conn();
+                conn.query_row(
+                    "SELECT EXISTS(SELECT 1 FROM timeline WHERE draft_id = ?1 AND kind = 'data_started' AND id > (SELECT MAX(id) FROM timeline WHERE draft_id = ?1 AND kind = 'sending'))",
+                    [id],
+                    |r| r.get(0),
+                )?
+            };
+            let why = if began {
+                "The app stopped while the message was being transmitted. It may have been delivered."
+            } else {
+                "The app stopped during a send attempt, before the message body was transmitted. It was most likely not delivered."
+            };
+            self.needs_decision(*id, why)?;
+        }
+        Ok(ids.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(r: &str) -> NewDraft {
+        NewDraft {
+            source: "superoffice-task".into(),
+            source_ref: r.into(),
+            contact_id: 2,
+            person_id: 2,
+            sale_id: 0,
+            company: "Müller Logistik GmbH".into(),
+            recipient_name: "Jonas Weber".into(),
+            recipient_email: Some("jonas@example.com".into()),
+            subject: Some("Hallo".into()),
+            body: "Text".into(),
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn drafts_are_deduplicated_and_survive_reopening() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Mime(e.to_string()))?;
+        let path = dir.path().join("outbox.sqlite");
+        {
+            let s = Store::open(&path)?;
+            assert!(s.insert_draft(&draft("5000"))?);
+            assert!(!s.insert_draft(&draft("5000"))?, "the same task must not become two drafts");
+            let id = s.list()?[0].id;
+            s.approve(id, "anna", "<x@example.com>", "Anna", "anna@example.com", b"bytes")?;
+        }
+        let s = Store::open(&path)?;
+        let rows = s.list()?;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].state, State::Approved);
+        assert_eq!(rows[0].message_id.as_deref(), Some("<x@example.com>"));
+        let journal: String = s.conn().pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        let sync: i64 = s.conn().pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        assert_eq!((journal.as_str(), sync), ("wal", 2), "WAL with synchronous=FULL");
+        Ok(())
+    }
+
+    #[test]
+    fn forbidden_moves_are_refused_and_interrupted_sends_need_a_decision() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Mime(e.to_string()))?;
+        let s = Store::open(&dir.path().join("o.sqlite"))?;
+        s.insert_draft(&draft("1"))?;
+        let id = s.list()?[0].id;
+        assert!(matches!(s.claim(id), Err(Error::InvalidTransition { .. })), "a pending draft cannot be sent");
+        s.approve(id, "anna", "<y@example.com>", "Anna", "anna@example.com", b"m")?;
+        s.claim(id)?;
+        s.data_started(id)?;
+        assert_eq!(s.recover_interrupted()?, 1);
+        let row = s.get(id)?;
+        assert_eq!(row.state, State::NeedsDecision);
+        assert!(row.reason.unwrap_or_default().contains("may have been delivered"));
+        Ok(())
+    }
+}
