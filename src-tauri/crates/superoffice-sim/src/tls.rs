@@ -12,6 +12,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose
 pub struct TestPki {
     pub ca_pem: String,
     pub leaf_pem: String,
+    pub leaf_key_pem: String,
     leaf_key_der: Vec<u8>,
     leaf_der: Vec<u8>,
 }
@@ -36,6 +37,7 @@ impl TestPki {
         Ok(TestPki {
             ca_pem: ca_cert.pem(),
             leaf_pem: leaf_cert.pem(),
+            leaf_key_pem: leaf_key.serialize_pem(),
             leaf_key_der: leaf_key.serialize_der(),
             leaf_der: leaf_cert.der().to_vec(),
         })

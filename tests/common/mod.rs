@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests: a signed-in SuperOffice client against the
+//! simulator, and a real SMTP server (aiosmtpd) as its own process.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use keychain::{MemoryStore, Secret};
+use superoffice::{Client, Environment, PendingSignIn, SignInRequest};
+use superoffice_sim::{browser, SimConfig, SimHandle, TestPki};
+
+pub async fn simulator() -> SimHandle {
+    superoffice_sim::start(SimConfig::demo()).await.unwrap_or_else(|e| panic!("simulator: {e}"))
+}
+
+/// Signs the demo rep in through the real loopback flow, playing the browser.
+pub async fn sign_in(sim: &SimHandle) -> Client {
+    let pending = PendingSignIn::start(SignInRequest {
+        environment: Environment::Custom(sim.base_url().to_owned()),
+        client_id: sim.client().client_id.clone(),
+        tenant: Some(sim.context_id()),
+        login_hint: None,
+    })
+    .await
+    .expect("start sign-in");
+    let url = pending.authorize_url().to_owned();
+    let secret = Some(Secret::new(sim.client().client_secret.clone()));
+    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(30)));
+    browser::consent(&url, true).await.expect("consent");
+    Client::new(finish.await.expect("join").expect("sign-in"))
+}
+
+/// The Python with aiosmtpd: `$SMTP_PYTHON`, else the venv the test script creates.
+pub fn smtp_python() -> PathBuf {
+    std::env::var_os("SMTP_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci-venv/bin/python"))
+}
+
+/// aiosmtpd on loopback, killed on drop.
+pub struct SmtpServer {
+    child: Child,
+    pub port: u16,
+    pub out: tempfile::TempDir,
+    pub pki: TestPki,
+}
+
+pub const SMTP_USER: &str = "anna.berger@roboplanet.example";
+pub const SMTP_PASSWORD: &str = "relay-password-7f3a";
+
+impl SmtpServer {
+    /// `mode`: `starttls`, `implicit` or `plain` (no TLS at all).
+    pub fn start(mode: &str) -> SmtpServer {
+        let out = tempfile::tempdir().expect("tempdir");
+        let pki = TestPki::generate().expect("pki");
+        let cert = out.path().join("leaf.pem");
+        let key = out.path().join("leaf.key");
+        std::fs::write(&cert, &pki.leaf_pem).expect("cert");
+        std::fs::write(&key, &pki.leaf_key_pem).expect("key");
+        let mails = out.path().join("mail");
+        let python = smtp_python();
+        let mut child = Command::new(&python)
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/smtp_server.py"))
+            .args(["--mode", mode, "--user", SMTP_USER, "--password", SMTP_PASSWORD])
+            .arg("--out")
+            .arg(&mails)
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} (run the test script, which installs aiosmtpd): {e}", python.display()));
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("READY line");
+        let port = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("smtp server said {line:?}"));
+        SmtpServer { child, port, out, pki }
+    }
+
+    /// Messages the server accepted, in order: (envelope JSON, exact bytes).
+    pub fn received(&self) -> Vec<(serde_json::Value, Vec<u8>)> {
+        let dir = self.out.path().join("mail");
+        let mut names: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+        names.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        names.sort();
+        names
+            .into_iter()
+            .map(|j| {
+                let meta = serde_json::from_slice(&std::fs::read(&j).expect("json")).expect("meta");
+                (meta, std::fs::read(j.with_extension("eml")).expect("eml"))
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

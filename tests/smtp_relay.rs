@@ -1,0 +1,145 @@
+//! Approve → send → archive on real parts: the outbox in a real SQLite file, a real SMTP
+//! server (aiosmtpd, its own process) with TLS and AUTH, and the SuperOffice simulator.
+//! Counts come from the servers' own records.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::{SmtpServer, SMTP_PASSWORD, SMTP_USER};
+use keychain::Secret;
+use outbox::{Delivery, Rep, SmtpSecurity, SmtpSettings, State, Store};
+use superoffice::AppointmentFilter;
+
+struct Rig {
+    sim: superoffice_sim::SimHandle,
+    delivery: Delivery,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig(server: &SmtpServer, security: SmtpSecurity, password: &str) -> Rig {
+    let sim = common::simulator().await;
+    let client = common::sign_in(&sim).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("outbox.sqlite")).expect("store"));
+    let report = outbox::intake_tasks(&client, &store, &AppointmentFilter { associate_id: 18, task_type_id: 7 }).await.expect("intake");
+    assert_eq!((report.found, report.added, report.with_problems), (25, 25, 2));
+    let me = client.current_principal().await.expect("principal");
+    let delivery = Delivery {
+        store,
+        client,
+        smtp: SmtpSettings {
+            host: "localhost".into(),
+            port: server.port,
+            security,
+            username: SMTP_USER.into(),
+            password: Secret::new(password),
+            extra_ca_pem: Some(server.pki.ca_pem.clone()),
+            data_timeout: Duration::from_secs(30),
+        },
+        rep: Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
+    };
+    Rig { sim, delivery, _dir: dir }
+}
+
+fn draft_message_id(rig: &Rig, id: i64) -> Option<String> {
+    rig.delivery.store.get(id).expect("row").message_id
+}
+
+fn first_sendable(store: &Store) -> outbox::DraftRow {
+    store.list().expect("list").into_iter().find(|d| d.problem.is_none()).expect("a sendable draft")
+}
+
+async fn approve_and_send(security: SmtpSecurity, mode: &str) {
+    let server = SmtpServer::start(mode);
+    let rig = rig(&server, security, SMTP_PASSWORD).await;
+    let draft = first_sendable(&rig.delivery.store);
+    rig.delivery.approve(draft.id).expect("approve");
+    let state = rig.delivery.deliver(draft.id).await.expect("deliver");
+    assert_eq!(state, State::Done);
+
+    let received = server.received();
+    assert_eq!(received.len(), 1, "exactly one message reached the SMTP server");
+    let (meta, bytes) = &received[0];
+    assert_eq!(meta["mail_from"], "anna.berger@roboplanet.example");
+    assert_eq!(meta["rcpt_to"], serde_json::json!([draft.recipient_email.clone().expect("recipient")]));
+    let parsed = mail_parser::MessageParser::default().parse(bytes.as_slice()).expect("the received message parses");
+    let from = parsed.from().and_then(|a| a.first()).expect("From");
+    assert_eq!((from.name(), from.address()), (Some("Anna Berger"), Some("anna.berger@roboplanet.example")));
+    let to = parsed.to().and_then(|a| a.first()).expect("To");
+    assert_eq!((to.name(), to.address()), (Some(draft.recipient_name.as_str()), draft.recipient_email.as_deref()));
+    assert_eq!(parsed.subject(), draft.subject.as_deref());
+    assert_eq!(parsed.message_id().map(|m| format!("<{m}>")), draft_message_id(&rig, draft.id));
+    let body = parsed.body_text(0).map(|b| b.replace("\r\n", "\n")).unwrap_or_default();
+    assert_eq!(body.trim_end(), draft.body.trim_end(), "the body arrives unchanged");
+
+    let tenant = rig.sim.tenant();
+    assert_eq!(tenant.documents.len(), 1, "exactly one archive document");
+    let doc = &tenant.documents[0];
+    let row = rig.delivery.store.get(draft.id).expect("row");
+    assert_eq!(Some(doc.id), row.document_id);
+    assert_eq!(Some(&doc.external_ref), row.message_id.as_ref());
+    let archived = base64::engine::general_purpose::STANDARD.decode(doc.content_base64.clone().expect("content")).expect("b64");
+    // SMTP's end-of-data line break belongs to the terminator, not the message.
+    let trimmed = |b: &[u8]| b.strip_suffix(b"\r\n").unwrap_or(b).to_vec();
+    assert_eq!(trimmed(&archived), trimmed(bytes), "the archive holds exactly the bytes the server received");
+    assert_eq!(doc.contact_id, 2);
+    let task = tenant.appointments.iter().find(|a| a.id.to_string() == draft.source_ref).expect("task");
+    assert_eq!(task.completed, "Completed");
+    let kinds: Vec<String> = rig.delivery.store.timeline(draft.id).expect("timeline").into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["drafted", "approved", "sending", "data_started", "sent", "document_created", "archived", "task_completed"]);
+}
+
+#[tokio::test]
+async fn starttls_relay_gets_one_message_and_the_archive_holds_its_bytes() {
+    approve_and_send(SmtpSecurity::StartTls, "starttls").await;
+}
+
+#[tokio::test]
+async fn implicit_tls_relay_gets_one_message_and_the_archive_holds_its_bytes() {
+    approve_and_send(SmtpSecurity::ImplicitTls, "implicit").await;
+}
+
+#[tokio::test]
+async fn no_starttls_offered_means_nothing_is_sent() {
+    let server = SmtpServer::start("plain");
+    let rig = rig(&server, SmtpSecurity::StartTls, SMTP_PASSWORD).await;
+    let draft = first_sendable(&rig.delivery.store);
+    rig.delivery.approve(draft.id).expect("approve");
+    let state = rig.delivery.deliver(draft.id).await.expect("deliver");
+    assert_eq!(state, State::Failed);
+    let row = rig.delivery.store.get(draft.id).expect("row");
+    assert!(row.reason.clone().unwrap_or_default().contains("STARTTLS"), "{:?}", row.reason);
+    assert!(server.received().is_empty());
+    assert!(rig.sim.tenant().documents.is_empty(), "nothing sent, nothing archived");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_with_the_servers_words() {
+    let server = SmtpServer::start("starttls");
+    let rig = rig(&server, SmtpSecurity::StartTls, "wrong").await;
+    let draft = first_sendable(&rig.delivery.store);
+    rig.delivery.approve(draft.id).expect("approve");
+    assert_eq!(rig.delivery.deliver(draft.id).await.expect("deliver"), State::Failed);
+    let reason = rig.delivery.store.get(draft.id).expect("row").reason.unwrap_or_default();
+    assert!(reason.contains("535"), "{reason}");
+    assert!(!reason.contains("wrong"), "the password must not appear in the reason: {reason}");
+    assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_task_without_a_person_email_stays_as_needs_recipient() {
+    let server = SmtpServer::start("starttls");
+    let rig = rig(&server, SmtpSecurity::StartTls, SMTP_PASSWORD).await;
+    let blocked: Vec<_> = rig.delivery.store.list().expect("list").into_iter().filter(|d| d.problem.is_some()).collect();
+    assert_eq!(blocked.len(), 2);
+    for d in blocked {
+        assert_eq!(d.problem, Some(outbox::draft::Problem::NeedsRecipient));
+        assert_eq!(d.company, "Bäckerei Schmidt & Söhne KG");
+        let err = rig.delivery.approve(d.id).expect_err("cannot approve");
+        assert_eq!(err.code(), "draft_not_sendable");
+        assert_eq!(rig.delivery.store.get(d.id).expect("row").state, State::Pending, "kept, not dropped");
+    }
+}
