@@ -1,1 +1,137 @@
-pub fn run() {}
+//! SuperOffice Outbox, the desktop app: a thin Tauri adapter over the core crates
+//! (`superoffice`, `outbox`, `keychain`, `superoffice-sim`). Commands are a few lines each;
+//! the logic lives in the core crates, which are tested without a window.
+
+mod app_state;
+pub mod cli;
+mod commands;
+mod error;
+mod events;
+mod logging;
+mod tenant;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tauri::Manager;
+
+pub use cli::Options;
+
+/// The keychain service name all secrets are stored under.
+pub const KEYCHAIN_SERVICE: &str = "so-outbox";
+
+/// The command and event registry; also the source of `ui/src/bindings.ts`.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::app_status,
+            commands::choose_demo_tenant,
+            commands::sign_in,
+            commands::refresh_outbox,
+            commands::list_drafts,
+            commands::get_draft,
+            commands::approve_draft,
+            commands::demo_mailbox,
+            commands::ui_ready,
+        ])
+        .events(tauri_specta::collect_events![events::OutboxChanged])
+        .error_handling(tauri_specta::ErrorHandlingMode::Throw)
+        .dangerously_cast_bigints_to_number()
+}
+
+fn data_dir(app: &tauri::App) -> PathBuf {
+    if let Some(d) = std::env::var_os("SO_OUTBOX_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    app.path().app_local_data_dir().unwrap_or_else(|_| std::env::temp_dir().join("so-outbox"))
+}
+
+/// Runs the app; returns the process exit code.
+pub fn run(options: Options) -> i32 {
+    let builder = specta_builder();
+    let smoke = options.smoke_test;
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            let dir = data_dir(app);
+            std::fs::create_dir_all(&dir)?;
+            let guard = logging::init(&dir);
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %dir.display(), "starting");
+            let keychain = keychain::Keychain::open(KEYCHAIN_SERVICE);
+            if let Err(e) = &keychain {
+                tracing::error!(code = e.code(), "{e}");
+            }
+            app.manage(app_state::AppState::new(options.clone(), dir, keychain));
+            app.manage(LogGuard(std::sync::Mutex::new(guard)));
+            if smoke {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(90)).await;
+                    tracing::error!("smoke test: the UI never became ready");
+                    handle.exit(1);
+                });
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => {
+            let code = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
+            let seen = code.clone();
+            app.run(move |_, event| {
+                if let tauri::RunEvent::ExitRequested { code: Some(c), .. } = event {
+                    seen.store(c, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+            code.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        Err(e) => {
+            eprintln!("so-outbox could not start: {e}");
+            1
+        }
+    }
+}
+
+/// Keeps the log writer alive for the app's lifetime.
+struct LogGuard(#[allow(dead_code)] std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>>);
+
+#[cfg(test)]
+mod tests {
+    /// `ui/src/bindings.ts` is generated from the Rust commands and events; this fails when
+    /// the committed file is stale. Regenerate with `UPDATE_BINDINGS=1 cargo test --lib bindings`.
+    #[test]
+    fn bindings_are_fresh() {
+        let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings.ts");
+        let fresh = std::env::temp_dir().join(format!("so-outbox-bindings-{}.ts", std::process::id()));
+        super::specta_builder()
+            .export(specta_typescript::Typescript::default().header("// Generated from Rust by tauri-specta (cargo test --lib bindings). Do not edit.\n"), &fresh)
+            .unwrap_or_else(|e| panic!("export failed: {e}"));
+        let fresh_text = std::fs::read_to_string(&fresh).unwrap_or_default();
+        let _ = std::fs::remove_file(&fresh);
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&committed, &fresh_text).unwrap_or_else(|e| panic!("write: {e}"));
+        }
+        let old = std::fs::read_to_string(&committed).unwrap_or_default();
+        assert!(old == fresh_text, "ui/src/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test --lib bindings` and commit it");
+    }
+
+    /// build.rs declares the app manifest (the commands that need a permission); it must name
+    /// exactly the registered commands, or one would be unreachable or unguarded.
+    #[test]
+    fn app_manifest_lists_every_command() {
+        let build_rs = include_str!("../build.rs");
+        let conf: serde_json::Value = serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap_or_default();
+        let granted: Vec<String> = conf["app"]["security"]["capabilities"][0]["permissions"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p.as_str()).filter_map(|p| p.strip_prefix("allow-")).map(|p| p.replace('-', "_")).collect())
+            .unwrap_or_default();
+        let names = ["app_status", "choose_demo_tenant", "sign_in", "refresh_outbox", "list_drafts", "get_draft", "approve_draft", "demo_mailbox", "ui_ready"];
+        for n in names {
+            assert!(build_rs.contains(&format!("\"{n}\"")), "build.rs does not declare {n}");
+            assert!(granted.contains(&n.to_string()), "the main window is not granted {n}");
+        }
+        assert_eq!(granted.len(), names.len(), "a permission is granted for a command that does not exist");
+    }
+}

@@ -1,0 +1,203 @@
+//! The app's managed state: the keychain, the outbox store, the tenant and the signed-in
+//! rep's delivery pipeline. Locks are tokio mutexes only where a guard spans an `.await`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use keychain::Keychain;
+use outbox::{Delivery, Rep, Store};
+use serde::{Deserialize, Serialize};
+use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
+
+use crate::cli::Options;
+use crate::commands::{AppStatus, MailboxMessage, RepInfo, TenantInfo};
+use crate::error::{CmdResult, CommandError};
+use crate::tenant::{self, Tenant};
+
+/// What is remembered between starts (no secrets: those are in the keychain).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Config {
+    /// `"demo"` once the rep chose the demo tenant.
+    pub tenant: Option<String>,
+}
+
+pub struct AppState {
+    pub options: Options,
+    pub data_dir: PathBuf,
+    keychain: Result<Arc<Keychain>, CommandError>,
+    store: Result<Arc<Store>, CommandError>,
+    tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
+    delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
+}
+
+impl AppState {
+    pub fn new(options: Options, data_dir: PathBuf, keychain: Result<Keychain, keychain::Error>) -> Self {
+        let store = Store::open(&data_dir.join("outbox.sqlite"))
+            .and_then(|s| {
+                let recovered = s.recover_interrupted()?;
+                if recovered > 0 {
+                    tracing::warn!(recovered, "interrupted sends need the rep's decision");
+                }
+                Ok(Arc::new(s))
+            })
+            .map_err(CommandError::from);
+        AppState {
+            options,
+            data_dir,
+            keychain: keychain.map(Arc::new).map_err(CommandError::from),
+            store,
+            tenant: tokio::sync::Mutex::new(None),
+            delivery: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.data_dir.join("config.json")
+    }
+
+    fn config(&self) -> Config {
+        std::fs::read(self.config_path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    fn save_config(&self, c: &Config) -> CmdResult<()> {
+        let bytes = serde_json::to_vec_pretty(c).map_err(|e| CommandError::new("config_failed", e.to_string()))?;
+        let tmp = self.config_path().with_extension("json.tmp");
+        std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, self.config_path())).map_err(|e| CommandError::new("config_failed", format!("could not save settings: {e}")))
+    }
+
+    pub fn keychain(&self) -> CmdResult<Arc<Keychain>> {
+        self.keychain.clone()
+    }
+
+    pub fn store(&self) -> CmdResult<Arc<Store>> {
+        self.store.clone()
+    }
+
+    fn blocker(&self) -> Option<CommandError> {
+        self.keychain.as_ref().err().or(self.store.as_ref().err()).cloned()
+    }
+
+    /// Starts the demo tenant (once) and remembers the choice.
+    pub async fn start_demo(&self) -> CmdResult<Arc<Tenant>> {
+        if let Some(b) = self.blocker() {
+            return Err(b);
+        }
+        let mut slot = self.tenant.lock().await;
+        if let Some(t) = slot.as_ref().filter(|t| t.demo.is_some()) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(tenant::start_demo(&self.keychain()?).await.map_err(|e| CommandError::new("demo_failed", e))?);
+        *slot = Some(t.clone());
+        drop(slot);
+        self.save_config(&Config { tenant: Some("demo".into()) })?;
+        Ok(t)
+    }
+
+    /// The configured tenant, starting the demo when it was chosen before (or `--demo`).
+    async fn tenant(&self) -> CmdResult<Option<Arc<Tenant>>> {
+        if let Some(t) = self.tenant.lock().await.clone() {
+            return Ok(Some(t));
+        }
+        if self.options.demo || self.config().tenant.as_deref() == Some("demo") {
+            return self.start_demo().await.map(Some);
+        }
+        Ok(None)
+    }
+
+    pub async fn status(&self) -> AppStatus {
+        let version = env!("CARGO_PKG_VERSION").to_owned();
+        if let Some(b) = self.blocker() {
+            return AppStatus { version, blocker: Some(b), tenant: None, rep: None };
+        }
+        let (tenant, blocker) = match self.tenant().await {
+            Ok(t) => (t, None),
+            Err(e) => (None, Some(e)),
+        };
+        let rep = self.delivery.lock().await.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
+        AppStatus {
+            version,
+            blocker,
+            tenant: tenant.map(|t| TenantInfo { context_id: t.context_id.clone(), demo: t.demo.is_some() }),
+            rep,
+        }
+    }
+
+    /// The rep's sign-in: `open` shows the URL in the system browser.
+    pub async fn sign_in(&self, open: impl FnOnce(&str) -> CmdResult<()>) -> CmdResult<()> {
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let keychain = self.keychain()?;
+        let secret = {
+            let (k, t) = (keychain.clone(), tenant.clone());
+            tokio::task::spawn_blocking(move || t.client_secret(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??
+        };
+        let pending = PendingSignIn::start(SignInRequest {
+            environment: tenant.environment.clone(),
+            client_id: tenant.client_id.clone(),
+            tenant: Some(tenant.context_id.clone()),
+            login_hint: None,
+        })
+        .await?;
+        open(pending.authorize_url())?;
+        let session = pending.finish(secret, keychain.clone(), tenant::SIGN_IN_TIMEOUT).await?;
+        let client = Client::new(session);
+        let me = client.current_principal().await?;
+        if me.email_address.trim().is_empty() {
+            return Err(CommandError::new("rep_without_email", "your SuperOffice user has no email address; ask your administrator to add one to your contact card"));
+        }
+        let smtp = {
+            let (k, t) = (keychain.clone(), tenant.clone());
+            tokio::task::spawn_blocking(move || t.relay.settings(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??
+        };
+        let delivery = Arc::new(Delivery {
+            store: self.store()?,
+            client,
+            smtp,
+            rep: Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
+        });
+        *self.delivery.lock().await = Some(delivery.clone());
+        tracing::info!(associate = delivery.rep.associate_id, "signed in");
+        self.intake().await?;
+        self.resume_unfinished(delivery);
+        Ok(())
+    }
+
+    /// Sent messages whose archiving or task completion did not finish before (e.g. the app
+    /// was closed): finish them now. Never resends.
+    fn resume_unfinished(&self, delivery: Arc<Delivery>) {
+        tauri::async_runtime::spawn(async move {
+            for state in [outbox::State::Sent, outbox::State::Archived] {
+                for id in delivery.store.ids_in(state).unwrap_or_default() {
+                    if let Err(e) = delivery.finish(id).await {
+                        tracing::warn!(draft = id, code = e.code(), "could not finish archiving yet");
+                    }
+                }
+            }
+        });
+    }
+
+    pub async fn delivery(&self) -> CmdResult<Arc<Delivery>> {
+        self.delivery.lock().await.clone().ok_or_else(|| CommandError::new("not_signed_in", "sign in to SuperOffice first"))
+    }
+
+    pub async fn intake(&self) -> CmdResult<outbox::IntakeReport> {
+        let d = self.delivery().await?;
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let filter = AppointmentFilter { associate_id: d.rep.associate_id, task_type_id: tenant.task_type_id };
+        let report = outbox::intake_tasks(&d.client, &d.store, &filter).await?;
+        tracing::info!(found = report.found, added = report.added, "intake");
+        Ok(report)
+    }
+
+    pub async fn demo_mailbox(&self) -> Vec<MailboxMessage> {
+        let Some(t) = self.tenant.lock().await.clone() else { return Vec::new() };
+        let Some(sim) = &t.demo else { return Vec::new() };
+        sim.mailbox()
+            .messages()
+            .into_iter()
+            .map(|m| {
+                let subject = mail_parser::MessageParser::default().parse(&m.data).and_then(|p| p.subject().map(str::to_owned)).unwrap_or_default();
+                MailboxMessage { id: m.id, received_at: m.received_at, mail_from: m.mail_from, rcpt_to: m.rcpt_to, subject, size: m.data.len() as u32 }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,133 @@
+//! The commands the UI may call. Each takes its state, calls the core, maps the error.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
+use tauri_specta::Event as _;
+
+use crate::app_state::AppState;
+use crate::error::{CmdResult, CommandError};
+use crate::events::OutboxChanged;
+
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct TenantInfo {
+    pub context_id: String,
+    pub demo: bool,
+}
+
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct RepInfo {
+    pub name: String,
+    pub email: String,
+}
+
+/// Everything the UI needs to decide which screen to show.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct AppStatus {
+    pub version: String,
+    /// Set when the app cannot work at all (no keychain, unreadable outbox).
+    pub blocker: Option<CommandError>,
+    pub tenant: Option<TenantInfo>,
+    pub rep: Option<RepInfo>,
+}
+
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct DraftDetail {
+    pub draft: outbox::DraftRow,
+    pub timeline: Vec<outbox::TimelineEvent>,
+}
+
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct MailboxMessage {
+    pub id: String,
+    pub received_at: String,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub subject: String,
+    pub size: u32,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    Ok(state.status().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_demo_tenant(state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    state.start_demo().await?;
+    Ok(state.status().await)
+}
+
+/// Opens SuperOffice's sign-in in the system browser and waits for the rep to finish there.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(app: AppHandle, state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    let opener = app.clone();
+    state
+        .sign_in(move |url| opener.opener().open_url(url, None::<&str>).map_err(|e| CommandError::new("browser_unavailable", format!("could not open the system browser: {e}"))))
+        .await?;
+    let _ = OutboxChanged::default().emit(&app);
+    Ok(state.status().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn refresh_outbox(app: AppHandle, state: State<'_, AppState>) -> CmdResult<outbox::IntakeReport> {
+    let report = state.intake().await?;
+    let _ = OutboxChanged::default().emit(&app);
+    Ok(report)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_drafts(state: State<'_, AppState>) -> CmdResult<Vec<outbox::DraftRow>> {
+    Ok(state.store()?.list()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_draft(state: State<'_, AppState>, id: i64) -> CmdResult<DraftDetail> {
+    let store = state.store()?;
+    Ok(DraftDetail { draft: store.get(id)?, timeline: store.timeline(id)? })
+}
+
+/// Records the approval durably, then sends, archives and completes in the background;
+/// `outbox-changed` tells the UI about each step.
+#[tauri::command]
+#[specta::specta]
+pub async fn approve_draft(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<outbox::DraftRow> {
+    let delivery = state.delivery().await?;
+    delivery.approve(id)?;
+    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    let worker = Arc::clone(&delivery);
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = worker.deliver(id).await {
+            tracing::warn!(draft = id, code = e.code(), "delivery stopped: {e}");
+        }
+        let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    });
+    Ok(delivery.store.get(id)?)
+}
+
+/// What the demo tenant's mail relay received (empty outside the demo).
+#[tauri::command]
+#[specta::specta]
+pub async fn demo_mailbox(state: State<'_, AppState>) -> CmdResult<Vec<MailboxMessage>> {
+    Ok(state.demo_mailbox().await)
+}
+
+/// The UI has loaded and talked to the core. In `--smoke-test` mode the app then exits 0.
+#[tauri::command]
+#[specta::specta]
+pub async fn ui_ready(app: AppHandle, state: State<'_, AppState>) -> CmdResult<()> {
+    if state.options.smoke_test {
+        let ok = state.status().await.tenant.is_some_and(|t| t.demo);
+        tracing::info!(ok, "smoke test: UI ready");
+        app.exit(if ok { 0 } else { 2 });
+    }
+    Ok(())
+}

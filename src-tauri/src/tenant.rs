@@ -1,0 +1,105 @@
+//! The tenant the app works with, and the built-in demo tenant.
+//!
+//! The demo starts the SuperOffice simulator and its mail relay in-process on 127.0.0.1
+//! (random ports), with the seed company's permissions (the Email agent is not granted to the
+//! app, so mail goes by SMTP). Its client secret and relay password are random per start and,
+//! like any tenant's secrets, go to the keychain and nowhere else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keychain::{Keychain, Secret, SecretStore};
+use outbox::{SmtpSecurity, SmtpSettings};
+use superoffice::Environment;
+
+/// Where mail goes, minus the password (which is in the keychain).
+#[derive(Clone, Debug)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub extra_ca_pem: Option<String>,
+}
+
+impl Relay {
+    pub fn keychain_key(&self) -> String {
+        format!("smtp-password:{}@{}:{}", self.username, self.host, self.port)
+    }
+
+    pub fn settings(&self, keychain: &Keychain) -> Result<SmtpSettings, keychain::Error> {
+        let password = keychain.get(&self.keychain_key())?.unwrap_or_else(|| Secret::new(""));
+        Ok(SmtpSettings {
+            host: self.host.clone(),
+            port: self.port,
+            security: self.security,
+            username: self.username.clone(),
+            password,
+            extra_ca_pem: self.extra_ca_pem.clone(),
+            data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
+        })
+    }
+}
+
+/// A configured tenant.
+pub struct Tenant {
+    pub environment: Environment,
+    pub client_id: String,
+    pub context_id: String,
+    pub task_type_id: i64,
+    pub relay: Relay,
+    /// Present for the demo tenant: the running simulator.
+    pub demo: Option<superoffice_sim::SimHandle>,
+}
+
+impl Tenant {
+    pub fn client_secret_key(&self) -> String {
+        format!("superoffice-client-secret:{}:{}", self.context_id, self.client_id)
+    }
+
+    pub fn client_secret(&self, keychain: &Keychain) -> Result<Option<Secret>, keychain::Error> {
+        keychain.get(&self.client_secret_key())
+    }
+}
+
+/// Starts the demo tenant. `SO_OUTBOX_DEMO_HTTP_PORT` fixes the simulator's port (tests read
+/// the simulator's records over loopback); otherwise the port is random.
+pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
+    let mut config = superoffice_sim::SimConfig::demo();
+    if let Some(p) = std::env::var("SO_OUTBOX_DEMO_HTTP_PORT").ok().and_then(|p| p.parse().ok()) {
+        config.http_port = p;
+    }
+    let sim = superoffice_sim::start(config).await.map_err(|e| format!("the demo tenant could not start: {e}"))?;
+    let (user, password) = sim.relay_credentials();
+    let tenant = Tenant {
+        environment: Environment::Custom(sim.base_url().to_owned()),
+        client_id: sim.client().client_id.clone(),
+        context_id: sim.context_id(),
+        task_type_id: 7,
+        relay: Relay {
+            host: "localhost".into(),
+            port: sim.smtp_addr().port(),
+            security: SmtpSecurity::StartTls,
+            username: user,
+            extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
+        },
+        demo: None,
+    };
+    let store = keychain.clone();
+    let secret = Secret::new(sim.client().client_secret.clone());
+    let relay_password = Secret::new(password);
+    let (secret_key, relay_key) = (tenant.client_secret_key(), tenant.relay.keychain_key());
+    // Keychain calls block on D-Bus; keep them off the async workers.
+    tokio::task::spawn_blocking(move || {
+        store.set(&secret_key, &secret)?;
+        store.set(&relay_key, &relay_password)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    tracing::info!(base = sim.base_url(), smtp = %sim.smtp_addr(), "demo tenant started");
+    Ok(Tenant { demo: Some(sim), ..tenant })
+}
+
+/// How long the rep has to finish signing in in the browser.
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);

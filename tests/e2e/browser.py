@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Plays the rep's system browser in tests (set as $BROWSER, which xdg-open honours).
+
+Opens the authorize URL, presses "Allow" on the simulator's consent page and follows the
+redirect back to the app's loopback listener, like a real browser. Only loopback URLs are
+visited. Writes what it did to $BROWSER_LOG when set.
+"""
+import os
+import re
+import sys
+import urllib.parse
+import urllib.request
+
+
+def log(msg: str) -> None:
+    path = os.environ.get("BROWSER_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(msg + "\n")
+
+
+def main() -> int:
+    url = sys.argv[-1]
+    host = urllib.parse.urlparse(url).hostname
+    if host not in ("127.0.0.1", "localhost"):
+        log(f"refusing non-loopback URL host {host}")
+        return 2
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    page = opener.open(url, timeout=20).read().decode("utf-8", "replace")
+    m = re.search(r'name="request_id" value="([^"]+)"', page)
+    if not m:
+        log("no consent form")
+        return 3
+    form = urllib.parse.urlencode({"request_id": m.group(1), "decision": "allow"}).encode()
+    action = urllib.parse.urljoin(url, "/login/common/oauth/authorize")
+    # The consent answer redirects (303) to the app's loopback listener; urllib follows it.
+    final = opener.open(action, data=form, timeout=20)
+    log(f"consent given; landed with status {final.status}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
