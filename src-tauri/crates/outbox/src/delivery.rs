@@ -120,7 +120,7 @@ impl Delivery {
                     d
                 }
             };
-            self.client.put_document_content(document_id, a.mime.clone()).await?;
+            self.client.put_document_content(document_id, mime::as_received(&a.mime)).await?;
             self.store.archived(id, document_id)?;
         }
         let a = self.store.approved(id)?;

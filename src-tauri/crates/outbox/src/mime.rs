@@ -46,6 +46,16 @@ pub fn build(o: &Outgoing<'_>) -> Result<Message> {
     builder.body(o.body.replace("\r\n", "\n")).map_err(|e| Error::Mime(e.to_string()))
 }
 
+/// The message as the relay stores it: lettre sends the formatted bytes followed by
+/// `<CRLF>.<CRLF>`, and the first CRLF ends the last line (RFC 5321 §4.1.1.4), so the received
+/// message is the formatted bytes plus one CRLF. This is what gets archived.
+pub fn as_received(formatted: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(formatted.len() + 2);
+    v.extend_from_slice(formatted);
+    v.extend_from_slice(b"\r\n");
+    v
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -277,6 +277,8 @@ async fn read_data<S: AsyncRead + Unpin>(io: &mut BufReader<S>) -> std::io::Resu
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed during DATA"));
         }
         if line == b".\r\n" || line == b".\n" {
+            // RFC 5321 §4.1.1.4: the first CRLF of <CRLF>.<CRLF> ends the last line, so it
+            // stays part of the message.
             return Ok(if too_big { None } else { Some(data) });
         }
         let content = if line.starts_with(b"..") { &line[1..] } else { &line[..] };
