@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to build, run and test so-outbox on Debian 12 / Ubuntu, and does
+# nothing when everything is there. Sourced by scripts/demo.sh and scripts/test.sh.
+#   setup_build   system libraries, npm modules, the built UI
+#   setup_test    + Xvfb, WebKitWebDriver, gnome-keyring, tauri-driver, aiosmtpd (venv)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { echo "[so-outbox $(date +%T)] $*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# What a desktop needs to build and run the app.
+BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev xdg-utils gnome-keyring dbus)
+# What the tests add: a virtual display, the WebDriver for WebKitGTK, a Python venv for the
+# SMTP server, openssl for certificates.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver python3-venv openssl curl)
+
+check_toolchains() {
+  command -v cargo >/dev/null || { log "cargo is missing: install Rust from https://rustup.rs first"; exit 1; }
+  command -v npm >/dev/null || { log "npm is missing: install Node.js 20 or newer first"; exit 1; }
+}
+
+setup_ui() {
+  if [ ! -d "$ROOT/ui/node_modules" ] || [ "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules/.package-lock.json" ]; then
+    log "installing npm modules (ui/)"
+    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  log "building the UI"
+  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+}
+
+setup_build() {
+  check_toolchains
+  apt_install "${BUILD_PACKAGES[@]}"
+  setup_ui
+}
+
+setup_test() {
+  setup_build
+  apt_install "${TEST_PACKAGES[@]}"
+  if ! command -v tauri-driver >/dev/null; then
+    log "installing tauri-driver (about a minute)"
+    cargo install tauri-driver --version "^2" --locked --quiet
+  fi
+  if [ ! -x "$ROOT/.ci-venv/bin/python" ] || ! "$ROOT/.ci-venv/bin/python" -c "import aiosmtpd, PIL" 2>/dev/null; then
+    log "creating the Python venv for the test SMTP server"
+    python3 -m venv "$ROOT/.ci-venv"
+    "$ROOT/.ci-venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6" "pillow>=10"
+  fi
+  export SMTP_PYTHON="$ROOT/.ci-venv/bin/python"
+  export PATH="$HOME/.cargo/bin:$PATH"
+}
