@@ -32,7 +32,11 @@ TEST_PACKAGES=(xvfb xauth webkit2gtk-driver python3-venv openssl curl)
 
 check_toolchains() {
   command -v cargo >/dev/null || { log "cargo is missing: install Rust from https://rustup.rs first"; exit 1; }
-  command -v npm >/dev/null || { log "npm is missing: install Node.js 20 or newer first"; exit 1; }
+  command -v npm >/dev/null || { log "npm is missing: install Node.js 20.19 or newer first"; exit 1; }
+  local node_version
+  node_version="$(node -p 'process.versions.node')"
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+    || { log "Node.js $node_version is too old for the UI build (Vite 8): install Node.js 20.19 or newer"; exit 1; }
 }
 
 setup_ui() {

@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "list_drafts",
     "get_draft",
     "approve_draft",
+    "resolve_draft",
     "demo_mailbox",
     "ui_ready",
 ];

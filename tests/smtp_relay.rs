@@ -27,10 +27,10 @@ async fn rig(server: &SmtpServer, security: SmtpSecurity, password: &str) -> Rig
     let report = outbox::intake_tasks(&client, &store, &AppointmentFilter { associate_id: 18, task_type_id: 7 }).await.expect("intake");
     assert_eq!((report.found, report.added, report.with_problems), (25, 25, 2));
     let me = client.current_principal().await.expect("principal");
-    let delivery = Delivery {
+    let delivery = Delivery::new(
         store,
         client,
-        smtp: SmtpSettings {
+        SmtpSettings {
             host: "localhost".into(),
             port: server.port,
             security,
@@ -39,8 +39,8 @@ async fn rig(server: &SmtpServer, security: SmtpSecurity, password: &str) -> Rig
             extra_ca_pem: Some(server.pki.ca_pem.clone()),
             data_timeout: Duration::from_secs(30),
         },
-        rep: Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
-    };
+        Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
+    );
     Rig { sim, delivery, _dir: dir }
 }
 
@@ -87,7 +87,7 @@ async fn approve_and_send(security: SmtpSecurity, mode: &str) {
     let task = tenant.appointments.iter().find(|a| a.id.to_string() == draft.source_ref).expect("task");
     assert_eq!(task.completed, "Completed");
     let kinds: Vec<String> = rig.delivery.store.timeline(draft.id).expect("timeline").into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["drafted", "approved", "sending", "data_started", "sent", "document_created", "archived", "task_completed"]);
+    assert_eq!(kinds, ["drafted", "approved", "sending", "data_started", "sent", "archive_started", "document_created", "archived", "task_completed"]);
 }
 
 #[tokio::test]

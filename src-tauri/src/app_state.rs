@@ -28,19 +28,64 @@ pub struct AppState {
     store: Result<Arc<Store>, CommandError>,
     tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
     delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
+    /// Held for the app's lifetime: one running instance per data directory.
+    _instance_lock: Option<std::fs::File>,
+}
+
+/// Locks `instance.lock` in the data directory, so two instances never share an outbox (two
+/// senders could otherwise mislabel each other's sends).
+fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
+    let path = data_dir.join("instance.lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)
+        .map_err(|e| CommandError::new("data_dir_unusable", format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CommandError::new(
+            "already_running",
+            "SuperOffice Outbox is already running for this data directory. Switch to the open window, or close it first.",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(CommandError::new("data_dir_unusable", format!("cannot lock {}: {e}", path.display()))),
+    }
+}
+
+/// Work that was interrupted (the app closed, the network dropped): approved messages that
+/// never started go out now; sent messages whose archiving or task completion did not finish
+/// are archived. A message whose send was interrupted is in "needs decision" and is not
+/// touched. Claiming is atomic, so nothing can be sent twice from here.
+pub fn resume_unfinished(delivery: Arc<Delivery>) {
+    tauri::async_runtime::spawn(async move {
+        for id in delivery.store.ids_in(outbox::State::Approved).unwrap_or_default() {
+            if let Err(e) = delivery.deliver(id).await {
+                tracing::warn!(draft = id, code = e.code(), "could not send an approved message yet");
+            }
+        }
+        for state in [outbox::State::Sent, outbox::State::Archived] {
+            for id in delivery.store.ids_in(state).unwrap_or_default() {
+                if let Err(e) = delivery.finish(id).await {
+                    tracing::warn!(draft = id, code = e.code(), "could not finish archiving yet");
+                }
+            }
+        }
+    });
 }
 
 impl AppState {
     pub fn new(options: Options, data_dir: PathBuf, keychain: Result<Keychain, keychain::Error>) -> Self {
-        let store = Store::open(&data_dir.join("outbox.sqlite"))
+        let instance = single_instance(&data_dir);
+        let store = instance
+            .and_then(|lock| Store::open(&data_dir.join("outbox.sqlite")).map(|s| (lock, s)).map_err(CommandError::from))
             .and_then(|s| {
+                let (lock, s) = s;
                 let recovered = s.recover_interrupted()?;
                 if recovered > 0 {
                     tracing::warn!(recovered, "interrupted sends need the rep's decision");
                 }
-                Ok(Arc::new(s))
-            })
-            .map_err(CommandError::from);
+                Ok((lock, Arc::new(s)))
+            });
+        let (instance_lock, store) = match store {
+            Ok((l, s)) => (Some(l), Ok(s)),
+            Err(e) => (None, Err(e)),
+        };
         AppState {
             options,
             data_dir,
@@ -48,6 +93,7 @@ impl AppState {
             store,
             tenant: tokio::sync::Mutex::new(None),
             delivery: tokio::sync::Mutex::new(None),
+            _instance_lock: instance_lock,
         }
     }
 
@@ -141,38 +187,41 @@ impl AppState {
         let session = pending.finish(secret, keychain.clone(), tenant::SIGN_IN_TIMEOUT).await?;
         let client = Client::new(session);
         let me = client.current_principal().await?;
-        if me.email_address.trim().is_empty() {
-            return Err(CommandError::new("rep_without_email", "your SuperOffice user has no email address; ask your administrator to add one to your contact card"));
+        let email = me.email_address.trim().to_owned();
+        if email.parse::<outbox::EmailAddress>().is_err() {
+            return Err(CommandError::new("rep_without_email", "your SuperOffice user has no valid email address; ask your administrator to add one to your contact card"));
         }
         let smtp = {
             let (k, t) = (keychain.clone(), tenant.clone());
             tokio::task::spawn_blocking(move || t.relay.settings(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??
-        };
-        let delivery = Arc::new(Delivery {
-            store: self.store()?,
+        }
+        .ok_or_else(|| CommandError::new("smtp_password_missing", "no password for the mail relay is stored in the keychain; set it in the settings before sending"))?;
+        let delivery = Arc::new(Delivery::new(
+            self.store()?,
             client,
             smtp,
-            rep: Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
-        });
+            Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email },
+        ));
         *self.delivery.lock().await = Some(delivery.clone());
         tracing::info!(associate = delivery.rep.associate_id, "signed in");
-        self.intake().await?;
-        self.resume_unfinished(delivery);
+        resume_unfinished(delivery);
+        if let Err(e) = self.intake().await {
+            tracing::warn!(code = %e.code, "intake after sign-in failed: {}", e.message);
+        }
         Ok(())
     }
 
-    /// Sent messages whose archiving or task completion did not finish before (e.g. the app
-    /// was closed): finish them now. Never resends.
-    fn resume_unfinished(&self, delivery: Arc<Delivery>) {
-        tauri::async_runtime::spawn(async move {
-            for state in [outbox::State::Sent, outbox::State::Archived] {
-                for id in delivery.store.ids_in(state).unwrap_or_default() {
-                    if let Err(e) = delivery.finish(id).await {
-                        tracing::warn!(draft = id, code = e.code(), "could not finish archiving yet");
-                    }
-                }
-            }
-        });
+    /// The rep's answer for a message that is failed or needs a decision.
+    pub async fn resolve(&self, id: i64, decision: crate::commands::Decision) -> CmdResult<Arc<Delivery>> {
+        use crate::commands::Decision;
+        let d = self.delivery().await?;
+        let by = d.rep.name.clone();
+        match decision {
+            Decision::ItWasSent => d.store.confirm_sent(id, &by)?,
+            Decision::SendAgain => d.store.send_again(id, &by)?,
+            Decision::TryAgain => d.store.retry(id, &by)?,
+        };
+        Ok(d)
     }
 
     pub async fn delivery(&self) -> CmdResult<Arc<Delivery>> {

@@ -113,6 +113,37 @@ pub async fn approve_draft(app: AppHandle, state: State<'_, AppState>, id: i64) 
     Ok(delivery.store.get(id)?)
 }
 
+/// The rep's answer for a message that failed or whose outcome is unknown.
+#[derive(Clone, Copy, Debug, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// "Needs decision": the message was delivered after all; archive it.
+    ItWasSent,
+    /// "Needs decision": send it again, with the same Message-ID.
+    SendAgain,
+    /// "Not sent": try again.
+    TryAgain,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_draft(app: AppHandle, state: State<'_, AppState>, id: i64, decision: Decision) -> CmdResult<outbox::DraftRow> {
+    let delivery = state.resolve(id, decision).await?;
+    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    let worker = Arc::clone(&delivery);
+    tauri::async_runtime::spawn(async move {
+        let result = match decision {
+            Decision::ItWasSent => worker.finish(id).await,
+            Decision::SendAgain | Decision::TryAgain => worker.deliver(id).await,
+        };
+        if let Err(e) = result {
+            tracing::warn!(draft = id, code = e.code(), "delivery stopped: {e}");
+        }
+        let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    });
+    Ok(delivery.store.get(id)?)
+}
+
 /// What the demo tenant's mail relay received (empty outside the demo).
 #[tauri::command]
 #[specta::specta]

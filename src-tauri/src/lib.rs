@@ -31,6 +31,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::list_drafts,
             commands::get_draft,
             commands::approve_draft,
+            commands::resolve_draft,
             commands::demo_mailbox,
             commands::ui_ready,
         ])
@@ -77,16 +78,7 @@ pub fn run(options: Options) -> i32 {
         })
         .build(tauri::generate_context!());
     match result {
-        Ok(app) => {
-            let code = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
-            let seen = code.clone();
-            app.run(move |_, event| {
-                if let tauri::RunEvent::ExitRequested { code: Some(c), .. } = event {
-                    seen.store(c, std::sync::atomic::Ordering::SeqCst);
-                }
-            });
-            code.load(std::sync::atomic::Ordering::SeqCst)
-        }
+        Ok(app) => app.run_return(|_, _| {}),
         Err(e) => {
             eprintln!("so-outbox could not start: {e}");
             1
@@ -127,7 +119,7 @@ mod tests {
             .as_array()
             .map(|a| a.iter().filter_map(|p| p.as_str()).filter_map(|p| p.strip_prefix("allow-")).map(|p| p.replace('-', "_")).collect())
             .unwrap_or_default();
-        let names = ["app_status", "choose_demo_tenant", "sign_in", "refresh_outbox", "list_drafts", "get_draft", "approve_draft", "demo_mailbox", "ui_ready"];
+        let names = ["app_status", "choose_demo_tenant", "sign_in", "refresh_outbox", "list_drafts", "get_draft", "approve_draft", "resolve_draft", "demo_mailbox", "ui_ready"];
         for n in names {
             assert!(build_rs.contains(&format!("\"{n}\"")), "build.rs does not declare {n}");
             assert!(granted.contains(&n.to_string()), "the main window is not granted {n}");

@@ -27,9 +27,13 @@ impl Relay {
         format!("smtp-password:{}@{}:{}", self.username, self.host, self.port)
     }
 
-    pub fn settings(&self, keychain: &Keychain) -> Result<SmtpSettings, keychain::Error> {
-        let password = keychain.get(&self.keychain_key())?.unwrap_or_else(|| Secret::new(""));
-        Ok(SmtpSettings {
+    /// The relay settings with the password from the keychain; `None` when no password is
+    /// stored (the rep or admin has to provide one before anything can be sent).
+    pub fn settings(&self, keychain: &Keychain) -> Result<Option<SmtpSettings>, keychain::Error> {
+        let Some(password) = keychain.get(&self.keychain_key())?.filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        Ok(Some(SmtpSettings {
             host: self.host.clone(),
             port: self.port,
             security: self.security,
@@ -37,7 +41,7 @@ impl Relay {
             password,
             extra_ca_pem: self.extra_ca_pem.clone(),
             data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
-        })
+        }))
     }
 }
 

@@ -19,6 +19,7 @@ export const commands = {
 	 *  `outbox-changed` tells the UI about each step.
 	 */
 	approveDraft: (id: number) => __TAURI_INVOKE<DraftRow_Serialize>("approve_draft", { id }),
+	resolveDraft: (id: number, decision: Decision) => __TAURI_INVOKE<DraftRow_Serialize>("resolve_draft", { id, decision }),
 	/**  What the demo tenant's mail relay received (empty outside the demo). */
 	demoMailbox: () => __TAURI_INVOKE<MailboxMessage[]>("demo_mailbox"),
 	/**  The UI has loaded and talked to the core. In `--smoke-test` mode the app then exits 0. */
@@ -56,6 +57,15 @@ export type CommandError = {
 	code: string,
 	message: string,
 };
+
+/**  The rep's answer for a message that failed or whose outcome is unknown. */
+export type Decision = 
+/**  "Needs decision": the message was delivered after all; archive it. */
+"it_was_sent" | 
+/**  "Needs decision": send it again, with the same Message-ID. */
+"send_again" | 
+/**  "Not sent": try again. */
+"try_again";
 
 export type DraftDetail = DraftDetail_Serialize | DraftDetail_Deserialize;
 
@@ -123,6 +133,8 @@ export type IntakeReport = {
 	added: number,
 	/**  Of the new ones, how many cannot be sent as they are (kept, with the reason). */
 	with_problems: number,
+	/**  Tasks left for the next refresh because their person could not be read. */
+	skipped: number,
 };
 
 export type MailboxMessage = {

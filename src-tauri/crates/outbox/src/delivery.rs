@@ -5,6 +5,7 @@
 //! whose result was lost is found again by `ExternalRef` instead of being repeated. Archiving
 //! and task completion never trigger a resend.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,11 +31,17 @@ pub struct Delivery {
     pub client: Client,
     pub smtp: SmtpSettings,
     pub rep: Rep,
+    /// Drafts whose archiving runs right now in this process: one archiver per draft.
+    archiving: std::sync::Mutex<HashSet<i64>>,
 }
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
 
 impl Delivery {
+    pub fn new(store: Arc<Store>, client: Client, smtp: SmtpSettings, rep: Rep) -> Self {
+        Delivery { store, client, smtp, rep, archiving: std::sync::Mutex::new(HashSet::new()) }
+    }
+
     /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
     pub fn approve(&self, id: i64) -> Result<()> {
         let row = self.store.get(id)?;
@@ -71,7 +78,7 @@ impl Delivery {
         let outcome = smtp::submit(&self.smtp, &envelope, &a.mime, || async move { store.data_started(id).is_ok() }).await;
         tracing::info!(draft = id, outcome = outcome_kind(&outcome), "SMTP attempt finished");
         match outcome {
-            Outcome::Accepted(reply) => self.store.sent(id, &reply)?,
+            Outcome::Accepted(reply) => self.record_sent(id, &reply).await?,
             Outcome::NotAccepted(why) => return self.store.failed(id, true, &format!("Not sent: {why}")),
             Outcome::Refused(why) => return self.store.failed(id, false, &format!("Refused: {why}")),
             Outcome::Unknown(why) => {
@@ -84,9 +91,38 @@ impl Delivery {
         self.finish(id).await
     }
 
+    /// The relay took the message: that must be recorded, so a failing write is retried.
+    async fn record_sent(&self, id: i64, reply: &str) -> Result<State> {
+        let mut last = None;
+        for pause in [0u64, 200, 1000, 3000] {
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            match self.store.sent(id, reply) {
+                Ok(s) => return Ok(s),
+                Err(e) => {
+                    tracing::error!(draft = id, code = e.code(), "could not record an accepted message; retrying");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or(Error::NotFound(id)))
+    }
+
     /// Archives a sent message and completes its task, retrying transient SuperOffice errors
-    /// with backoff. What still fails stays visible on the row and is retried later.
+    /// with backoff. What still fails stays visible on the row and is retried later. Only one
+    /// archiver runs per draft in this process.
     pub async fn finish(&self, id: i64) -> Result<State> {
+        {
+            let mut busy = self.archiving.lock().unwrap_or_else(|p| p.into_inner());
+            if !busy.insert(id) {
+                return Ok(self.store.get(id)?.state);
+            }
+        }
+        let result = self.finish_with_retries(id).await;
+        self.archiving.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        result
+    }
+
+    async fn finish_with_retries(&self, id: i64) -> Result<State> {
         let mut delay = Duration::from_millis(500);
         let mut attempt = 0;
         loop {
@@ -112,9 +148,27 @@ impl Delivery {
             let document_id = match a.document_id {
                 Some(d) => d,
                 None => {
-                    let d = match self.client.find_document_by_external_ref(&a.message_id).await? {
-                        Some(existing) => existing,
-                        None => self.client.create_document(&self.document_entity(&a).await?).await?.document_id,
+                    // A create that may have reached SuperOffice before (its answer lost) is
+                    // looked up by Message-ID instead of being repeated.
+                    let existing = if self.store.archive_attempted(id)? {
+                        match self.client.find_document_by_external_ref(&a.message_id).await {
+                            Ok(found) => found,
+                            Err(e) if e.is_transient() => return Err(e.into()),
+                            Err(e) => {
+                                return Err(Error::NotSendable(format!(
+                                    "an earlier archive attempt may have created a document, and SuperOffice could not be searched for it ({e}); check SuperOffice before archiving again"
+                                )))
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    let d = match existing {
+                        Some(d) => d,
+                        None => {
+                            self.store.archive_started(id)?;
+                            self.client.create_document(&self.document_entity(&a).await?).await?.document_id
+                        }
                     };
                     self.store.document_created(id, d)?;
                     d
@@ -154,8 +208,8 @@ impl Delivery {
 }
 
 fn envelope(a: &Approved) -> Result<Envelope> {
-    let from = a.from_address.parse::<lettre::Address>().map_err(|e| Error::Mime(e.to_string()))?;
-    let to = a.recipient_email.parse::<lettre::Address>().map_err(|e| Error::Mime(e.to_string()))?;
+    let from = a.from_address.trim().parse::<lettre::Address>().map_err(|e| Error::Mime(e.to_string()))?;
+    let to = a.recipient_email.trim().parse::<lettre::Address>().map_err(|e| Error::Mime(e.to_string()))?;
     Envelope::new(Some(from), vec![to]).map_err(|e| Error::Mime(e.to_string()))
 }
 

@@ -14,7 +14,7 @@ pub enum Error {
     NotSendable(String),
     #[error("the message could not be built: {0}")]
     Mime(String),
-    #[error("the approved message changed before sending; approve it again")]
+    #[error("the approved message no longer matches what was approved; it was not sent")]
     ApprovalMismatch,
     #[error(transparent)]
     SuperOffice(#[from] superoffice::Error),

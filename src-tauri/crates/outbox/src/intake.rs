@@ -18,6 +18,8 @@ pub struct IntakeReport {
     pub added: u32,
     /// Of the new ones, how many cannot be sent as they are (kept, with the reason).
     pub with_problems: u32,
+    /// Tasks left for the next refresh because their person could not be read.
+    pub skipped: u32,
 }
 
 /// Fetches the rep's open draft tasks (all pages) and adds the new ones to the outbox.
@@ -37,9 +39,19 @@ pub async fn intake_tasks(client: &Client, store: &Store, filter: &AppointmentFi
         } else if let Some(p) = people.get(&row.person_id) {
             Some(Clone::clone(p))
         } else {
-            let p = client.person(row.person_id).await?;
-            people.insert(row.person_id, p.clone());
-            Some(p)
+            match client.person(row.person_id).await {
+                Ok(p) => {
+                    people.insert(row.person_id, p.clone());
+                    Some(p)
+                }
+                Err(e) => {
+                    // One unreadable person must not stop the others; the task stays in
+                    // SuperOffice and comes back on the next refresh.
+                    tracing::warn!(task = row.appointment_id, code = e.code(), "person could not be read; task skipped for now");
+                    report.skipped += 1;
+                    continue;
+                }
+            }
         };
         let parsed = parse_description(&row.description);
         let email = person.as_ref().and_then(|p| p.primary_email()).map(str::to_owned);

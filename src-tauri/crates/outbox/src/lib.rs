@@ -19,6 +19,8 @@ pub mod state;
 mod store;
 
 pub use delivery::{Delivery, Rep};
+/// A validated email address (lettre's parser: local part and IDNA domain).
+pub use lettre::Address as EmailAddress;
 pub use error::{Error, Result};
 pub use intake::{intake_tasks, IntakeReport};
 pub use smtp::{SmtpSecurity, SmtpSettings};

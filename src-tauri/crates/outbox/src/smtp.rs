@@ -89,21 +89,24 @@ where
         options.push(MailParameter::SmtpUtfEight);
     }
     if let Err(o) = step(conn.command(Mail::new(envelope.from().cloned(), options)), "MAIL FROM").await {
+        quit_briefly(&mut conn).await;
         return o;
     }
     for rcpt in envelope.to() {
         if let Err(o) = step(conn.command(Rcpt::new(rcpt.clone(), vec![])), "RCPT TO").await {
-            conn.abort().await;
+            quit_briefly(&mut conn).await;
             return o;
         }
     }
     if let Err(o) = step(conn.command(Data), "DATA").await {
-        conn.abort().await;
+        quit_briefly(&mut conn).await;
         return o;
     }
     if !on_data_started().await {
-        // Could not record that DATA began: stop before any body byte leaves.
-        conn.abort().await;
+        // Could not record that DATA began: stop before any body byte leaves. After 354 a QUIT
+        // would be read as message text, so the connection is just dropped (the server
+        // discards an unterminated message).
+        drop(conn);
         return Outcome::NotAccepted("the outbox could not record the attempt; nothing was sent".into());
     }
     let outcome = match tokio::time::timeout(settings.data_timeout, conn.message(bytes)).await {
@@ -134,7 +137,7 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
     };
     if matches!(s.security, SmtpSecurity::StartTls) {
         if !conn.can_starttls() {
-            conn.abort().await;
+            quit_briefly(&mut conn).await;
             return Err(Outcome::Refused(format!("{} does not offer STARTTLS; refusing to send without TLS", s.host)));
         }
         match tokio::time::timeout(COMMAND_TIMEOUT, conn.starttls(tls, &hello)).await {
@@ -145,12 +148,20 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
         }
     }
     if !conn.is_encrypted() {
-        conn.abort().await;
+        quit_briefly(&mut conn).await;
         return Err(Outcome::Refused("the connection is not encrypted; refusing to authenticate".into()));
     }
     let creds = Credentials::new(s.username.clone(), s.password.expose().to_owned());
-    step(conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds), "AUTH").await?;
+    if let Err(o) = step(conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds), "AUTH").await {
+        quit_briefly(&mut conn).await;
+        return Err(o);
+    }
     Ok(conn)
+}
+
+/// Ends a session before DATA: QUIT, but never wait long for the reply.
+async fn quit_briefly(conn: &mut AsyncSmtpConnection) {
+    let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
 }
 
 fn tls_parameters(s: &SmtpSettings) -> Result<TlsParameters, String> {

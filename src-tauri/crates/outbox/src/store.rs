@@ -335,6 +335,41 @@ impl Store {
         Ok(())
     }
 
+    /// Written right before `POST Document`: if no `document_created` follows, a later attempt
+    /// must look for the document instead of creating another.
+    pub fn archive_started(&self, id: i64) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'archive_started', 'creating the archive document')", params![id, now()])?;
+        Ok(())
+    }
+
+    /// Whether an archive document may already have been created for this draft.
+    pub fn archive_attempted(&self, id: i64) -> Result<bool> {
+        let conn = self.conn();
+        Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM timeline WHERE draft_id = ?1 AND kind = 'archive_started')", [id], |r| r.get(0))?)
+    }
+
+    /// The rep's answer to "needs decision": it was delivered.
+    pub fn confirm_sent(&self, id: i64, by: &str) -> Result<State> {
+        self.transition(id, Event::RepConfirmsSent, ("rep_confirmed_sent", &format!("{by} confirmed the message was delivered")), |tx| {
+            tx.execute("UPDATE drafts SET reason = NULL, sent_at = COALESCE(sent_at, ?2) WHERE id = ?1", params![id, now()]).map(|_| ())
+        })
+    }
+
+    /// The rep's answer to "needs decision": send it again (same Message-ID, same bytes).
+    pub fn send_again(&self, id: i64, by: &str) -> Result<State> {
+        self.transition(id, Event::RepSendsAgain, ("rep_sends_again", &format!("{by} chose to send it again")), |tx| {
+            tx.execute("UPDATE drafts SET reason = NULL WHERE id = ?1", [id]).map(|_| ())
+        })
+    }
+
+    /// A message that was not sent goes back to the queue (same Message-ID, same bytes).
+    pub fn retry(&self, id: i64, by: &str) -> Result<State> {
+        self.transition(id, Event::Retry, ("retry", &format!("{by} asked to try again")), |tx| {
+            tx.execute("UPDATE drafts SET reason = NULL WHERE id = ?1", [id]).map(|_| ())
+        })
+    }
+
     pub fn archived(&self, id: i64, document_id: i64) -> Result<State> {
         self.transition(id, Event::Archived, ("archived", &format!("the sent .eml is document {document_id}")), |_| Ok(()))
     }

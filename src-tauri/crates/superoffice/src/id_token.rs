@@ -31,6 +31,9 @@ struct Jwks {
 struct Jwk {
     kid: Option<String>,
     kty: String,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    usage: Option<String>,
     n: Option<String>,
     e: Option<String>,
 }
@@ -59,6 +62,7 @@ pub async fn validate(
     v.leeway = LEEWAY_SECS;
     v.set_issuer(&[issuer]);
     v.set_audience(&[client_id]);
+    v.validate_nbf = true;
     v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &v).map_err(|e| {
         use jsonwebtoken::errors::ErrorKind as K;
@@ -77,6 +81,10 @@ pub async fn validate(
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if c["iat"].as_i64().is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
         return Err(Error::sign_in("id_token_iat_future", "the id_token was issued in the future (check the computer's clock)"));
+    }
+    // With several audiences, the authorized party must be us (OIDC Core §3.1.3.7 items 4-5).
+    if c["aud"].is_array() && c["azp"].as_str() != Some(client_id) {
+        return Err(Error::sign_in("id_token_wrong_audience", "the id_token was issued for several applications"));
     }
     if let Some(expected) = nonce {
         if c["nonce"].as_str() != Some(expected) {
@@ -108,7 +116,12 @@ async fn fetch_jwks(http: &reqwest::Client, uri: &str) -> Result<Jwks> {
 }
 
 fn find_key(jwks: &Jwks, kid: &str) -> Option<Result<DecodingKey>> {
-    let k = jwks.keys.iter().find(|k| k.kid.as_deref() == Some(kid) && k.kty == "RSA")?;
+    let k = jwks.keys.iter().find(|k| {
+        k.kid.as_deref() == Some(kid)
+            && k.kty == "RSA"
+            && k.alg.as_deref().is_none_or(|a| a == "RS256")
+            && k.usage.as_deref().is_none_or(|u| u == "sig")
+    })?;
     Some(match (&k.n, &k.e) {
         (Some(n), Some(e)) => DecodingKey::from_rsa_components(n, e)
             .map_err(|e| Error::sign_in("jwks_invalid", format!("a signing key is malformed: {e}"))),

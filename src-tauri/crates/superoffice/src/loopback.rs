@@ -28,7 +28,7 @@ pub enum Redirect {
 }
 
 /// Parses one request head. Returns `None` for anything that is not exactly our redirect.
-pub fn parse_redirect(head: &str, expected_state: &str) -> Option<Redirect> {
+pub fn parse_redirect(head: &str, expected_state: &str, issuer: &str) -> Option<Redirect> {
     let line = head.lines().next()?;
     let mut parts = line.split(' ');
     let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
@@ -48,6 +48,12 @@ pub fn parse_redirect(head: &str, expected_state: &str) -> Option<Redirect> {
     let state = one("state")??;
     if state != expected_state {
         return None;
+    }
+    // RFC 9207: when the server names itself, it must be the issuer we started with.
+    if let Some(iss) = one("iss")? {
+        if iss != issuer {
+            return None;
+        }
     }
     let allowed = ["code", "state", "error", "error_description", "session_state", "iss"];
     if pairs.iter().any(|(k, _)| !allowed.contains(&k.as_str())) {
@@ -77,7 +83,7 @@ impl Listener {
     }
 
     /// Waits for our redirect until `timeout`; the port closes when this returns.
-    pub async fn wait(self, expected_state: &str, timeout: Duration) -> Result<Redirect> {
+    pub async fn wait(self, expected_state: &str, issuer: &str, timeout: Duration) -> Result<Redirect> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let accepted = tokio::time::timeout_at(deadline, self.listener.accept()).await;
@@ -87,14 +93,14 @@ impl Listener {
                 }
                 continue;
             };
-            if let Some(r) = handle(stream, expected_state).await {
+            if let Some(r) = handle(stream, expected_state, issuer).await {
                 return Ok(r);
             }
         }
     }
 }
 
-async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<Redirect> {
+async fn handle(mut stream: TcpStream, expected_state: &str, issuer: &str) -> Option<Redirect> {
     let mut buf = Vec::with_capacity(1024);
     let read = tokio::time::timeout(READ_TIMEOUT, async {
         let mut chunk = [0u8; 1024];
@@ -109,7 +115,7 @@ async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<Redirect>
     })
     .await;
     let head = String::from_utf8_lossy(&buf).into_owned();
-    let result = if matches!(read, Ok(Some(()))) { parse_redirect(&head, expected_state) } else { None };
+    let result = if matches!(read, Ok(Some(()))) { parse_redirect(&head, expected_state, issuer) } else { None };
     let (status, body) = match &result {
         Some(Redirect::Code(_)) => ("200 OK", "Signed in. You can close this tab and return to SuperOffice Outbox."),
         Some(Redirect::Denied(_)) => ("200 OK", "Sign-in was cancelled. You can close this tab and return to SuperOffice Outbox."),
@@ -131,14 +137,16 @@ async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<Redirect>
 mod tests {
     use super::*;
 
+    const ISS: &str = "https://sod.superoffice.com";
+
     fn get(target: &str) -> String {
         format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     }
 
     #[test]
     fn accepts_exactly_our_redirect() {
-        assert!(matches!(parse_redirect(&get("/callback?code=abc&state=s1"), "s1"), Some(Redirect::Code(c)) if c == "abc"));
-        assert!(matches!(parse_redirect(&get("/callback?error=access_denied&state=s1"), "s1"), Some(Redirect::Denied(_))));
+        assert!(matches!(parse_redirect(&get("/callback?code=abc&state=s1"), "s1", ISS), Some(Redirect::Code(c)) if c == "abc"));
+        assert!(matches!(parse_redirect(&get("/callback?error=access_denied&state=s1"), "s1", ISS), Some(Redirect::Denied(_))));
     }
 
     #[test]
@@ -153,10 +161,12 @@ mod tests {
             "/callback",
             "/callback?state=s1",
             "/callback?code=&state=s1",
+            "/callback?code=abc&state=s1&iss=https%3A%2F%2Fevil.example",
         ] {
-            assert!(parse_redirect(&get(bad), "s1").is_none(), "accepted {bad}");
+            assert!(parse_redirect(&get(bad), "s1", ISS).is_none(), "accepted {bad}");
         }
-        assert!(parse_redirect("POST /callback?code=a&state=s1 HTTP/1.1\r\n\r\n", "s1").is_none());
-        assert!(parse_redirect("\u{0}\u{1}garbage", "s1").is_none());
+        assert!(parse_redirect("POST /callback?code=a&state=s1 HTTP/1.1\r\n\r\n", "s1", ISS).is_none());
+        assert!(parse_redirect("\u{0}\u{1}garbage", "s1", ISS).is_none());
+        assert!(matches!(parse_redirect(&get("/callback?code=abc&state=s1&iss=https%3A%2F%2Fsod.superoffice.com"), "s1", ISS), Some(Redirect::Code(_))));
     }
 }

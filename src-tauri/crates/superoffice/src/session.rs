@@ -126,8 +126,11 @@ impl Session {
         tokens: TokenResponse,
         store: Arc<dyn SecretStore>,
     ) -> Result<Self> {
-        if let Some(rt) = &tokens.refresh_token {
-            store.set(&refresh_token_key(&claims.context_id, &client_id), rt)?;
+        let key = refresh_token_key(&claims.context_id, &client_id);
+        match &tokens.refresh_token {
+            Some(rt) => store.set(&key, rt)?,
+            // Never leave an earlier sign-in's token behind under this name.
+            None => store.delete(&key)?,
         }
         Ok(Session {
             inner: Arc::new(Inner {
@@ -209,14 +212,17 @@ impl Session {
             }
             Err(e) => return Err(e),
         };
-        if let Some(id) = &tokens.id_token {
-            let c = id_token::validate(&self.inner.http, &self.inner.env.jwks_uri(), id.expose(), &self.inner.env.issuer(), &self.inner.client_id, None).await?;
-            if c.subject != self.inner.claims.subject {
-                return Err(Error::sign_in("id_token_subject_changed", "the refreshed id_token belongs to another user"));
-            }
-        }
+        // A rotated refresh token replaces the old one before anything else can fail: the
+        // server may already have invalidated the old one.
         if let Some(rotated) = &tokens.refresh_token {
             self.inner.store.set(&key, rotated)?;
+        }
+        if let Some(id) = &tokens.id_token {
+            let c = id_token::validate(&self.inner.http, &self.inner.env.jwks_uri(), id.expose(), &self.inner.env.issuer(), &self.inner.client_id, None).await?;
+            let before = &self.inner.claims;
+            if c.subject != before.subject || c.context_id != before.context_id || c.associate_id != before.associate_id {
+                return Err(Error::sign_in("id_token_subject_changed", "the refreshed id_token belongs to another user or tenant"));
+            }
         }
         t.access = tokens.access_token;
         t.generation += 1;

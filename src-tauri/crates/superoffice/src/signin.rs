@@ -58,7 +58,7 @@ impl Environment {
     /// `{sod,qaonline,online}N.superoffice.com` host; for a custom base, the same scheme, host
     /// and port as the base.
     pub fn api_url_allowed(&self, api: &url::Url) -> bool {
-        if api.username() != "" || api.password().is_some() {
+        if api.username() != "" || api.password().is_some() || !transport_ok(api) {
             return false;
         }
         match self {
@@ -79,6 +79,14 @@ impl Environment {
             }
         }
     }
+}
+
+/// https everywhere, except plain http to the loopback interface (the simulator, tests).
+fn transport_ok(u: &url::Url) -> bool {
+    u.scheme() == "https"
+        || (u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()))
+        || (u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback()))
+        || (u.scheme() == "http" && u.host_str() == Some("localhost"))
 }
 
 /// What to sign in to.
@@ -117,6 +125,9 @@ impl PendingSignIn {
         let verifier = Secret::new(random_url_safe(32));
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.expose().as_bytes()));
         let mut url = url::Url::parse(&request.environment.authorize_endpoint()).map_err(|e| Error::sign_in("bad_environment", e.to_string()))?;
+        if !transport_ok(&url) {
+            return Err(Error::sign_in("bad_environment", "SuperOffice must be reached over https (plain http only on this computer's loopback)"));
+        }
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("client_id", &request.client_id)
@@ -149,7 +160,7 @@ impl PendingSignIn {
         store: Arc<dyn SecretStore>,
         timeout: Duration,
     ) -> Result<Session> {
-        let code = match self.listener.wait(&self.state, timeout).await? {
+        let code = match self.listener.wait(&self.state, &self.request.environment.issuer(), timeout).await? {
             Redirect::Code(c) => Secret::new(c),
             Redirect::Denied(why) => return Err(Error::SignInCancelled(why)),
         };
@@ -232,5 +243,7 @@ mod tests {
         let c = Environment::Custom("http://127.0.0.1:4000".into());
         assert!(ok(&c, "http://127.0.0.1:4000/Cust1/api/v1/"));
         assert!(!ok(&c, "http://127.0.0.1:4001/Cust1/api/v1/"));
+        let onsite = Environment::Custom("http://crm.example.com".into());
+        assert!(!ok(&onsite, "http://crm.example.com/Cust1/api/v1/"), "plain http is only for loopback");
     }
 }
