@@ -42,7 +42,9 @@ check_toolchains() {
 setup_ui() {
   if [ ! -d "$ROOT/ui/node_modules" ] || [ "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules/.package-lock.json" ]; then
     log "installing npm modules (ui/)"
-    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    # `npm install --no-save` installs the locked versions without rewriting the lock; `npm ci`
+    # refuses npm 11's own lock files (it leaves out vite's Windows-only optional dependency).
+    (cd "$ROOT/ui" && npm install --no-audit --no-fund --no-save --loglevel=error)
   fi
   log "building the UI"
   (cd "$ROOT/ui" && npm run --silent build >/dev/null)

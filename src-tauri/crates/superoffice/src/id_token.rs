@@ -38,7 +38,7 @@ struct Jwk {
     e: Option<String>,
 }
 
-/// Validates `token` against the JWKS at `jwks_uri`.
+/// Validates an id_token against the JWKS at `jwks_uri` and returns the claims the app uses.
 pub async fn validate(
     http: &reqwest::Client,
     jwks_uri: &str,
@@ -47,41 +47,7 @@ pub async fn validate(
     client_id: &str,
     nonce: Option<&str>,
 ) -> Result<Claims> {
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|e| Error::sign_in("id_token_malformed", format!("the id_token is not a JWT: {e}")))?;
-    if header.alg != Algorithm::RS256 {
-        return Err(Error::sign_in("id_token_bad_alg", format!("id_token algorithm {:?} is not allowed (RS256 only)", header.alg)));
-    }
-    let kid = header.kid.ok_or_else(|| Error::sign_in("id_token_no_kid", "the id_token names no signing key"))?;
-    let key = match find_key(&fetch_jwks(http, jwks_uri).await?, &kid) {
-        Some(k) => k,
-        None => find_key(&fetch_jwks(http, jwks_uri).await?, &kid)
-            .ok_or_else(|| Error::sign_in("id_token_unknown_key", "the id_token was signed with an unknown key"))?,
-    }?;
-    let mut v = Validation::new(Algorithm::RS256);
-    v.leeway = LEEWAY_SECS;
-    v.set_issuer(&[issuer]);
-    v.set_audience(&[client_id]);
-    v.validate_nbf = true;
-    v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &v).map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind as K;
-        let (code, what) = match e.kind() {
-            K::InvalidSignature => ("id_token_bad_signature", "the id_token signature is invalid"),
-            K::ExpiredSignature => ("id_token_expired", "the id_token has expired (check the computer's clock)"),
-            K::InvalidIssuer => ("id_token_wrong_issuer", "the id_token comes from another issuer"),
-            K::InvalidAudience => ("id_token_wrong_audience", "the id_token was issued to another application"),
-            K::ImmatureSignature => ("id_token_not_yet_valid", "the id_token is not valid yet (check the computer's clock)"),
-            K::MissingRequiredClaim(_) => ("id_token_missing_claim", "the id_token lacks a required claim"),
-            _ => ("id_token_invalid", "the id_token is invalid"),
-        };
-        Error::sign_in(code, what)
-    })?;
-    let c = data.claims;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if c["iat"].as_i64().is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
-        return Err(Error::sign_in("id_token_iat_future", "the id_token was issued in the future (check the computer's clock)"));
-    }
+    let c = verify_signed(http, jwks_uri, token, issuer, Some(client_id)).await?;
     // With several audiences, the authorized party must be us (OIDC Core §3.1.3.7 items 4-5).
     if c["aud"].is_array() && c["azp"].as_str() != Some(client_id) {
         return Err(Error::sign_in("id_token_wrong_audience", "the id_token was issued for several applications"));
@@ -92,6 +58,57 @@ pub async fn validate(
         }
     }
     claims_from(&c)
+}
+
+/// The checks every SuperOffice JWT gets: RS256 only, a `kid` found in the JWKS (fetched once
+/// more when unknown), the signature, `iss`, `aud` (when given), `exp`/`nbf` with 60 s of
+/// leeway, and an `iat` that is not in the future.
+pub(crate) async fn verify_signed(
+    http: &reqwest::Client,
+    jwks_uri: &str,
+    token: &str,
+    issuer: &str,
+    audience: Option<&str>,
+) -> Result<serde_json::Value> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| Error::sign_in("id_token_malformed", format!("the token is not a signed JWT: {e}")))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(Error::sign_in("id_token_bad_alg", format!("token algorithm {:?} is not allowed (RS256 only)", header.alg)));
+    }
+    let kid = header.kid.ok_or_else(|| Error::sign_in("id_token_no_kid", "the token names no signing key"))?;
+    let key = match find_key(&fetch_jwks(http, jwks_uri).await?, &kid) {
+        Some(k) => k,
+        None => find_key(&fetch_jwks(http, jwks_uri).await?, &kid)
+            .ok_or_else(|| Error::sign_in("id_token_unknown_key", "the token was signed with an unknown key"))?,
+    }?;
+    let mut v = Validation::new(Algorithm::RS256);
+    v.leeway = LEEWAY_SECS;
+    v.validate_nbf = true;
+    v.set_issuer(&[issuer]);
+    match audience {
+        Some(a) => v.set_audience(&[a]),
+        None => v.validate_aud = false,
+    }
+    v.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &v).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind as K;
+        let (code, what) = match e.kind() {
+            K::InvalidSignature => ("id_token_bad_signature", "the token signature is invalid"),
+            K::ExpiredSignature => ("id_token_expired", "the token has expired (check the computer's clock)"),
+            K::InvalidIssuer => ("id_token_wrong_issuer", "the token comes from another issuer"),
+            K::InvalidAudience => ("id_token_wrong_audience", "the token was issued to another application"),
+            K::ImmatureSignature => ("id_token_not_yet_valid", "the token is not valid yet (check the computer's clock)"),
+            K::MissingRequiredClaim(_) => ("id_token_missing_claim", "the token lacks a required claim"),
+            _ => ("id_token_invalid", "the token is invalid"),
+        };
+        Error::sign_in(code, what)
+    })?;
+    let c = data.claims;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if c["iat"].as_i64().is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
+        return Err(Error::sign_in("id_token_iat_future", "the token was issued in the future (check the computer's clock)"));
+    }
+    Ok(c)
 }
 
 fn claims_from(c: &serde_json::Value) -> Result<Claims> {

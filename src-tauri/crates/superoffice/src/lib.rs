@@ -9,6 +9,7 @@
 //!
 //! It does not know about drafts, mail or the outbox; those live in the `outbox` crate.
 
+mod endpoints;
 mod error;
 mod id_token;
 mod loopback;
@@ -16,12 +17,17 @@ pub mod models;
 mod rest;
 mod session;
 pub mod signin;
+pub mod system_user;
 
+pub use endpoints::{tenant_state, AppointmentFilter, PAGE_SIZE};
 pub use error::{Error, Result};
 pub use id_token::Claims;
-pub use rest::{AppointmentFilter, Client};
-pub use session::{Session, SessionInfo};
+pub use rest::Client;
+pub use session::{refresh_token_key, Session, SessionInfo};
 pub use signin::{Environment, PendingSignIn, SignInRequest};
+pub use system_user::{SystemSession, SystemUserConfig};
+/// HTTP methods for [`Client::probe`].
+pub use reqwest::Method;
 
 /// Namespace of SuperOffice's own claims.
 pub const CLAIM_NS: &str = "http://schemes.superoffice.net/identity/";

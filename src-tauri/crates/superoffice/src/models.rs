@@ -103,3 +103,221 @@ pub(crate) struct ErrorBody {
     pub error_type: Option<String>,
     pub error_message: Option<String>,
 }
+
+/// `GET User/currentAssociate`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Associate {
+    pub associate_id: i64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub person_id: i64,
+    #[serde(default)]
+    pub full_name: String,
+    /// 1 internal, 2 resource, 3 external, 4 anonymous, 5 system.
+    #[serde(default, rename = "Type")]
+    pub kind: serde_json::Value,
+    #[serde(default)]
+    pub user_name: String,
+}
+
+/// A `List/DocumentTemplate/Items` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DocumentTemplate {
+    pub document_template_id: i64,
+    #[serde(default)]
+    pub name: String,
+    /// 1 app, 2 doc, 3 email, 4 fax, 5 phone, 6 todo (a number or its name).
+    #[serde(default)]
+    pub record_type: serde_json::Value,
+    /// 1 incoming, 2 outgoing.
+    #[serde(default)]
+    pub direction: serde_json::Value,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+impl DocumentTemplate {
+    pub fn is_outgoing_email(&self) -> bool {
+        let is = |v: &serde_json::Value, n: i64, name: &str| v.as_i64() == Some(n) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(name));
+        !self.deleted && is(&self.record_type, 3, "Email") && is(&self.direction, 2, "Outgoing")
+    }
+}
+
+/// An MDO list item (`MDOList/task`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListItem {
+    pub id: i64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AppointmentRef {
+    pub appointment_id: i64,
+}
+
+/// The rep's SuperOffice Inbox account (`Agents/EMail/GetCurrentAccount`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EMailAccount {
+    #[serde(default)]
+    pub e_mail_account_id: i64,
+    #[serde(default, rename = "EMailAddress")]
+    pub email_address: String,
+    #[serde(default)]
+    pub associate_id: i64,
+    #[serde(default)]
+    pub account_status: serde_json::Value,
+    #[serde(default)]
+    pub error_reason: Option<String>,
+}
+
+/// An address in an EMailEntity.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EMailAddress {
+    pub address: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub person_id: i64,
+    #[serde(default)]
+    pub contact_id: i64,
+}
+
+/// The fields of an EMailEntity the app sends and reads (`Agents/EMail/Send`).
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EMailEntity {
+    #[serde(default)]
+    pub to: Vec<EMailAddress>,
+    #[serde(default)]
+    pub from: Option<EMailAddress>,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub plain_body: String,
+    #[serde(default, rename = "HTMLBody")]
+    pub html_body: String,
+    #[serde(default, rename = "MessageID")]
+    pub message_id: String,
+    #[serde(default)]
+    pub is_sent: bool,
+    #[serde(default)]
+    pub account_id: i64,
+}
+
+/// CRMScriptRunResult.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CrmScriptResult {
+    #[serde(default)]
+    pub output: String,
+    #[serde(default)]
+    pub success: bool,
+    #[serde(default)]
+    pub error_information: Option<String>,
+}
+
+/// `Agents/License/GetUserLicenses` entry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserLicense {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub restricted_module_licenses: Vec<ModuleLicense>,
+    #[serde(default)]
+    pub unrestricted_module_licenses: Vec<ModuleLicense>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ModuleLicense {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub assigned: bool,
+}
+
+/// The tenant state API's answer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TenantState {
+    #[serde(default)]
+    pub context_identifier: String,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub is_running: bool,
+    #[serde(default)]
+    pub api: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principal_from_the_documented_field_list() {
+        let p: Principal = serde_json::from_value(serde_json::json!({
+            "UserType": "InternalAssociate", "Associate": "ABE", "AssociateId": 18, "IsPerson": true, "PersonId": 1,
+            "ContactId": 1, "FullName": "Anna Berger", "EMailAddress": "anna@x.example", "FunctionRights": ["a"],
+            "Licenses": [{"ModuleId": 1, "Name": "x"}], "UserName": "anna", "SecondaryGroups": []
+        })).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((p.associate_id, p.email_address.as_str(), p.function_rights.len()), (18, "anna@x.example", 1));
+        // A system user's principal may lack the person fields entirely.
+        let s: Principal = serde_json::from_value(serde_json::json!({"AssociateId": 7})).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((s.person_id, s.email_address.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn person_without_emails_and_contact() {
+        let p: Person = serde_json::from_value(serde_json::json!({"PersonId": 3, "Firstname": "Gerda", "Lastname": "Schmidt", "Emails": [], "Contact": null}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((p.primary_email(), p.display_name().as_str()), (None, "Gerda Schmidt"));
+        let q: Person = serde_json::from_value(serde_json::json!({"PersonId": 4, "Emails": [{"Value": " "}, {"Value": "a@b.example", "Rank": 2}]}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(q.primary_email(), Some("a@b.example"));
+    }
+
+    #[test]
+    fn odata_page_and_templates() {
+        let page: ODataPage<AppointmentRow> = serde_json::from_value(serde_json::json!({
+            "odata.metadata": "x", "odata.nextLink": "https://online2.superoffice.com/Cust1/api/v1/Appointment?$skip=200",
+            "value": [{"PrimaryKey": 5, "EntityName": "appointment", "appointmentId": 5, "description": "Subject: a"}]
+        })).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((page.value.len(), page.value[0].person_id), (1, 0));
+        assert!(page.next_link.is_some());
+        let t: Vec<DocumentTemplate> = serde_json::from_value(serde_json::json!([
+            {"DocumentTemplateId": 3, "Name": "Email out", "RecordType": 3, "Direction": 2},
+            {"DocumentTemplateId": 4, "Name": "Email in", "RecordType": "Email", "Direction": "Incoming"},
+            {"DocumentTemplateId": 5, "Name": "Letter", "RecordType": 2, "Direction": 2}
+        ])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.iter().filter(|x| x.is_outgoing_email()).map(|x| x.document_template_id).collect::<Vec<_>>(), vec![3]);
+    }
+
+    #[test]
+    fn email_account_may_be_null() {
+        let none: Option<EMailAccount> = serde_json::from_str("null").unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.is_none());
+        let some: Option<EMailAccount> = serde_json::from_value(serde_json::json!({"EMailAccountId": 2, "EMailAddress": "anna@x.example", "AssociateId": 18}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(some.map(|a| a.email_address), Some("anna@x.example".into()));
+    }
+}

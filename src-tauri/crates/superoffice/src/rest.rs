@@ -1,17 +1,20 @@
-//! The typed REST client over a signed-in [`Session`].
+//! The REST transport: who is calling (a signed-in rep or the system user), where (the tenant
+//! base resolved by the state API, re-resolved once on HTTP 421), in which language, and what
+//! an error answer means. The typed endpoints are in `endpoints.rs`.
+
+use std::sync::{Arc, RwLock};
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::models::{AppointmentRow, DocumentRef, ErrorBody, ODataPage, Person, Principal};
+use crate::models::ErrorBody;
+use crate::session::TenantLink;
+use crate::system_user::SystemSession;
 use crate::{Error, Result, Session};
 
-/// Largest page requested when listing.
-pub const PAGE_SIZE: usize = 200;
-
 /// Turns an error response into [`Error::Api`], reading SuperOffice's error body and
-/// `Retry-After` when present.
+/// `Retry-After` (seconds) when present.
 pub(crate) async fn api_error(resp: reqwest::Response) -> Error {
     let status = resp.status().as_u16();
     let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
@@ -20,158 +23,170 @@ pub(crate) async fn api_error(resp: reqwest::Response) -> Error {
     let message = body
         .as_ref()
         .and_then(|b| b.error_message.clone())
-        .unwrap_or_else(|| text.chars().take(200).collect::<String>())
+        .unwrap_or_else(|| text.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
         .trim()
         .to_owned();
     Error::Api { status, error_type: body.and_then(|b| b.error_type), message, retry_after }
 }
 
-/// Which follow-up tasks to take in.
-#[derive(Clone, Debug)]
-pub struct AppointmentFilter {
-    pub associate_id: i64,
-    pub task_type_id: i64,
+/// Who the calls run as.
+enum Caller {
+    Rep(Session),
+    System(SystemSession),
 }
 
-enum Body {
+pub(crate) enum Body {
     None,
     Json(Value),
     Bytes(Vec<u8>),
 }
 
-/// The REST client of one session.
+struct Inner {
+    caller: Caller,
+    language: RwLock<String>,
+}
+
+/// A typed REST client for one tenant, as the signed-in rep or as the system user.
 #[derive(Clone)]
 pub struct Client {
-    session: Session,
+    inner: Arc<Inner>,
 }
 
 impl Client {
+    /// Calls as the signed-in rep.
     pub fn new(session: Session) -> Self {
-        Client { session }
+        Client { inner: Arc::new(Inner { caller: Caller::Rep(session), language: RwLock::new("en".into()) }) }
     }
 
-    pub fn session(&self) -> &Session {
-        &self.session
+    /// Calls as the tenant's system user (diagnostics only).
+    pub fn system(session: SystemSession) -> Self {
+        Client { inner: Arc::new(Inner { caller: Caller::System(session), language: RwLock::new("en".into()) }) }
     }
 
-    /// Sends one request; on a 401 refreshes once (single-flight) and repeats it.
-    async fn send(&self, method: Method, url: url::Url, body: Body) -> Result<reqwest::Response> {
-        if !self.session.environment().api_url_allowed(&url) {
-            return Err(Error::UntrustedHost(url.host_str().unwrap_or("?").to_owned()));
+    /// The rep's session, when calling as a rep.
+    pub fn session(&self) -> Option<&Session> {
+        match &self.inner.caller {
+            Caller::Rep(s) => Some(s),
+            Caller::System(_) => None,
         }
-        let mut refreshed = false;
+    }
+
+    pub fn is_system_user(&self) -> bool {
+        matches!(self.inner.caller, Caller::System(_))
+    }
+
+    /// The UI language (`en`, `de`), sent as `Accept-Language` and `SO-Language`.
+    pub fn set_language(&self, language: &str) {
+        let clean: String = language.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(16).collect();
+        *self.inner.language.write().unwrap_or_else(|p| p.into_inner()) = if clean.is_empty() { "en".into() } else { clean };
+    }
+
+    fn link(&self) -> &TenantLink {
+        match &self.inner.caller {
+            Caller::Rep(s) => s.link(),
+            Caller::System(s) => &s.link,
+        }
+    }
+
+    /// The tenant's REST base (`.../api/v1/`), as currently resolved.
+    pub fn api_base(&self) -> url::Url {
+        self.link().api_base()
+    }
+
+    pub(crate) fn url(&self, path: &str) -> Result<url::Url> {
+        self.api_base().join(path).map_err(|e| Error::Decode(format!("bad path {path}: {e}")))
+    }
+
+    /// Sends one request. On 401 a rep's token is refreshed once (single-flight) and the
+    /// request repeated; on 421 the tenant is resolved again with the state API and the
+    /// request repeated at the new address. Credentials only ever go to allowed API hosts.
+    pub(crate) async fn send(&self, method: Method, url: url::Url, body: Body) -> Result<reqwest::Response> {
+        let mut url = url;
+        let (mut refreshed, mut re_resolved) = (false, false);
         loop {
-            let (token, generation) = self.session.bearer().await?;
-            let mut req = self
-                .session
-                .http()
+            let link = self.link();
+            if !link.env.api_url_allowed(&url) {
+                return Err(Error::UntrustedHost(url.host_str().unwrap_or("?").to_owned()));
+            }
+            let language = self.inner.language.read().unwrap_or_else(|p| p.into_inner()).clone();
+            let mut req = link
+                .http
                 .request(method.clone(), url.clone())
-                .bearer_auth(token.expose())
-                .header(reqwest::header::ACCEPT, "application/json");
+                .header(reqwest::header::ACCEPT, "application/json")
+                .header(reqwest::header::ACCEPT_LANGUAGE, &language)
+                .header("SO-Language", &language);
+            let generation = match &self.inner.caller {
+                Caller::Rep(s) => {
+                    let (token, generation) = s.bearer().await?;
+                    req = req.bearer_auth(token.expose());
+                    Some(generation)
+                }
+                Caller::System(s) => {
+                    req = req.header(reqwest::header::AUTHORIZATION, format!("SOTicket {}", s.ticket.expose())).header("SO-AppToken", s.app_token.expose());
+                    None
+                }
+            };
             req = match &body {
                 Body::None => req,
                 Body::Json(v) => req.json(v),
                 Body::Bytes(b) => req.header(reqwest::header::CONTENT_TYPE, "application/octet-stream").body(b.clone()),
             };
             let resp = req.send().await.map_err(Error::from_reqwest)?;
-            if resp.status() == StatusCode::UNAUTHORIZED && !refreshed {
-                refreshed = true;
-                self.session.refresh(generation).await?;
-                continue;
+            match resp.status() {
+                StatusCode::UNAUTHORIZED if !refreshed => {
+                    if let (Caller::Rep(s), Some(g)) = (&self.inner.caller, generation) {
+                        refreshed = true;
+                        s.refresh(g).await?;
+                        continue;
+                    }
+                    return Err(api_error(resp).await);
+                }
+                StatusCode::MISDIRECTED_REQUEST if !re_resolved => {
+                    re_resolved = true;
+                    let old = link.api_base();
+                    let new = crate::signin::resolve_tenant(&link.http, &link.env, &link.context_id).await?;
+                    tracing::info!(from = %old, to = %new, "tenant moved; re-resolved with the state API");
+                    link.set_api_base(new.clone());
+                    url = rebase(&url, &old, &new)?;
+                    continue;
+                }
+                s if !s.is_success() => return Err(api_error(resp).await),
+                _ => return Ok(resp),
             }
-            if !resp.status().is_success() {
-                return Err(api_error(resp).await);
-            }
-            return Ok(resp);
         }
     }
 
-    fn url(&self, path: &str) -> Result<url::Url> {
-        self.session.api_base().join(path).map_err(|e| Error::Decode(format!("bad path {path}: {e}")))
-    }
-
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let resp = self.send(Method::GET, self.url(path)?, Body::None).await?;
         decode(resp, path).await
     }
 
-    /// `GET User/currentPrincipal`: who the rep is, with the address mail goes out from.
-    pub async fn current_principal(&self) -> Result<Principal> {
-        self.get("User/currentPrincipal").await
-    }
-
-    pub async fn person(&self, id: i64) -> Result<Person> {
-        self.get(&format!("Person/{id}")).await
-    }
-
-    /// The rep's open follow-up tasks of one task type, all pages (`odata.nextLink`).
-    pub async fn open_tasks(&self, f: &AppointmentFilter) -> Result<Vec<AppointmentRow>> {
-        let mut url = self.url("Appointment")?;
-        url.query_pairs_mut()
-            .append_pair("$select", "appointmentId,description,contactId,personId,saleId")
-            .append_pair(
-                "$filter",
-                &format!("associateId eq {} and type eq 'inChecklist' and completed eq 'NotStarted' and taskId eq {}", f.associate_id, f.task_type_id),
-            )
-            .append_pair("$top", &PAGE_SIZE.to_string());
-        let mut rows = Vec::new();
-        let mut next = Some(url);
-        while let Some(u) = next.take() {
-            let resp = self.send(Method::GET, u, Body::None).await?;
-            let page: ODataPage<AppointmentRow> = decode(resp, "Appointment").await?;
-            rows.extend(page.value);
-            next = match page.next_link {
-                Some(link) => Some(url::Url::parse(&link).map_err(|e| Error::Decode(format!("odata.nextLink: {e}")))?),
-                None => None,
-            };
-        }
-        Ok(rows)
-    }
-
-    /// Marks a follow-up task as completed (JSON Patch on `Completed`).
-    pub async fn complete_task(&self, appointment_id: i64) -> Result<()> {
-        let patch = json!([{ "op": "replace", "path": "/Completed", "value": "Completed" }]);
-        self.send(Method::PATCH, self.url(&format!("Appointment/{appointment_id}"))?, Body::Json(patch)).await?;
-        Ok(())
-    }
-
-    /// `GET Document/default`: a new document entity with the server's defaults.
-    pub async fn document_default(&self) -> Result<Value> {
-        self.get("Document/default").await
-    }
-
-    /// `POST Document`: creates the entity; the returned one may carry an amended name.
-    pub async fn create_document(&self, entity: &Value) -> Result<DocumentRef> {
-        let resp = self.send(Method::POST, self.url("Document")?, Body::Json(entity.clone())).await?;
-        decode(resp, "Document").await
-    }
-
-    /// `PUT Document/{id}/Content` with the raw bytes.
-    pub async fn put_document_content(&self, document_id: i64, bytes: Vec<u8>) -> Result<()> {
-        self.send(Method::PUT, self.url(&format!("Document/{document_id}/Content"))?, Body::Bytes(bytes)).await?;
-        Ok(())
-    }
-
-    /// Looks a document up by `ExternalRef` (our Message-ID). The documentation does not
-    /// promise that this column is searchable, so callers keep a fallback.
-    pub async fn find_document_by_external_ref(&self, external_ref: &str) -> Result<Option<i64>> {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Row {
-            document_id: i64,
-        }
-        let mut url = self.url("Document")?;
-        url.query_pairs_mut()
-            .append_pair("$select", "documentId")
-            .append_pair("$filter", &format!("externalRef eq '{}'", external_ref.replace('\'', "''")))
-            .append_pair("$top", "2");
-        let resp = self.send(Method::GET, url, Body::None).await?;
-        let page: ODataPage<Row> = decode(resp, "Document").await?;
-        Ok(page.value.first().map(|r| r.document_id))
+    pub(crate) async fn post<T: DeserializeOwned>(&self, path: &str, body: Value) -> Result<T> {
+        let resp = self.send(Method::POST, self.url(path)?, Body::Json(body)).await?;
+        decode(resp, path).await
     }
 }
 
-async fn decode<T: DeserializeOwned>(resp: reqwest::Response, what: &str) -> Result<T> {
+/// Moves `url` from the `old` API base to the `new` one (a `odata.nextLink` is absolute).
+fn rebase(url: &url::Url, old: &url::Url, new: &url::Url) -> Result<url::Url> {
+    let rest = url.as_str().strip_prefix(old.as_str()).ok_or_else(|| Error::Decode("a link outside the tenant's API".into()))?;
+    new.join(rest).map_err(|e| Error::Decode(e.to_string()))
+}
+
+pub(crate) async fn decode<T: DeserializeOwned>(resp: reqwest::Response, what: &str) -> Result<T> {
     let bytes = resp.bytes().await.map_err(Error::from_reqwest)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Decode(format!("{what}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_move_with_the_tenant() {
+        let p = |s: &str| url::Url::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        let moved = rebase(&p("https://online2.superoffice.com/Cust1/api/v1/Appointment?$skip=200"), &p("https://online2.superoffice.com/Cust1/api/v1/"), &p("https://online3.superoffice.com/Cust1/api/v1/"));
+        assert_eq!(moved.ok().map(String::from), Some("https://online3.superoffice.com/Cust1/api/v1/Appointment?$skip=200".into()));
+        assert!(rebase(&p("https://evil.example/x"), &p("https://online2.superoffice.com/Cust1/api/v1/"), &p("https://online3.superoffice.com/Cust1/api/v1/")).is_err());
+    }
 }

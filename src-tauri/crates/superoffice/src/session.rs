@@ -84,14 +84,33 @@ struct TokenState {
 }
 
 struct Inner {
-    http: reqwest::Client,
-    env: Environment,
+    link: TenantLink,
     client_id: String,
     client_secret: Option<Secret>,
     claims: Claims,
-    api_base: url::Url,
     tokens: tokio::sync::Mutex<TokenState>,
     store: Arc<dyn SecretStore>,
+}
+
+/// How to reach a tenant: the HTTP client, the environment and the resolved API base, which
+/// moves when SuperOffice answers 421 (the tenant changed host).
+pub(crate) struct TenantLink {
+    pub http: reqwest::Client,
+    pub env: Environment,
+    pub context_id: String,
+    api_base: std::sync::RwLock<url::Url>,
+}
+
+impl TenantLink {
+    pub fn new(http: reqwest::Client, env: Environment, context_id: String, api_base: url::Url) -> Self {
+        TenantLink { http, env, context_id, api_base: std::sync::RwLock::new(api_base) }
+    }
+    pub fn api_base(&self) -> url::Url {
+        self.api_base.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    pub fn set_api_base(&self, base: url::Url) {
+        *self.api_base.write().unwrap_or_else(|p| p.into_inner()) = base;
+    }
 }
 
 /// A signed-in rep. Cheap to clone.
@@ -132,14 +151,13 @@ impl Session {
             // Never leave an earlier sign-in's token behind under this name.
             None => store.delete(&key)?,
         }
+        let link = TenantLink::new(http, env, claims.context_id.clone(), api_base);
         Ok(Session {
             inner: Arc::new(Inner {
-                http,
-                env,
+                link,
                 client_id,
                 client_secret,
                 claims,
-                api_base,
                 tokens: tokio::sync::Mutex::new(TokenState {
                     access: tokens.access_token,
                     generation: 1,
@@ -159,17 +177,8 @@ impl Session {
         SessionInfo { associate_id: c.associate_id, context_id: c.context_id.clone(), email: c.email.clone(), company_name: c.company_name.clone() }
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.inner.http
-    }
-
-    /// The tenant's REST base (`.../api/v1/`), as resolved by the state API.
-    pub(crate) fn api_base(&self) -> &url::Url {
-        &self.inner.api_base
-    }
-
-    pub(crate) fn environment(&self) -> &Environment {
-        &self.inner.env
+    pub(crate) fn link(&self) -> &TenantLink {
+        &self.inner.link
     }
 
     /// The current access token and its generation; refreshes first when it is about to
@@ -203,7 +212,7 @@ impl Session {
         if let Some(s) = &self.inner.client_secret {
             form.push(("client_secret", s.expose().to_owned()));
         }
-        let tokens = match TokenResponse::request(&self.inner.http, &self.inner.env.token_endpoint(), &form).await {
+        let tokens = match TokenResponse::request(&self.inner.link.http, &self.inner.link.env.token_endpoint(), &form).await {
             Ok(t) => t,
             Err(Error::SignIn { code: "token_invalid_grant", .. }) => {
                 // The grant is gone (revoked consent); the stored token is useless.
@@ -218,7 +227,7 @@ impl Session {
             self.inner.store.set(&key, rotated)?;
         }
         if let Some(id) = &tokens.id_token {
-            let c = id_token::validate(&self.inner.http, &self.inner.env.jwks_uri(), id.expose(), &self.inner.env.issuer(), &self.inner.client_id, None).await?;
+            let c = id_token::validate(&self.inner.link.http, &self.inner.link.env.jwks_uri(), id.expose(), &self.inner.link.env.issuer(), &self.inner.client_id, None).await?;
             let before = &self.inner.claims;
             if c.subject != before.subject || c.context_id != before.context_id || c.associate_id != before.associate_id {
                 return Err(Error::sign_in("id_token_subject_changed", "the refreshed id_token belongs to another user or tenant"));
@@ -228,6 +237,59 @@ impl Session {
         t.generation += 1;
         t.expires_at = Instant::now() + tokens.expires_in;
         tracing::debug!(generation = t.generation, "access token refreshed");
+        Ok(())
+    }
+
+    /// Signs the rep out: revokes the refresh token where the server offers revocation (read
+    /// from the discovery document), then deletes it from the keychain. The keychain entry is
+    /// deleted even when revocation fails; the returned error says so.
+    pub async fn sign_out(&self) -> Result<()> {
+        let key = refresh_token_key(&self.inner.claims.context_id, &self.inner.client_id);
+        let revoked = match self.inner.store.get(&key)? {
+            Some(token) => self.revoke(&token).await,
+            None => Ok(()),
+        };
+        self.inner.store.delete(&key)?;
+        let mut t = self.inner.tokens.lock().await;
+        t.access = Secret::new("");
+        t.expires_at = Instant::now();
+        t.generation += 1;
+        revoked
+    }
+
+    async fn revoke(&self, token: &Secret) -> Result<()> {
+        #[derive(Deserialize)]
+        struct Discovery {
+            revocation_endpoint: Option<String>,
+        }
+        let link = &self.inner.link;
+        let discovery: Discovery = link
+            .http
+            .get(link.env.discovery_url())
+            .send()
+            .await
+            .map_err(Error::from_reqwest)?
+            .json()
+            .await
+            .map_err(|e| Error::Decode(format!("discovery: {}", e.without_url())))?;
+        let Some(endpoint) = discovery.revocation_endpoint else { return Ok(()) };
+        let endpoint_url = url::Url::parse(&endpoint).map_err(|e| Error::Decode(format!("revocation_endpoint: {e}")))?;
+        let base = url::Url::parse(&link.env.base()).map_err(|e| Error::Decode(e.to_string()))?;
+        if endpoint_url.host_str() != base.host_str() || endpoint_url.scheme() != base.scheme() {
+            return Err(Error::UntrustedHost(endpoint_url.host_str().unwrap_or("?").to_owned()));
+        }
+        let mut form = vec![
+            ("token", token.expose().to_owned()),
+            ("token_type_hint", "refresh_token".to_owned()),
+            ("client_id", self.inner.client_id.clone()),
+        ];
+        if let Some(s) = &self.inner.client_secret {
+            form.push(("client_secret", s.expose().to_owned()));
+        }
+        let resp = link.http.post(endpoint_url).form(&form).send().await.map_err(Error::from_reqwest)?;
+        if !resp.status().is_success() {
+            return Err(crate::rest::api_error(resp).await);
+        }
         Ok(())
     }
 }

@@ -47,6 +47,13 @@ impl Environment {
     pub fn token_endpoint(&self) -> String {
         format!("{}/login/common/oauth/tokens", self.base())
     }
+    /// The discovery document (under `/login/`; its issuer is the bare host).
+    pub fn discovery_url(&self) -> String {
+        format!("{}/login/.well-known/openid-configuration", self.base())
+    }
+    pub fn system_user_endpoint(&self) -> String {
+        format!("{}/Login/api/PartnerSystemUser/Authenticate", self.base())
+    }
     pub fn jwks_uri(&self) -> String {
         format!("{}/login/.well-known/jwks", self.base())
     }
