@@ -6,20 +6,13 @@ use std::sync::Arc;
 
 use keychain::Keychain;
 use outbox::{Delivery, Rep, Store};
-use serde::{Deserialize, Serialize};
 use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
 
 use crate::cli::Options;
+use crate::config::Config;
 use crate::commands::{AppStatus, MailboxMessage, RepInfo, TenantInfo};
 use crate::error::{CmdResult, CommandError};
 use crate::tenant::{self, Tenant};
-
-/// What is remembered between starts (no secrets: those are in the keychain).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Config {
-    /// `"demo"` once the rep chose the demo tenant.
-    pub tenant: Option<String>,
-}
 
 pub struct AppState {
     pub options: Options,
@@ -97,18 +90,12 @@ impl AppState {
         }
     }
 
-    fn config_path(&self) -> PathBuf {
-        self.data_dir.join("config.json")
-    }
-
     fn config(&self) -> Config {
-        std::fs::read(self.config_path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+        Config::load(&self.data_dir)
     }
 
     fn save_config(&self, c: &Config) -> CmdResult<()> {
-        let bytes = serde_json::to_vec_pretty(c).map_err(|e| CommandError::new("config_failed", e.to_string()))?;
-        let tmp = self.config_path().with_extension("json.tmp");
-        std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, self.config_path())).map_err(|e| CommandError::new("config_failed", format!("could not save settings: {e}")))
+        c.save(&self.data_dir).map_err(|e| CommandError::new("config_failed", format!("could not save settings: {e}")))
     }
 
     pub fn keychain(&self) -> CmdResult<Arc<Keychain>> {
@@ -135,7 +122,9 @@ impl AppState {
         let t = Arc::new(tenant::start_demo(&self.keychain()?).await.map_err(|e| CommandError::new("demo_failed", e))?);
         *slot = Some(t.clone());
         drop(slot);
-        self.save_config(&Config { tenant: Some("demo".into()) })?;
+        let mut config = self.config();
+        config.tenant = Some("demo".into());
+        self.save_config(&config)?;
         Ok(t)
     }
 
@@ -144,10 +133,18 @@ impl AppState {
         if let Some(t) = self.tenant.lock().await.clone() {
             return Ok(Some(t));
         }
-        if self.options.demo || self.config().tenant.as_deref() == Some("demo") {
+        let config = self.config();
+        if self.options.demo || config.tenant.as_deref() == Some("demo") {
             return self.start_demo().await.map(Some);
         }
-        Ok(None)
+        match (config.tenant.as_deref(), &config.superoffice) {
+            (Some("superoffice"), Some(c)) => {
+                let t = Arc::new(tenant::from_config(c).map_err(|e| CommandError::new("config_invalid", e))?);
+                *self.tenant.lock().await = Some(t.clone());
+                Ok(Some(t))
+            }
+            _ => Ok(None),
+        }
     }
 
     pub async fn status(&self) -> AppStatus {

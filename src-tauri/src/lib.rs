@@ -5,6 +5,8 @@
 mod app_state;
 pub mod cli;
 mod commands;
+mod config;
+mod configure;
 mod error;
 mod events;
 mod logging;
@@ -40,11 +42,29 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .dangerously_cast_bigints_to_number()
 }
 
-fn data_dir(app: &tauri::App) -> PathBuf {
+/// The app's identifier (tauri.conf.json), which names its data directory.
+pub const IDENTIFIER: &str = "com.sooutbox.desktop";
+
+/// The data directory: `$SO_OUTBOX_DATA_DIR`, else the platform's *local* app data (never the
+/// roaming one: the SQLite outbox must not be synced between machines).
+pub fn default_data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("SO_OUTBOX_DATA_DIR") {
         return PathBuf::from(d);
     }
-    app.path().app_local_data_dir().unwrap_or_else(|_| std::env::temp_dir().join("so-outbox"))
+    let home = || std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let base = if cfg!(target_os = "windows") {
+        std::env::var_os("LOCALAPPDATA").map(PathBuf::from).unwrap_or_else(home)
+    } else if cfg!(target_os = "macos") {
+        home().join("Library/Application Support")
+    } else {
+        std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).filter(|p| p.is_absolute()).unwrap_or_else(|| home().join(".local/share"))
+    };
+    base.join(IDENTIFIER)
+}
+
+/// `so-outbox configure`: see [`configure`].
+pub fn configure(args: cli::ConfigureArgs) -> i32 {
+    configure::run(args)
 }
 
 /// Runs the app; returns the process exit code.
@@ -56,7 +76,7 @@ pub fn run(options: Options) -> i32 {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let dir = data_dir(app);
+            let dir = default_data_dir();
             std::fs::create_dir_all(&dir)?;
             let guard = logging::init(&dir);
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %dir.display(), "starting");

@@ -2,12 +2,9 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    let options = match so_outbox::cli::parse(std::env::args().skip(1)) {
-        Ok(o) => o,
-        Err(text) => {
-            println!("{text}");
-            return;
-        }
-    };
-    std::process::exit(so_outbox::run(options));
+    match so_outbox::cli::parse(std::env::args().skip(1)) {
+        Ok(so_outbox::cli::Invocation::App(options)) => std::process::exit(so_outbox::run(options)),
+        Ok(so_outbox::cli::Invocation::Configure(args)) => std::process::exit(so_outbox::configure(args)),
+        Err(text) => println!("{text}"),
+    }
 }

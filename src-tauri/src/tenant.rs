@@ -22,9 +22,19 @@ pub struct Relay {
     pub extra_ca_pem: Option<String>,
 }
 
+/// The keychain entry of a relay password.
+pub fn relay_key(username: &str, host: &str, port: u16) -> String {
+    format!("smtp-password:{username}@{host}:{port}")
+}
+
+/// The keychain entry of a tenant's client secret.
+pub fn client_secret_key(context_id: &str, client_id: &str) -> String {
+    format!("superoffice-client-secret:{context_id}:{client_id}")
+}
+
 impl Relay {
     pub fn keychain_key(&self) -> String {
-        format!("smtp-password:{}@{}:{}", self.username, self.host, self.port)
+        relay_key(&self.username, &self.host, self.port)
     }
 
     /// The relay settings with the password from the keychain; `None` when no password is
@@ -58,7 +68,7 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn client_secret_key(&self) -> String {
-        format!("superoffice-client-secret:{}:{}", self.context_id, self.client_id)
+        client_secret_key(&self.context_id, &self.client_id)
     }
 
     pub fn client_secret(&self, keychain: &Keychain) -> Result<Option<Secret>, keychain::Error> {
@@ -107,3 +117,25 @@ pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
 
 /// How long the rep has to finish signing in in the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A configured SuperOffice tenant (see `so-outbox configure`).
+pub fn from_config(c: &crate::config::TenantConfig) -> Result<Tenant, String> {
+    let extra_ca_pem = match &c.smtp.ca_file {
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| format!("cannot read the relay CA {}: {e}", p.display()))?),
+        None => None,
+    };
+    Ok(Tenant {
+        environment: c.environment()?,
+        client_id: c.client_id.clone(),
+        context_id: c.context_id.clone(),
+        task_type_id: c.task_type_id,
+        relay: Relay {
+            host: c.smtp.host.clone(),
+            port: c.smtp.port,
+            security: if c.smtp.security == "tls" { SmtpSecurity::ImplicitTls } else { SmtpSecurity::StartTls },
+            username: c.smtp.username.clone(),
+            extra_ca_pem,
+        },
+        demo: None,
+    })
+}

@@ -6,19 +6,7 @@
 
 use serde::Serialize;
 
-/// What the tenant, the app registration and the rep are allowed to do.
-#[derive(Clone, Debug, Serialize)]
-pub struct Profile {
-    pub name: String,
-    /// The tenant is running (state API `IsRunning`).
-    pub running: bool,
-    /// "Access to (agents): Email" on the app registration.
-    pub email_agent_granted: bool,
-    /// "Access to (agents): CRMScript" on the app registration.
-    pub crmscript_granted: bool,
-    /// The rep may create archive documents.
-    pub archive_rights: bool,
-}
+use crate::profiles::{Profile, DEMO_PROFILE};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Associate {
@@ -30,6 +18,8 @@ pub struct Associate {
     pub email: String,
     /// SuperID login (the `sub` claim).
     pub username: String,
+    /// Associate `Type`: `InternalAssociate` (1) or `SystemAssociate` (5).
+    pub kind: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -104,6 +94,22 @@ pub struct DocTemplate {
     pub mime_type: String,
 }
 
+/// An email sent through `Agents/EMail/Send`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgentEmail {
+    pub associate_id: i64,
+    pub account_id: i64,
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+    pub subject: String,
+    pub plain_body: String,
+    pub html_body: String,
+    pub message_id: String,
+    pub sent: String,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskType {
     pub id: i64,
@@ -123,6 +129,8 @@ pub struct Tenant {
     pub sales: Vec<Sale>,
     pub appointments: Vec<Appointment>,
     pub documents: Vec<Document>,
+    /// Emails sent through the EMail agent.
+    pub agent_emails: Vec<AgentEmail>,
     pub templates: Vec<DocTemplate>,
     pub task_types: Vec<TaskType>,
 }
@@ -146,7 +154,47 @@ impl Tenant {
     pub fn sale(&self, id: i64) -> Option<&Sale> {
         self.sales.iter().find(|s| s.id == id)
     }
+    /// The tenant's system associate (Type 5), the identity of the system user.
+    pub fn system_associate(&self) -> Option<&Associate> {
+        self.associates.iter().find(|a| a.kind == SYSTEM_ASSOCIATE)
+    }
+
+    /// Adds `n` open drafted follow-ups for the rep, linked to persons with an email address.
+    pub fn seed_tasks(&mut self, n: usize) {
+        let people: Vec<(i64, i64, String)> = self
+            .persons
+            .iter()
+            .filter(|p| p.email.is_some() && p.contact_id != 1)
+            .map(|p| (p.id, p.contact_id, format!("{} {}", p.first_name, p.last_name)))
+            .collect();
+        if people.is_empty() {
+            return;
+        }
+        let first = self.appointments.iter().map(|a| a.id).max().unwrap_or(4999) + 1;
+        let rep = self.rep_associate_id;
+        for (i, next) in (0..n).zip(first..) {
+            let (person_id, contact_id, name) = &people[i % people.len()];
+            let sale_id = self.sales.iter().find(|s| s.contact_id == *contact_id).map(|s| s.id).unwrap_or(0);
+            self.appointments.push(Appointment {
+                id: next,
+                associate_id: rep,
+                contact_id: *contact_id,
+                person_id: *person_id,
+                sale_id,
+                task_id: DRAFT_TASK_TYPE,
+                kind: "inChecklist".into(),
+                completed: "NotStarted".into(),
+                description: format!("Subject: Follow-up {next} for {name}\n\nHello {name},\n\nthis is seeded follow-up {}.\n\nKind regards\nAnna Berger", i + 1),
+                start_date: format!("2026-12-{:02}T09:00:00", 1 + (i % 28)),
+            });
+        }
+    }
 }
+
+/// Associate `Type` of ordinary users (1 = internal user).
+pub const INTERNAL_ASSOCIATE: &str = "InternalAssociate";
+/// Associate `Type` of the system user (5 = system).
+pub const SYSTEM_ASSOCIATE: &str = "SystemAssociate";
 
 /// The follow-up task type the GTM engine uses for drafted emails.
 pub const DRAFT_TASK_TYPE: i64 = 7;
@@ -205,13 +253,8 @@ pub fn demo_tenant() -> Tenant {
         context_id: "Cust26720".into(),
         company_name: "RoboPlanet GmbH".into(),
         serial: "2617438901".into(),
-        profile: Profile {
-            name: "demo".into(),
-            running: true,
-            email_agent_granted: false,
-            crmscript_granted: false,
-            archive_rights: true,
-        },
+        // The seed's situation: Email agent not granted to the app, archiving allowed.
+        profile: Profile::builtin(DEMO_PROFILE).unwrap_or_else(|| unreachable!("built-in profile {DEMO_PROFILE}")),
         rep_associate_id: 18,
         associates: vec![Associate {
             id: 18,
@@ -221,12 +264,23 @@ pub fn demo_tenant() -> Tenant {
             full_name: "Anna Berger".into(),
             email: "anna.berger@roboplanet.example".into(),
             username: "anna.berger@roboplanet.example".into(),
+            kind: INTERNAL_ASSOCIATE.into(),
+        }, Associate {
+            id: 2,
+            person_id: 0,
+            contact_id: 0,
+            name: "SYSTEM".into(),
+            full_name: "System user".into(),
+            email: String::new(),
+            username: "system".into(),
+            kind: SYSTEM_ASSOCIATE.into(),
         }],
         contacts,
         persons,
         sales,
         appointments,
         documents: Vec::new(),
+        agent_emails: Vec::new(),
         templates: vec![
             DocTemplate { id: 1, name: "Letter".into(), record_type: 2, direction: 2, mime_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document".into() },
             DocTemplate { id: 3, name: "Email - outgoing".into(), record_type: 3, direction: 2, mime_type: "message/rfc822".into() },
@@ -296,6 +350,7 @@ const DRAFTS: &[(i64, &str, &str)] = &[
 ];
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -313,5 +368,21 @@ mod tests {
         let german = t.contacts.iter().filter(|c| c.country == "DE").count();
         let english = t.contacts.iter().filter(|c| c.country != "DE").count();
         assert!(german >= 6 && english >= 5);
+        assert_eq!(t.rep().kind, INTERNAL_ASSOCIATE);
+        assert_eq!(t.system_associate().map(|a| a.id), Some(2));
+    }
+
+    #[test]
+    fn seeded_tasks_are_open_drafts_for_people_with_email() {
+        let mut t = demo_tenant();
+        t.seed_tasks(40);
+        assert_eq!(t.appointments.len(), 65);
+        let ids: std::collections::HashSet<i64> = t.appointments.iter().map(|a| a.id).collect();
+        assert_eq!(ids.len(), 65, "ids are unique");
+        for a in &t.appointments[25..] {
+            assert_eq!((a.kind.as_str(), a.completed.as_str(), a.task_id, a.associate_id), ("inChecklist", "NotStarted", DRAFT_TASK_TYPE, 18));
+            assert!(t.person(a.person_id).and_then(|p| p.email.as_ref()).is_some());
+            assert!(a.description.starts_with("Subject: ") && a.description.contains("\n\n"));
+        }
     }
 }

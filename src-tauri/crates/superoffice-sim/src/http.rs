@@ -1,28 +1,35 @@
-//! Routing of the simulator's HTTP side, the OIDC endpoints and the state API.
+//! Routing of the simulator's HTTP side, the OIDC sign-in endpoints (discovery, JWKS,
+//! authorize and consent) and the state API. The token endpoint is in `token.rs`, REST in
+//! `rest/`, the test-only control API in `control.rs`; every request first passes `edge.rs`.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::oidc::{self, IdTokenFacts, PendingAuthorization};
-use crate::{lock, rest, Sim};
+use crate::oidc::PendingAuthorization;
+use crate::{control, edge, lock, rest, system_user, token, Sim};
 
 pub fn router(sim: Arc<Sim>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/login/.well-known/openid-configuration", get(discovery))
         .route("/login/.well-known/jwks", get(jwks))
         .route("/login/common/oauth/authorize", get(authorize).post(consent))
-        .route("/login/common/oauth/tokens", post(tokens))
+        .route("/login/common/oauth/tokens", post(token::tokens))
+        .route("/login/common/oauth/revoke", post(token::revoke))
+        .route("/Login/api/PartnerSystemUser/Authenticate", post(system_user::authenticate))
         .route("/api/state/{ctx}", get(tenant_state))
-        .route("/__sim/records", get(records))
         .nest("/{ctx}/api/v1", rest::router())
-        .with_state(sim)
+        .merge(control::router())
+        .with_state(sim.clone());
+    // The edge middleware rewrites node-prefixed paths, so it must run before routing: the
+    // routes sit in a fallback of an otherwise empty router that carries the layer.
+    Router::new().fallback_service(routes).layer(axum::middleware::from_fn_with_state(sim, edge::edge))
 }
 
 async fn discovery(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
@@ -33,6 +40,7 @@ async fn discovery(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
         "authorization_endpoint": format!("{b}/login/common/oauth/authorize"),
         "token_endpoint": format!("{b}/login/common/oauth/tokens"),
         "jwks_uri": format!("{b}/login/.well-known/jwks"),
+        "revocation_endpoint": format!("{b}/login/common/oauth/revoke"),
         "scopes_supported": ["openid"],
         "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
         "response_modes_supported": ["form_post", "fragment", "query"],
@@ -157,133 +165,22 @@ async fn consent(State(sim): State<Arc<Sim>>, Form(f): Form<ConsentForm>) -> Res
     }
 }
 
-#[derive(Deserialize)]
-struct TokenForm {
-    grant_type: String,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    refresh_token: Option<String>,
-}
-
-fn token_err(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description})))
-        .into_response()
-}
-
-async fn tokens(State(sim): State<Arc<Sim>>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Response {
-    let (client_id, secret) = client_auth(&headers, &f);
-    if client_id.as_deref() != Some(sim.client.client_id.as_str()) {
-        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
-    }
-    if secret.as_deref().is_some_and(|s| s != sim.client.client_secret) {
-        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "bad client secret");
-    }
-    let tenant = lock(&sim.tenant).clone();
-    let (associate_id, nonce) = match f.grant_type.as_str() {
-        "authorization_code" => {
-            let (Some(code), Some(redirect_uri)) = (f.code.as_deref(), f.redirect_uri.as_deref()) else {
-                return token_err(StatusCode::BAD_REQUEST, "invalid_request", "code and redirect_uri are required");
-            };
-            // With PKCE the verifier replaces the secret at the code exchange (native apps).
-            match sim.oidc.redeem(code, &sim.client.client_id, redirect_uri, f.code_verifier.as_deref()) {
-                Ok((req, associate)) => {
-                    if req.code_challenge.is_none() && secret.is_none() {
-                        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret required without PKCE");
-                    }
-                    (associate, req.nonce)
-                }
-                Err(e) => return token_err(StatusCode::BAD_REQUEST, e.error, &e.description),
-            }
-        }
-        "refresh_token" => {
-            if secret.is_none() {
-                return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret is required to refresh");
-            }
-            match f.refresh_token.as_deref().and_then(|t| sim.oidc.refresh_holder(t)) {
-                Some(a) => (a, None),
-                None => return token_err(StatusCode::BAD_REQUEST, "invalid_grant", "unknown refresh token"),
-            }
-        }
-        _ => return token_err(StatusCode::BAD_REQUEST, "unsupported_grant_type", "unsupported grant_type"),
-    };
-    let Some(associate) = tenant.associate(associate_id) else {
-        return token_err(StatusCode::BAD_REQUEST, "invalid_grant", "associate no longer exists");
-    };
-    let webapi_url = format!("{}/{}/api/", sim.base_url, tenant.context_id);
-    let claims = oidc::id_token_claims(&IdTokenFacts {
-        issuer: &sim.base_url,
-        client_id: &sim.client.client_id,
-        nonce: nonce.as_deref(),
-        username: &associate.username,
-        email: &associate.email,
-        associate_id,
-        context_id: &tenant.context_id,
-        webapi_url: &webapi_url,
-        company_name: &tenant.company_name,
-        serial: &tenant.serial,
-    });
-    let id_token = match sim.oidc.sign(&claims) {
-        Ok(t) => t,
-        Err(e) => return token_err(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
-    };
-    let mut body = json!({
-        "access_token": sim.oidc.issue_access_token(&tenant.context_id, associate_id),
-        "token_type": "Bearer",
-        "expires_in": oidc::ACCESS_TTL_SECS,
-        "id_token": id_token,
-    });
-    if f.grant_type == "authorization_code" {
-        body["refresh_token"] = json!(sim.oidc.issue_refresh_token(associate_id));
-    }
-    ([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
-}
-
-/// client_secret_post or client_secret_basic.
-fn client_auth(headers: &HeaderMap, f: &TokenForm) -> (Option<String>, Option<String>) {
-    use base64::Engine as _;
-    if let Some(basic) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-    {
-        if let Some((id, secret)) = basic.split_once(':') {
-            return (Some(id.to_owned()), Some(secret.to_owned()));
-        }
-    }
-    (f.client_id.clone(), f.client_secret.clone())
-}
-
 async fn tenant_state(State(sim): State<Arc<Sim>>, Path(ctx): Path<String>) -> Response {
     let tenant = lock(&sim.tenant).clone();
     if !ctx.eq_ignore_ascii_case(&tenant.context_id) {
         return (StatusCode::NOT_FOUND, Json(json!({"Error": true, "ErrorType": "NotFound", "ErrorMessage": "Unknown tenant"}))).into_response();
     }
-    let running = tenant.profile.running;
+    let endpoint = format!("{}/{}/{}", sim.base_url, sim.node_name(), tenant.context_id);
     Json(json!({
         "ContextIdentifier": tenant.context_id,
-        "Endpoint": format!("{}/{}", sim.base_url, tenant.context_id),
-        "State": if running { "Running" } else { "OfflineMaintenance" },
-        "IsRunning": running,
+        "Endpoint": endpoint,
+        "State": tenant.profile.state(),
+        "IsRunning": tenant.profile.running,
         "ValidUntil": "2026-12-31T00:00:00Z",
-        "Api": format!("{}/{}/api", sim.base_url, tenant.context_id),
+        "Api": format!("{endpoint}/api"),
         "Version": "10.5.3",
     }))
     .into_response()
-}
-
-/// Test-only view of what was created (not a SuperOffice endpoint).
-async fn records(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
-    let tenant = lock(&sim.tenant).clone();
-    Json(json!({
-        "documents": tenant.documents,
-        "appointments": tenant.appointments,
-        "mailbox": sim.mailbox.messages(),
-    }))
 }
 
 pub fn html_escape(s: &str) -> String {

@@ -11,20 +11,38 @@
 //! misunderstanding of a shape on one side cannot hide behind the same misunderstanding on the
 //! other. Everything created is recorded and can be read by tests at `GET /__sim/records`
 //! (not a SuperOffice endpoint).
+//!
+//! Tests steer it through [`SimHandle`] (or `/__sim/...` over HTTP): permission profiles
+//! (`profiles/*.json`), injected faults, tampered id_tokens, expired tokens, counters, and the
+//! partner's system-user registration.
 
 pub mod browser;
+mod conn;
+mod control;
 mod data;
+mod edge;
+mod faults;
 mod http;
 mod oidc;
+mod profiles;
 pub mod relay;
 mod rest;
+mod system_user;
+mod tamper;
 mod tls;
+mod token;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub use data::{Profile, Tenant};
+pub use data::Tenant;
+pub use edge::Counters;
+pub use faults::{Fault, FaultKind};
+pub use profiles::{Override, Profile, RepProfile, SystemUserProfile};
 pub use relay::{Mailbox, ReceivedMessage};
+pub use system_user::SystemUserRegistration;
+pub use tamper::IdTokenTamper;
 pub use tls::TestPki;
 
 /// What went wrong starting the simulator.
@@ -56,8 +74,9 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// The built-in demo tenant: the seed company's situation (Email agent not granted to
-    /// the app), 25 drafted follow-ups, random client secret.
+    /// The built-in demo tenant: the seed company's situation (profile `seed-feb-2026`: Email
+    /// agent not granted to the app, archiving allowed), 25 drafted follow-ups, random client
+    /// secret.
     pub fn demo() -> Self {
         SimConfig {
             http_port: 0,
@@ -78,6 +97,20 @@ pub(crate) struct Sim {
     pub client: ClientRegistration,
     pub base_url: String,
     pub mailbox: Mailbox,
+    /// The known profiles (built in, plus any loaded).
+    pub profiles: Mutex<Vec<Profile>>,
+    pub faults: faults::Faults,
+    /// The node the tenant lives on: 1 = `n1`.
+    pub node: AtomicU32,
+    pub tamper: Mutex<Option<IdTokenTamper>>,
+    pub counters: Mutex<Counters>,
+    pub partner: system_user::Partner,
+}
+
+impl Sim {
+    pub(crate) fn node_name(&self) -> String {
+        edge::node_name(self.node.load(Ordering::SeqCst))
+    }
 }
 
 /// A running simulator. Dropping it does not stop the servers; they live as long as the
@@ -126,21 +159,32 @@ impl SimHandle {
 
 /// Starts the HTTP side and the mail relay on loopback.
 pub async fn start(config: SimConfig) -> Result<SimHandle> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.http_port)).await?;
-    let http_addr = listener.local_addr()?;
+    let listener = conn::CuttableListener(tokio::net::TcpListener::bind(("127.0.0.1", config.http_port)).await?);
+    let http_addr = listener.0.local_addr()?;
     let base_url = format!("http://127.0.0.1:{}", http_addr.port());
     let pki = TestPki::generate().map_err(|e| Error::Crypto(e.to_string()))?;
     let rep_email = config.tenant.rep().email.clone();
     let mailbox = Mailbox::new(rep_email, format!("relay-{:024x}", rand::random::<u128>()));
     let smtp_addr = relay::serve(("127.0.0.1", config.smtp_port), mailbox.clone(), pki.server_config()?).await?;
+    let mut profiles = Profile::builtins();
+    match profiles.iter_mut().find(|p| p.name == config.tenant.profile.name) {
+        Some(p) => *p = config.tenant.profile.clone(),
+        None => profiles.push(config.tenant.profile.clone()),
+    }
     let sim = Arc::new(Sim {
         tenant: Mutex::new(config.tenant),
-        oidc: oidc::Provider::new().map_err(|e| Error::Crypto(e.to_string()))?,
+        oidc: oidc::Provider::new().map_err(Error::Crypto)?,
         client: config.client,
         base_url,
         mailbox,
+        profiles: Mutex::new(profiles),
+        faults: faults::Faults::default(),
+        node: AtomicU32::new(1),
+        tamper: Mutex::new(None),
+        counters: Mutex::new(Counters::default()),
+        partner: system_user::Partner::new().map_err(Error::Crypto)?,
     });
-    let app = http::router(sim.clone());
+    let app = http::router(sim.clone()).into_make_service_with_connect_info::<conn::ConnectionCutter>();
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "simulator HTTP server stopped");

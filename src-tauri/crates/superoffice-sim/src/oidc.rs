@@ -160,6 +160,27 @@ impl Provider {
         lock(&self.refresh_tokens).get(token).copied()
     }
 
+    /// Rotation: the old refresh token stops working and a new one is issued.
+    pub fn rotate_refresh_token(&self, old: &str) -> Option<(i64, String)> {
+        let associate_id = lock(&self.refresh_tokens).remove(old)?;
+        Some((associate_id, self.issue_refresh_token(associate_id)))
+    }
+
+    /// Revocation (RFC 7009): forgets a refresh or access token. Unknown tokens are ignored.
+    pub fn revoke(&self, token: &str, hint: Option<&str>) -> bool {
+        let refresh = || lock(&self.refresh_tokens).remove(token).is_some();
+        let access = || lock(&self.access_tokens).remove(token).is_some();
+        match hint {
+            Some("access_token") => access() || refresh(),
+            _ => refresh() || access(),
+        }
+    }
+
+    /// Every access token issued so far stops working.
+    pub fn expire_access_tokens(&self) {
+        lock(&self.access_tokens).clear();
+    }
+
     pub fn issue_access_token(&self, context_id: &str, associate_id: i64) -> String {
         // SuperOffice access tokens are opaque, e.g. `8A:Cust12345.abc...`.
         let token = format!("8A:{context_id}.{}", random_token(30));
@@ -175,8 +196,13 @@ impl Provider {
     }
 
     pub fn sign(&self, claims: &Value) -> Result<String, String> {
+        self.sign_with_kid(claims, &self.kid)
+    }
+
+    /// RS256 with the provider's key, announcing `kid` (which may not be in the JWKS).
+    pub fn sign_with_kid(&self, claims: &Value, kid: &str) -> Result<String, String> {
         let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
+        header.kid = Some(kid.to_owned());
         jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| e.to_string())
     }
 }

@@ -1,0 +1,91 @@
+//! `so-outbox configure`: stores a real tenant's settings in `config.json` and its secrets in
+//! the OS keychain, without opening a window (for admins and scripted roll-outs).
+//!
+//! Why the client secret is on the rep's machine at all: SuperOffice requires it to refresh an
+//! access token (`grant_type=refresh_token`), and a desktop app that refreshes by itself must
+//! hold it (RFC 8252 §8.5: such a secret is not confidential). It is provisioned by the admin,
+//! kept only in the keychain, and sent only to the environment's token endpoint. The
+//! alternative, a small refresh backend, is outside this app.
+
+use std::io::BufRead;
+
+use keychain::{Keychain, Secret, SecretStore};
+
+use crate::cli::ConfigureArgs;
+use crate::config::{Config, RelayConfig, TenantConfig};
+
+/// Runs the subcommand; returns the exit code.
+pub fn run(a: ConfigureArgs) -> i32 {
+    match configure(a) {
+        Ok(summary) => {
+            println!("{summary}");
+            0
+        }
+        Err(e) => {
+            eprintln!("so-outbox configure: {e}");
+            1
+        }
+    }
+}
+
+fn configure(a: ConfigureArgs) -> Result<String, String> {
+    let tenant = TenantConfig {
+        environment: a.environment.trim().to_owned(),
+        context_id: a.tenant.trim().to_owned(),
+        client_id: a.client_id.trim().to_owned(),
+        task_type_id: a.task_type,
+        smtp: RelayConfig {
+            host: a.smtp_host.trim().to_owned(),
+            port: a.smtp_port,
+            security: a.smtp_security.clone(),
+            username: a.smtp_user.trim().to_owned(),
+            ca_file: a.smtp_ca_file.as_ref().map(Into::into),
+        },
+    };
+    tenant.environment()?;
+    if let Some(ca) = &tenant.smtp.ca_file {
+        let pem = std::fs::read_to_string(ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(format!("{} is not a PEM certificate", ca.display()));
+        }
+    }
+    let keychain = Keychain::open(crate::KEYCHAIN_SERVICE).map_err(|e| e.to_string())?;
+    let mut lines = std::io::stdin().lock().lines();
+    let mut read_secret = |what: &str| -> Result<Secret, String> {
+        let line = lines.next().ok_or_else(|| format!("expected the {what} on standard input"))?.map_err(|e| e.to_string())?;
+        let value = line.trim_end_matches(['\r', '\n']).to_owned();
+        if value.is_empty() {
+            return Err(format!("the {what} on standard input is empty"));
+        }
+        Ok(Secret::new(value))
+    };
+    let mut stored = Vec::new();
+    if a.client_secret_stdin {
+        let secret = read_secret("client secret")?;
+        keychain.set(&crate::tenant::client_secret_key(&tenant.context_id, &tenant.client_id), &secret).map_err(|e| e.to_string())?;
+        stored.push("client secret");
+    }
+    if a.smtp_password_stdin {
+        let password = read_secret("SMTP password")?;
+        keychain.set(&crate::tenant::relay_key(&tenant.smtp.username, &tenant.smtp.host, tenant.smtp.port), &password).map_err(|e| e.to_string())?;
+        stored.push("SMTP password");
+    }
+    let dir = crate::default_data_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut config = Config::load(&dir);
+    config.tenant = Some("superoffice".into());
+    config.superoffice = Some(tenant.clone());
+    config.save(&dir).map_err(|e| format!("cannot write {}: {e}", Config::path(&dir).display()))?;
+    Ok(format!(
+        "Configured tenant {} ({}) with client id {}; relay {}:{} ({}) as {}.\nSaved {}; in the keychain: {}.",
+        tenant.context_id,
+        tenant.environment,
+        tenant.client_id,
+        tenant.smtp.host,
+        tenant.smtp.port,
+        tenant.smtp.security,
+        tenant.smtp.username,
+        Config::path(&dir).display(),
+        if stored.is_empty() { "nothing new".to_string() } else { stored.join(", ") }
+    ))
+}
