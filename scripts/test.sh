@@ -14,6 +14,10 @@ log "setup done after $(stamp)"
 log "UI: type check and unit tests"
 (cd ui && npx --no-install svelte-check --tsconfig ./tsconfig.json --threshold error --output machine | tail -n 1 && npx --no-install vitest run)
 
+log "Rust: formatting and lints (clippy, warnings are errors)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 log "building every test target"
 cargo test --workspace --no-run --quiet
 log "build done after $(stamp)"

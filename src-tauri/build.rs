@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "app_status",
     "choose_demo_tenant",
     "sign_in",
+    "sign_out",
     "refresh_outbox",
     "list_drafts",
     "get_draft",
@@ -17,8 +18,7 @@ const COMMANDS: &[&str] = &[
 
 fn main() {
     println!("cargo:rerun-if-changed=ui/dist");
-    let attrs = tauri_build::Attributes::new()
-        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    let attrs = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(e) = tauri_build::try_build(attrs) {
         panic!("tauri-build failed: {e:#}");
     }

@@ -7,6 +7,7 @@
 //! Needs a display, a D-Bus session with an unlocked Secret Service, `tauri-driver` and
 //! `WebKitWebDriver`: the test script (`scripts/test.sh`) provides all of them. Without them the
 //! test is skipped locally and fails in CI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -28,7 +29,13 @@ fn prerequisites() -> Result<(), String> {
         return Err("no D-Bus session".into());
     }
     for tool in ["tauri-driver", "WebKitWebDriver"] {
-        if Command::new("sh").args(["-c", &format!("command -v {tool}")]).stdout(Stdio::null()).status().map(|s| !s.success()).unwrap_or(true) {
+        if Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .map(|s| !s.success())
+            .unwrap_or(true)
+        {
             return Err(format!("{tool} is not installed"));
         }
     }
@@ -100,7 +107,12 @@ async fn approve_one_draft_in_the_real_window() {
     }
     let mut caps = serde_json::Map::new();
     caps.insert("tauri:options".into(), serde_json::json!({ "application": env!("CARGO_BIN_EXE_so-outbox") }));
-    let c = ClientBuilder::rustls().expect("tls").capabilities(caps).connect(&format!("http://127.0.0.1:{port}")).await.expect("WebDriver session");
+    let c = ClientBuilder::rustls()
+        .expect("tls")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session");
 
     let result = drive(&c, sim_port, &root).await;
     let _ = c.close().await;
@@ -112,10 +124,27 @@ async fn approve_one_draft_in_the_real_window() {
 }
 
 async fn drive(c: &Client, sim_port: u16, root: &std::path::Path) -> Result<(), String> {
-    let e = |what: &str| { let w = what.to_owned(); move |err: fantoccini::error::CmdError| format!("{w}: {err}") };
-    c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("#choose-demo")).await.map_err(e("first-run screen"))?.click().await.map_err(e("choose demo"))?;
+    let e = |what: &str| {
+        let w = what.to_owned();
+        move |err: fantoccini::error::CmdError| format!("{w}: {err}")
+    };
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#choose-demo"))
+        .await
+        .map_err(e("first-run screen"))?
+        .click()
+        .await
+        .map_err(e("choose demo"))?;
     c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("#demo-banner")).await.map_err(e("demo banner"))?;
-    c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("#sign-in")).await.map_err(e("sign-in screen"))?.click().await.map_err(e("sign in"))?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#sign-in"))
+        .await
+        .map_err(e("sign-in screen"))?
+        .click()
+        .await
+        .map_err(e("sign in"))?;
     c.wait().at_most(Duration::from_secs(60)).for_element(Locator::Css(".draft-row")).await.map_err(e("outbox after sign-in"))?;
     let rows = c.find_all(Locator::Css(".draft-row")).await.map_err(e("rows"))?;
     if rows.len() != 25 {

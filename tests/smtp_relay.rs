@@ -1,6 +1,7 @@
 //! Approve → send → archive on real parts: the outbox in a real SQLite file, a real SMTP
 //! server (aiosmtpd, its own process) with TLS and AUTH, and the SuperOffice simulator.
 //! Counts come from the servers' own records.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 mod common;
 
@@ -87,7 +88,10 @@ async fn approve_and_send(security: SmtpSecurity, mode: &str) {
     let task = tenant.appointments.iter().find(|a| a.id.to_string() == draft.source_ref).expect("task");
     assert_eq!(task.completed, "Completed");
     let kinds: Vec<String> = rig.delivery.store.timeline(draft.id).expect("timeline").into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["drafted", "approved", "sending", "data_started", "sent", "archive_started", "document_created", "archived", "task_completed"]);
+    assert_eq!(
+        kinds,
+        ["drafted", "approved", "sending", "data_started", "sent", "archive_started", "document_created", "archived", "task_completed"]
+    );
 }
 
 #[tokio::test]

@@ -9,8 +9,8 @@ use outbox::{Delivery, Rep, Store};
 use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
 
 use crate::cli::Options;
-use crate::config::Config;
 use crate::commands::{AppStatus, MailboxMessage, RepInfo, TenantInfo};
+use crate::config::Config;
 use crate::error::{CmdResult, CommandError};
 use crate::tenant::{self, Tenant};
 
@@ -29,7 +29,11 @@ pub struct AppState {
 /// senders could otherwise mislabel each other's sends).
 fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
     let path = data_dir.join("instance.lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
         .map_err(|e| CommandError::new("data_dir_unusable", format!("cannot open {}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
@@ -157,12 +161,7 @@ impl AppState {
             Err(e) => (None, Some(e)),
         };
         let rep = self.delivery.lock().await.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
-        AppStatus {
-            version,
-            blocker,
-            tenant: tenant.map(|t| TenantInfo { context_id: t.context_id.clone(), demo: t.demo.is_some() }),
-            rep,
-        }
+        AppStatus { version, blocker, tenant: tenant.map(|t| TenantInfo { context_id: t.context_id.clone(), demo: t.demo.is_some() }), rep }
     }
 
     /// The rep's sign-in: `open` shows the URL in the system browser.
@@ -186,13 +185,21 @@ impl AppState {
         let me = client.current_principal().await?;
         let email = me.email_address.trim().to_owned();
         if email.parse::<outbox::EmailAddress>().is_err() {
-            return Err(CommandError::new("rep_without_email", "your SuperOffice user has no valid email address; ask your administrator to add one to your contact card"));
+            return Err(CommandError::new(
+                "rep_without_email",
+                "your SuperOffice user has no valid email address; ask your administrator to add one to your contact card",
+            ));
         }
         let smtp = {
             let (k, t) = (keychain.clone(), tenant.clone());
             tokio::task::spawn_blocking(move || t.relay.settings(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??
         }
-        .ok_or_else(|| CommandError::new("smtp_password_missing", "no password for the mail relay is stored in the keychain; set it in the settings before sending"))?;
+        .ok_or_else(|| {
+            CommandError::new(
+                "smtp_password_missing",
+                "no password for the mail relay is stored in the keychain; set it in the settings before sending",
+            )
+        })?;
         let delivery = Arc::new(Delivery::new(
             self.store()?,
             client,
@@ -221,6 +228,19 @@ impl AppState {
         Ok(d)
     }
 
+    /// Signs the rep out: the refresh token is revoked (where the server offers it) and
+    /// deleted from the keychain; the outbox keeps every draft and its state.
+    pub async fn sign_out(&self) -> CmdResult<()> {
+        let Some(d) = self.delivery.lock().await.take() else { return Ok(()) };
+        if let Some(session) = d.client.session() {
+            if let Err(e) = session.sign_out().await {
+                tracing::warn!(code = e.code(), "sign-out: the refresh token could not be revoked; it was deleted locally");
+            }
+        }
+        tracing::info!("signed out");
+        Ok(())
+    }
+
     pub async fn delivery(&self) -> CmdResult<Arc<Delivery>> {
         self.delivery.lock().await.clone().ok_or_else(|| CommandError::new("not_signed_in", "sign in to SuperOffice first"))
     }
@@ -241,8 +261,16 @@ impl AppState {
             .messages()
             .into_iter()
             .map(|m| {
-                let subject = mail_parser::MessageParser::default().parse(&m.data).and_then(|p| p.subject().map(str::to_owned)).unwrap_or_default();
-                MailboxMessage { id: m.id, received_at: m.received_at, mail_from: m.mail_from, rcpt_to: m.rcpt_to, subject, size: m.data.len() as u32 }
+                let subject =
+                    mail_parser::MessageParser::default().parse(&m.data).and_then(|p| p.subject().map(str::to_owned)).unwrap_or_default();
+                MailboxMessage {
+                    id: m.id,
+                    received_at: m.received_at,
+                    mail_from: m.mail_from,
+                    rcpt_to: m.rcpt_to,
+                    subject,
+                    size: m.data.len() as u32,
+                }
             })
             .collect()
     }

@@ -86,7 +86,13 @@ fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
             other => return Err(format!("unknown argument: {other}\n\n{HELP}")),
         }
     }
-    for (name, v) in [("--environment", &c.environment), ("--tenant", &c.tenant), ("--client-id", &c.client_id), ("--smtp-host", &c.smtp_host), ("--smtp-user", &c.smtp_user)] {
+    for (name, v) in [
+        ("--environment", &c.environment),
+        ("--tenant", &c.tenant),
+        ("--client-id", &c.client_id),
+        ("--smtp-host", &c.smtp_host),
+        ("--smtp-user", &c.smtp_user),
+    ] {
         if v.trim().is_empty() {
             return Err(format!("configure needs {name}\n\n{HELP}"));
         }

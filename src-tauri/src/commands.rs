@@ -68,9 +68,22 @@ pub async fn choose_demo_tenant(state: State<'_, AppState>) -> CmdResult<AppStat
 pub async fn sign_in(app: AppHandle, state: State<'_, AppState>) -> CmdResult<AppStatus> {
     let opener = app.clone();
     state
-        .sign_in(move |url| opener.opener().open_url(url, None::<&str>).map_err(|e| CommandError::new("browser_unavailable", format!("could not open the system browser: {e}"))))
+        .sign_in(move |url| {
+            opener
+                .opener()
+                .open_url(url, None::<&str>)
+                .map_err(|e| CommandError::new("browser_unavailable", format!("could not open the system browser: {e}")))
+        })
         .await?;
     let _ = OutboxChanged::default().emit(&app);
+    Ok(state.status().await)
+}
+
+/// Signs out: revokes and forgets the refresh token. Drafts stay in the outbox.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(state: State<'_, AppState>) -> CmdResult<AppStatus> {
+    state.sign_out().await?;
     Ok(state.status().await)
 }
 

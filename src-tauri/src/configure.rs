@@ -67,7 +67,9 @@ fn configure(a: ConfigureArgs) -> Result<String, String> {
     }
     if a.smtp_password_stdin {
         let password = read_secret("SMTP password")?;
-        keychain.set(&crate::tenant::relay_key(&tenant.smtp.username, &tenant.smtp.host, tenant.smtp.port), &password).map_err(|e| e.to_string())?;
+        keychain
+            .set(&crate::tenant::relay_key(&tenant.smtp.username, &tenant.smtp.host, tenant.smtp.port), &password)
+            .map_err(|e| e.to_string())?;
         stored.push("SMTP password");
     }
     let dir = crate::default_data_dir();

@@ -29,6 +29,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::app_status,
             commands::choose_demo_tenant,
             commands::sign_in,
+            commands::sign_out,
             commands::refresh_outbox,
             commands::list_drafts,
             commands::get_draft,
@@ -118,7 +119,11 @@ mod tests {
         let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings.ts");
         let fresh = std::env::temp_dir().join(format!("so-outbox-bindings-{}.ts", std::process::id()));
         super::specta_builder()
-            .export(specta_typescript::Typescript::default().header("// Generated from Rust by tauri-specta (cargo test --lib bindings). Do not edit.\n"), &fresh)
+            .export(
+                specta_typescript::Typescript::default()
+                    .header("// Generated from Rust by tauri-specta (cargo test --lib bindings). Do not edit.\n"),
+                &fresh,
+            )
             .unwrap_or_else(|e| panic!("export failed: {e}"));
         let fresh_text = std::fs::read_to_string(&fresh).unwrap_or_default();
         let _ = std::fs::remove_file(&fresh);
@@ -139,7 +144,19 @@ mod tests {
             .as_array()
             .map(|a| a.iter().filter_map(|p| p.as_str()).filter_map(|p| p.strip_prefix("allow-")).map(|p| p.replace('-', "_")).collect())
             .unwrap_or_default();
-        let names = ["app_status", "choose_demo_tenant", "sign_in", "refresh_outbox", "list_drafts", "get_draft", "approve_draft", "resolve_draft", "demo_mailbox", "ui_ready"];
+        let names = [
+            "app_status",
+            "choose_demo_tenant",
+            "sign_in",
+            "sign_out",
+            "refresh_outbox",
+            "list_drafts",
+            "get_draft",
+            "approve_draft",
+            "resolve_draft",
+            "demo_mailbox",
+            "ui_ready",
+        ];
         for n in names {
             assert!(build_rs.contains(&format!("\"{n}\"")), "build.rs does not declare {n}");
             assert!(granted.contains(&n.to_string()), "the main window is not granted {n}");

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: a signed-in SuperOffice client against the
 //! simulator, and a real SMTP server (aiosmtpd) as its own process.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 #![allow(dead_code)]
 
 use std::path::PathBuf;

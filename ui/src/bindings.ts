@@ -11,6 +11,8 @@ export const commands = {
 	chooseDemoTenant: () => __TAURI_INVOKE<AppStatus_Serialize>("choose_demo_tenant"),
 	/**  Opens SuperOffice's sign-in in the system browser and waits for the rep to finish there. */
 	signIn: () => __TAURI_INVOKE<AppStatus_Serialize>("sign_in"),
+	/**  Signs out: revokes and forgets the refresh token. Drafts stay in the outbox. */
+	signOut: () => __TAURI_INVOKE<AppStatus_Serialize>("sign_out"),
 	refreshOutbox: () => __TAURI_INVOKE<IntakeReport>("refresh_outbox"),
 	listDrafts: () => __TAURI_INVOKE<DraftRow_Serialize[]>("list_drafts"),
 	getDraft: (id: number) => __TAURI_INVOKE<DraftDetail_Serialize>("get_draft", { id }),

@@ -35,9 +35,7 @@ impl Keychain {
     }
 
     fn entry(&self, name: &str) -> Result<Entry> {
-        self.store
-            .build(&self.service, name, None)
-            .map_err(|e| Error::Failed(describe(&e)))
+        self.store.build(&self.service, name, None).map_err(|e| Error::Failed(describe(&e)))
     }
 
     fn self_test(&self) -> Result<()> {
@@ -49,11 +47,7 @@ impl Keychain {
         let deleted = self.delete(&name);
         match back? {
             Some(v) if v == value => {}
-            _ => {
-                return Err(Error::Unavailable(
-                    "the keychain did not keep a test entry (is it a non-persistent store?)".into(),
-                ))
-            }
+            _ => return Err(Error::Unavailable("the keychain did not keep a test entry (is it a non-persistent store?)".into())),
         }
         deleted.map_err(|e| unavailable("could not delete a test entry", e))
     }
@@ -82,9 +76,7 @@ impl SecretStore for Keychain {
 
 fn classify(e: &keyring_core::Error) -> Error {
     match e {
-        keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::PlatformFailure(_) => {
-            Error::Unavailable(describe(e))
-        }
+        keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::PlatformFailure(_) => Error::Unavailable(describe(e)),
         _ => Error::Failed(describe(e)),
     }
 }
@@ -93,37 +85,29 @@ fn classify(e: &keyring_core::Error) -> Error {
 /// carry raw bytes, which we do not print.
 fn describe(e: &keyring_core::Error) -> String {
     match e {
-        keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(_, _) => {
-            "a stored entry is not valid text".into()
-        }
+        keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(_, _) => "a stored entry is not valid text".into(),
         other => other.to_string(),
     }
 }
 
 #[cfg(target_os = "linux")]
 fn native_store() -> Result<Arc<CredentialStore>> {
-    zbus_secret_service_keyring_store::Store::new()
-        .map(|s| s as Arc<CredentialStore>)
-        .map_err(|e| {
-            Error::Unavailable(format!(
-                "no Secret Service on the D-Bus session bus ({}); start gnome-keyring or KWallet and unlock it",
-                describe(&e)
-            ))
-        })
+    zbus_secret_service_keyring_store::Store::new().map(|s| s as Arc<CredentialStore>).map_err(|e| {
+        Error::Unavailable(format!(
+            "no Secret Service on the D-Bus session bus ({}); start gnome-keyring or KWallet and unlock it",
+            describe(&e)
+        ))
+    })
 }
 
 #[cfg(target_os = "windows")]
 fn native_store() -> Result<Arc<CredentialStore>> {
-    windows_native_keyring_store::Store::new()
-        .map(|s| s as Arc<CredentialStore>)
-        .map_err(|e| Error::Unavailable(describe(&e)))
+    windows_native_keyring_store::Store::new().map(|s| s as Arc<CredentialStore>).map_err(|e| Error::Unavailable(describe(&e)))
 }
 
 #[cfg(target_os = "macos")]
 fn native_store() -> Result<Arc<CredentialStore>> {
-    apple_native_keyring_store::keychain::Store::new()
-        .map(|s| s as Arc<CredentialStore>)
-        .map_err(|e| Error::Unavailable(describe(&e)))
+    apple_native_keyring_store::keychain::Store::new().map(|s| s as Arc<CredentialStore>).map_err(|e| Error::Unavailable(describe(&e)))
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "macos")))]

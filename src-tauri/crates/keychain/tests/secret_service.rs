@@ -1,5 +1,6 @@
 //! The keychain against the real Secret Service (gnome-keyring in a private D-Bus session, as
 //! `scripts/test.sh` sets up), and its refusal to run without one.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 use std::process::Command;
 

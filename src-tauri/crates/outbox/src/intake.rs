@@ -26,7 +26,8 @@ pub struct IntakeReport {
 /// Tasks already in the outbox are left as they are, whatever their state.
 pub async fn intake_tasks(client: &Client, store: &Store, filter: &AppointmentFilter) -> Result<IntakeReport> {
     let rows = client.open_tasks(filter).await?;
-    let known: std::collections::HashSet<String> = store.list()?.into_iter().filter(|d| d.source == SOURCE_TASK).map(|d| d.source_ref).collect();
+    let known: std::collections::HashSet<String> =
+        store.list()?.into_iter().filter(|d| d.source == SOURCE_TASK).map(|d| d.source_ref).collect();
     let mut people = HashMap::new();
     let mut report = IntakeReport { found: rows.len() as u32, ..IntakeReport::default() };
     for row in rows {

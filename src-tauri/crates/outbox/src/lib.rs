@@ -19,10 +19,10 @@ pub mod state;
 mod store;
 
 pub use delivery::{Delivery, Rep};
-/// A validated email address (lettre's parser: local part and IDNA domain).
-pub use lettre::Address as EmailAddress;
 pub use error::{Error, Result};
 pub use intake::{intake_tasks, IntakeReport};
+/// A validated email address (lettre's parser: local part and IDNA domain).
+pub use lettre::Address as EmailAddress;
 pub use smtp::{SmtpSecurity, SmtpSettings};
 pub use state::State;
 pub use store::{DraftRow, NewDraft, Store, TimelineEvent};

@@ -114,7 +114,9 @@ where
         Ok(Err(e)) if e.is_permanent() => Outcome::Refused(error_text(&e)),
         Ok(Err(e)) if e.is_transient() => Outcome::NotAccepted(error_text(&e)),
         Ok(Err(e)) => Outcome::Unknown(format!("the connection failed after the message was sent: {}", error_text(&e))),
-        Err(_) => Outcome::Unknown(format!("no reply from the relay within {} s after the message was sent", settings.data_timeout.as_secs())),
+        Err(_) => {
+            Outcome::Unknown(format!("no reply from the relay within {} s after the message was sent", settings.data_timeout.as_secs()))
+        }
     };
     if matches!(outcome, Outcome::Accepted(_)) {
         let _ = tokio::time::timeout(Duration::from_secs(5), conn.quit()).await;
@@ -142,7 +144,9 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
         }
         match tokio::time::timeout(COMMAND_TIMEOUT, conn.starttls(tls, &hello)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) if e.is_tls() || e.is_permanent() => return Err(Outcome::Refused(format!("STARTTLS with {} failed: {}", s.host, error_text(&e)))),
+            Ok(Err(e)) if e.is_tls() || e.is_permanent() => {
+                return Err(Outcome::Refused(format!("STARTTLS with {} failed: {}", s.host, error_text(&e))))
+            }
             Ok(Err(e)) => return Err(Outcome::NotAccepted(format!("STARTTLS failed: {}", error_text(&e)))),
             Err(_) => return Err(Outcome::NotAccepted("STARTTLS timed out".into())),
         }
@@ -173,10 +177,7 @@ fn tls_parameters(s: &SmtpSettings) -> Result<TlsParameters, String> {
 }
 
 /// A command before DATA: any failure means the message was not sent.
-async fn step<T>(
-    fut: impl std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
-    what: &str,
-) -> Result<T, Outcome> {
+async fn step<T>(fut: impl std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>, what: &str) -> Result<T, Outcome> {
     match tokio::time::timeout(COMMAND_TIMEOUT, fut).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) if e.is_permanent() => Err(Outcome::Refused(format!("{what}: {}", error_text(&e)))),

@@ -131,12 +131,20 @@ impl State {
 mod tests {
     use super::*;
 
-    const ALL_STATES: [State; 8] = [
-        State::Pending, State::Approved, State::Sending, State::Sent, State::Archived, State::Done, State::Failed, State::NeedsDecision,
-    ];
+    const ALL_STATES: [State; 8] =
+        [State::Pending, State::Approved, State::Sending, State::Sent, State::Archived, State::Done, State::Failed, State::NeedsDecision];
     const ALL_EVENTS: [Event; 11] = [
-        Event::Approve, Event::Claim, Event::Accepted, Event::NotAccepted, Event::Refused, Event::Lost, Event::Archived,
-        Event::TaskCompleted, Event::RepConfirmsSent, Event::RepSendsAgain, Event::Retry,
+        Event::Approve,
+        Event::Claim,
+        Event::Accepted,
+        Event::NotAccepted,
+        Event::Refused,
+        Event::Lost,
+        Event::Archived,
+        Event::TaskCompleted,
+        Event::RepConfirmsSent,
+        Event::RepSendsAgain,
+        Event::Retry,
     ];
 
     #[test]
@@ -155,7 +163,10 @@ mod tests {
             for e in ALL_EVENTS {
                 if next(from, e) == Some(State::Approved) {
                     assert!(
-                        matches!((from, e), (State::Pending, Event::Approve) | (State::Failed, Event::Retry) | (State::NeedsDecision, Event::RepSendsAgain)),
+                        matches!(
+                            (from, e),
+                            (State::Pending, Event::Approve) | (State::Failed, Event::Retry) | (State::NeedsDecision, Event::RepSendsAgain)
+                        ),
                         "{from:?} --{e:?}--> Approved would allow an automatic resend"
                     );
                 }

@@ -217,9 +217,7 @@ impl Store {
 
     pub fn get(&self, id: i64) -> Result<DraftRow> {
         let conn = self.conn();
-        conn.query_row(&format!("SELECT {ROW_COLUMNS} FROM drafts WHERE id = ?1"), [id], draft_row)
-            .optional()?
-            .ok_or(Error::NotFound(id))
+        conn.query_row(&format!("SELECT {ROW_COLUMNS} FROM drafts WHERE id = ?1"), [id], draft_row).optional()?.ok_or(Error::NotFound(id))
     }
 
     pub fn timeline(&self, id: i64) -> Result<Vec<TimelineEvent>> {
@@ -242,7 +240,8 @@ impl Store {
     ) -> Result<State> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let current: String = tx.query_row("SELECT state FROM drafts WHERE id = ?1", [id], |r| r.get(0)).optional()?.ok_or(Error::NotFound(id))?;
+        let current: String =
+            tx.query_row("SELECT state FROM drafts WHERE id = ?1", [id], |r| r.get(0)).optional()?.ok_or(Error::NotFound(id))?;
         let from = State::from_db(&current).ok_or(Error::NotFound(id))?;
         let to = state::next(from, event).ok_or(Error::InvalidTransition { from, action: event.verb() })?;
         set(&tx)?;
@@ -312,18 +311,23 @@ impl Store {
 
     pub fn sent(&self, id: i64, reply: &str) -> Result<State> {
         self.transition(id, Event::Accepted, ("sent", reply), |tx| {
-            tx.execute("UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, reason = NULL WHERE id = ?1", params![id, reply, now()]).map(|_| ())
+            tx.execute("UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, reason = NULL WHERE id = ?1", params![id, reply, now()])
+                .map(|_| ())
         })
     }
 
     pub fn failed(&self, id: i64, retryable: bool, reason: &str) -> Result<State> {
         let event = if retryable { Event::NotAccepted } else { Event::Refused };
         let kind = if retryable { "not_accepted" } else { "refused" };
-        self.transition(id, event, (kind, reason), |tx| tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ()))
+        self.transition(id, event, (kind, reason), |tx| {
+            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ())
+        })
     }
 
     pub fn needs_decision(&self, id: i64, reason: &str) -> Result<State> {
-        self.transition(id, Event::Lost, ("needs_decision", reason), |tx| tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ()))
+        self.transition(id, Event::Lost, ("needs_decision", reason), |tx| {
+            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ())
+        })
     }
 
     /// The document exists in SuperOffice: recorded the moment `POST Document` returned, so a
@@ -331,7 +335,10 @@ impl Store {
     pub fn document_created(&self, id: i64, document_id: i64) -> Result<()> {
         let conn = self.conn();
         conn.execute("UPDATE drafts SET document_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, document_id, now()])?;
-        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'document_created', ?3)", params![id, now(), format!("document {document_id}")])?;
+        conn.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'document_created', ?3)",
+            params![id, now(), format!("document {document_id}")],
+        )?;
         Ok(())
     }
 
@@ -339,7 +346,10 @@ impl Store {
     /// must look for the document instead of creating another.
     pub fn archive_started(&self, id: i64) -> Result<()> {
         let conn = self.conn();
-        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'archive_started', 'creating the archive document')", params![id, now()])?;
+        conn.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'archive_started', 'creating the archive document')",
+            params![id, now()],
+        )?;
         Ok(())
     }
 

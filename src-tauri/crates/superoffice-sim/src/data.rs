@@ -137,10 +137,7 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn rep(&self) -> &Associate {
-        self.associates
-            .iter()
-            .find(|a| a.id == self.rep_associate_id)
-            .unwrap_or(&self.associates[0])
+        self.associates.iter().find(|a| a.id == self.rep_associate_id).unwrap_or(&self.associates[0])
     }
     pub fn associate(&self, id: i64) -> Option<&Associate> {
         self.associates.iter().find(|a| a.id == id)
@@ -184,7 +181,10 @@ impl Tenant {
                 task_id: DRAFT_TASK_TYPE,
                 kind: "inChecklist".into(),
                 completed: "NotStarted".into(),
-                description: format!("Subject: Follow-up {next} for {name}\n\nHello {name},\n\nthis is seeded follow-up {}.\n\nKind regards\nAnna Berger", i + 1),
+                description: format!(
+                    "Subject: Follow-up {next} for {name}\n\nHello {name},\n\nthis is seeded follow-up {}.\n\nKind regards\nAnna Berger",
+                    i + 1
+                ),
                 start_date: format!("2026-12-{:02}T09:00:00", 1 + (i % 28)),
             });
         }
@@ -227,7 +227,12 @@ pub fn demo_tenant() -> Tenant {
     let sales: Vec<Sale> = SALES
         .iter()
         .enumerate()
-        .map(|(i, (contact, heading, amount))| Sale { id: 100 + i as i64, contact_id: *contact, heading: (*heading).into(), amount: *amount })
+        .map(|(i, (contact, heading, amount))| Sale {
+            id: 100 + i as i64,
+            contact_id: *contact,
+            heading: (*heading).into(),
+            amount: *amount,
+        })
         .collect();
     let appointments = DRAFTS
         .iter()
@@ -256,25 +261,28 @@ pub fn demo_tenant() -> Tenant {
         // The seed's situation: Email agent not granted to the app, archiving allowed.
         profile: Profile::builtin(DEMO_PROFILE).unwrap_or_else(|| unreachable!("built-in profile {DEMO_PROFILE}")),
         rep_associate_id: 18,
-        associates: vec![Associate {
-            id: 18,
-            person_id: 1,
-            contact_id: 1,
-            name: "ABE".into(),
-            full_name: "Anna Berger".into(),
-            email: "anna.berger@roboplanet.example".into(),
-            username: "anna.berger@roboplanet.example".into(),
-            kind: INTERNAL_ASSOCIATE.into(),
-        }, Associate {
-            id: 2,
-            person_id: 0,
-            contact_id: 0,
-            name: "SYSTEM".into(),
-            full_name: "System user".into(),
-            email: String::new(),
-            username: "system".into(),
-            kind: SYSTEM_ASSOCIATE.into(),
-        }],
+        associates: vec![
+            Associate {
+                id: 18,
+                person_id: 1,
+                contact_id: 1,
+                name: "ABE".into(),
+                full_name: "Anna Berger".into(),
+                email: "anna.berger@roboplanet.example".into(),
+                username: "anna.berger@roboplanet.example".into(),
+                kind: INTERNAL_ASSOCIATE.into(),
+            },
+            Associate {
+                id: 2,
+                person_id: 0,
+                contact_id: 0,
+                name: "SYSTEM".into(),
+                full_name: "System user".into(),
+                email: String::new(),
+                username: "system".into(),
+                kind: SYSTEM_ASSOCIATE.into(),
+            },
+        ],
         contacts,
         persons,
         sales,
@@ -282,7 +290,13 @@ pub fn demo_tenant() -> Tenant {
         documents: Vec::new(),
         agent_emails: Vec::new(),
         templates: vec![
-            DocTemplate { id: 1, name: "Letter".into(), record_type: 2, direction: 2, mime_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document".into() },
+            DocTemplate {
+                id: 1,
+                name: "Letter".into(),
+                record_type: 2,
+                direction: 2,
+                mime_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document".into(),
+            },
             DocTemplate { id: 3, name: "Email - outgoing".into(), record_type: 3, direction: 2, mime_type: "message/rfc822".into() },
         ],
         task_types: vec![
@@ -380,7 +394,10 @@ mod tests {
         let ids: std::collections::HashSet<i64> = t.appointments.iter().map(|a| a.id).collect();
         assert_eq!(ids.len(), 65, "ids are unique");
         for a in &t.appointments[25..] {
-            assert_eq!((a.kind.as_str(), a.completed.as_str(), a.task_id, a.associate_id), ("inChecklist", "NotStarted", DRAFT_TASK_TYPE, 18));
+            assert_eq!(
+                (a.kind.as_str(), a.completed.as_str(), a.task_id, a.associate_id),
+                ("inChecklist", "NotStarted", DRAFT_TASK_TYPE, 18)
+            );
             assert!(t.person(a.person_id).and_then(|p| p.email.as_ref()).is_some());
             assert!(a.description.starts_with("Subject: ") && a.description.contains("\n\n"));
         }

@@ -69,8 +69,7 @@ struct AuthorizeQuery {
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
-    (status, Html(format!("<!doctype html><title>Error</title><h1>Sign-in error</h1><p>{}</p>", html_escape(message))))
-        .into_response()
+    (status, Html(format!("<!doctype html><title>Error</title><h1>Sign-in error</h1><p>{}</p>", html_escape(message)))).into_response()
 }
 
 async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Query<AuthorizeQuery>) -> Response {
@@ -123,9 +122,7 @@ async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Query<AuthorizeQuery>)
 /// The native-app template allows `^http://127.0.0.1\:\d{4,10}$`-style loopback redirects.
 fn loopback_redirect_allowed(uri: &str) -> bool {
     let Ok(u) = url::Url::parse(uri) else { return false };
-    u.scheme() == "http"
-        && matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]"))
-        && u.port().is_some_and(|p| p >= 1000)
+    u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]")) && u.port().is_some_and(|p| p >= 1000)
 }
 
 #[derive(Deserialize)]
@@ -168,7 +165,8 @@ async fn consent(State(sim): State<Arc<Sim>>, Form(f): Form<ConsentForm>) -> Res
 async fn tenant_state(State(sim): State<Arc<Sim>>, Path(ctx): Path<String>) -> Response {
     let tenant = lock(&sim.tenant).clone();
     if !ctx.eq_ignore_ascii_case(&tenant.context_id) {
-        return (StatusCode::NOT_FOUND, Json(json!({"Error": true, "ErrorType": "NotFound", "ErrorMessage": "Unknown tenant"}))).into_response();
+        return (StatusCode::NOT_FOUND, Json(json!({"Error": true, "ErrorType": "NotFound", "ErrorMessage": "Unknown tenant"})))
+            .into_response();
     }
     let endpoint = format!("{}/{}/{}", sim.base_url, sim.node_name(), tenant.context_id);
     Json(json!({

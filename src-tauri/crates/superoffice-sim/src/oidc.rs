@@ -78,10 +78,8 @@ impl Provider {
         let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(|e| e.to_string())?;
         let key = EncodingKey::from_rsa_pem(key_pair.serialize_pem().as_bytes()).map_err(|e| e.to_string())?;
         let kid = format!("sim-{:08x}", rand::random::<u32>());
-        let mut jwk = serde_json::to_value(
-            jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::RS256).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.to_string())?;
+        let mut jwk = serde_json::to_value(jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::RS256).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
         jwk["kid"] = json!(kid);
         jwk["use"] = json!("sig");
         Ok(Provider {
@@ -184,10 +182,8 @@ impl Provider {
     pub fn issue_access_token(&self, context_id: &str, associate_id: i64) -> String {
         // SuperOffice access tokens are opaque, e.g. `8A:Cust12345.abc...`.
         let token = format!("8A:{context_id}.{}", random_token(30));
-        lock(&self.access_tokens).insert(
-            token.clone(),
-            Session { associate_id, expires: Instant::now() + Duration::from_secs(ACCESS_TTL_SECS) },
-        );
+        lock(&self.access_tokens)
+            .insert(token.clone(), Session { associate_id, expires: Instant::now() + Duration::from_secs(ACCESS_TTL_SECS) });
         token
     }
 

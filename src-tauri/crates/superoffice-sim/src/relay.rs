@@ -75,11 +75,7 @@ impl Mailbox {
 }
 
 /// Binds the relay and serves it in the background. Returns the bound address.
-pub async fn serve(
-    addr: impl ToSocketAddrs,
-    mailbox: Mailbox,
-    tls: Arc<rustls::ServerConfig>,
-) -> std::io::Result<SocketAddr> {
+pub async fn serve(addr: impl ToSocketAddrs, mailbox: Mailbox, tls: Arc<rustls::ServerConfig>) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -121,12 +117,7 @@ enum Next<S> {
 }
 
 impl Session {
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        stream: S,
-        mailbox: &Mailbox,
-        greeted: bool,
-    ) -> std::io::Result<Next<S>> {
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: S, mailbox: &Mailbox, greeted: bool) -> std::io::Result<Next<S>> {
         let mut io = BufReader::new(stream);
         if !greeted {
             reply(&mut io, "220 localhost ESMTP so-outbox demo relay\r\n").await?;
@@ -301,7 +292,5 @@ fn angle(line: &str) -> String {
 }
 
 fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

@@ -26,8 +26,7 @@ pub struct TokenForm {
 }
 
 fn token_err(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description})))
-        .into_response()
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(json!({"error": error, "error_description": description}))).into_response()
 }
 
 /// Checks the client; `Err` is the answer to give.

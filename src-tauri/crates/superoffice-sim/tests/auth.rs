@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use superoffice_sim::{IdTokenTamper, SimHandle};
 
 async fn jwks_key(sim: &SimHandle) -> DecodingKey {
-    let jwks: Value = http().get(format!("{}/login/.well-known/jwks", sim.base_url())).send().await.expect("jwks").json().await.expect("json");
+    let jwks: Value =
+        http().get(format!("{}/login/.well-known/jwks", sim.base_url())).send().await.expect("jwks").json().await.expect("json");
     DecodingKey::from_rsa_components(jwks["keys"][0]["n"].as_str().expect("n"), jwks["keys"][0]["e"].as_str().expect("e")).expect("key")
 }
 
@@ -25,7 +26,14 @@ fn header_of(jwt: &str) -> Value {
 #[tokio::test]
 async fn tampered_id_tokens_expiry_rotation_revocation_and_counters() {
     let sim = sim().await;
-    let discovery: Value = http().get(format!("{}/login/.well-known/openid-configuration", sim.base_url())).send().await.expect("d").json().await.expect("json");
+    let discovery: Value = http()
+        .get(format!("{}/login/.well-known/openid-configuration", sim.base_url()))
+        .send()
+        .await
+        .expect("d")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(discovery["revocation_endpoint"], format!("{}/login/common/oauth/revoke", sim.base_url()));
 
     let sound = sign_in(&sim).await;
@@ -51,20 +59,27 @@ async fn tampered_id_tokens_expiry_rotation_revocation_and_counters() {
     assert_so_error(&v);
 
     // Without rotation the refresh token is reusable and none is returned.
-    let r: Value = token_request(&sim, &[("grant_type", "refresh_token"), ("refresh_token", &sound.refresh)]).await.json().await.expect("json");
+    let r: Value =
+        token_request(&sim, &[("grant_type", "refresh_token"), ("refresh_token", &sound.refresh)]).await.json().await.expect("json");
     assert!(r["access_token"].is_string() && r.get("refresh_token").is_none());
     let (s, _) = call(&sim, r["access_token"].as_str().expect("access"), Method::GET, "User/currentPrincipal", None).await;
     assert_eq!(s, StatusCode::OK);
     // With rotation every refresh returns a new one and the old one stops working.
     sim.set_profile("full").expect("full rotates refresh tokens");
-    let r: Value = token_request(&sim, &[("grant_type", "refresh_token"), ("refresh_token", &sound.refresh)]).await.json().await.expect("json");
+    let r: Value =
+        token_request(&sim, &[("grant_type", "refresh_token"), ("refresh_token", &sound.refresh)]).await.json().await.expect("json");
     let rotated = r["refresh_token"].as_str().expect("rotated").to_owned();
     assert_ne!(rotated, sound.refresh);
     let old = token_request(&sim, &[("grant_type", "refresh_token"), ("refresh_token", &sound.refresh)]).await;
     assert_eq!(old.status(), StatusCode::BAD_REQUEST);
     // Revocation.
     let secret = sim.client().client_secret.clone();
-    let form = [("token", rotated.as_str()), ("token_type_hint", "refresh_token"), ("client_id", sim.client().client_id.as_str()), ("client_secret", secret.as_str())];
+    let form = [
+        ("token", rotated.as_str()),
+        ("token_type_hint", "refresh_token"),
+        ("client_id", sim.client().client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
     let revoked = http().post(format!("{}/login/common/oauth/revoke", sim.base_url())).form(&form).send().await.expect("revoke");
     assert_eq!(revoked.status(), StatusCode::OK);
     let after = token_request(&sim, &[("grant_type", "refresh_token"), ("refresh_token", &rotated)]).await;
@@ -125,7 +140,10 @@ async fn the_system_user_flow_and_the_seed_behaviour() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, p) = call_url(&rest_url(&sim, "User/currentPrincipal"), &soticket, app, Method::GET, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!((p["UserType"].as_str(), p["IsPerson"].as_bool(), p["PersonId"].as_i64(), p["EMailAddress"].as_str()), (Some("SystemAssociate"), Some(false), Some(0), Some("")));
+    assert_eq!(
+        (p["UserType"].as_str(), p["IsPerson"].as_bool(), p["PersonId"].as_i64(), p["EMailAddress"].as_str()),
+        (Some("SystemAssociate"), Some(false), Some(0), Some(""))
+    );
     let (_, a) = call_url(&rest_url(&sim, "User/currentAssociate"), &soticket, app, Method::GET, None).await;
     assert_eq!((a["AssociateId"].as_i64(), a["Type"].as_str()), (p["AssociateId"].as_i64(), Some("SystemAssociate")));
     // The seed analysis, for the system user.
@@ -147,6 +165,13 @@ async fn the_system_user_flow_and_the_seed_behaviour() {
     assert_eq!((s, acc), (StatusCode::OK, Value::Null));
     let (s, _) = call_url(&rest_url(&sim, "Shipment"), &soticket, app, Method::POST, Some(json!({}))).await;
     assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
-    let (_, right) = call_url(&rest_url(&sim, "Agents/Sentry/HasFunctionRight"), &soticket, app, Method::POST, Some(json!({"FunctionRight": "anything"}))).await;
+    let (_, right) = call_url(
+        &rest_url(&sim, "Agents/Sentry/HasFunctionRight"),
+        &soticket,
+        app,
+        Method::POST,
+        Some(json!({"FunctionRight": "anything"})),
+    )
+    .await;
     assert_eq!(right, json!(true), "not restricted by functional rights");
 }

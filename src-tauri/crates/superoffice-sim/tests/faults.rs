@@ -29,7 +29,11 @@ async fn latency_status_throttling_reset_and_slow_bodies() {
     let (s, _) = call(&sim, &t.access, Method::GET, "User/currentPrincipal", None).await;
     assert!(s == StatusCode::OK && started.elapsed() >= Duration::from_millis(300));
 
-    sim.inject(fault("/Document", FaultKind::Status { status: 500, error_type: "SoServerException".into(), message: "boom".into() }, Some(2)));
+    sim.inject(fault(
+        "/Document",
+        FaultKind::Status { status: 500, error_type: "SoServerException".into(), message: "boom".into() },
+        Some(2),
+    ));
     for _ in 0..2 {
         let (s, v) = call(&sim, &t.access, Method::GET, "Document/default", None).await;
         assert_eq!((s, v["ErrorMessage"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("boom")));
@@ -103,7 +107,12 @@ async fn the_tenant_moves_to_a_new_node() {
     let (s, _) = call(&sim, &t.access, Method::GET, "User/currentPrincipal", None).await;
     assert_eq!(s, StatusCode::OK, "the un-numbered alias follows the tenant");
 
-    let r = http().post(format!("{}/__sim/faults", sim.base_url())).json(&json!({"path_contains": "/api/state/", "kind": {"Status": {"status": 503, "error_type": "Down", "message": "down"}}})).send().await.expect("inject");
+    let r = http()
+        .post(format!("{}/__sim/faults", sim.base_url()))
+        .json(&json!({"path_contains": "/api/state/", "kind": {"Status": {"status": 503, "error_type": "Down", "message": "down"}}}))
+        .send()
+        .await
+        .expect("inject");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let faults: Vec<Fault> = http().get(format!("{}/__sim/faults", sim.base_url())).send().await.expect("list").json().await.expect("json");
     assert_eq!(faults.len(), 1);

@@ -26,14 +26,16 @@ async fn the_demo_is_the_seed_situation_for_the_rep() {
     assert_so_error(&v);
     let (s, _) = call(&sim, &t.access, Method::POST, "Agents/EMail/Send", Some(json!({"Emails": []}))).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, v) = call(&sim, &t.access, Method::POST, "Agents/CRMScript/ExecuteScriptByString", Some(json!({"Script": "print(\"x\");"}))).await;
+    let (s, v) =
+        call(&sim, &t.access, Method::POST, "Agents/CRMScript/ExecuteScriptByString", Some(json!({"Script": "print(\"x\");"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_so_error(&v);
     let (s, _) = call(&sim, &t.access, Method::POST, "Shipment", Some(json!({}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "no Marketing licence");
     let (s, _) = call(&sim, &t.access, Method::GET, "Associate/Me", None).await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
-    let (s, d) = call(&sim, &t.access, Method::POST, "Document", Some(json!({"Header": "h", "Name": "a.eml", "Contact": {"ContactId": 2}}))).await;
+    let (s, d) =
+        call(&sim, &t.access, Method::POST, "Document", Some(json!({"Header": "h", "Name": "a.eml", "Contact": {"ContactId": 2}}))).await;
     assert_eq!(s, StatusCode::OK, "documented: 200 with the entity");
     assert!(d["DocumentId"].as_i64().is_some_and(|id| id > 0));
     let (s, lic) = call(&sim, &t.access, Method::POST, "Agents/License/GetUserLicenses", Some(json!({"AssociateId": 18}))).await;
@@ -41,7 +43,19 @@ async fn the_demo_is_the_seed_situation_for_the_rep() {
     let modules = lic[0]["RestrictedModuleLicenses"].as_array().expect("modules");
     let marketing = modules.iter().find(|m| m["Name"] == "Marketing User").expect("marketing module");
     assert_eq!(marketing["Assigned"], false);
-    for k in ["ModuleLicenseId", "Description", "CanAssign", "Total", "Free", "InUse", "Unrestricted", "IsHidden", "PrerequisiteModuleName", "SortOrder", "ExtraFlags"] {
+    for k in [
+        "ModuleLicenseId",
+        "Description",
+        "CanAssign",
+        "Total",
+        "Free",
+        "InUse",
+        "Unrestricted",
+        "IsHidden",
+        "PrerequisiteModuleName",
+        "SortOrder",
+        "ExtraFlags",
+    ] {
         assert!(!marketing[k].is_null(), "{k}");
     }
 }
@@ -55,19 +69,47 @@ async fn full_profile_grants_the_agents_and_records_agent_email() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(acc["EMailAddress"], "anna.berger@roboplanet.example");
     assert_eq!(acc["AssociateId"], 18);
-    for k in ["EMailAccountId", "IncomingCredentials", "OutgoingCredentials", "AccountStatus", "ErrorCount", "ErrorReason", "InboxFolder", "SentFolder", "SimpleMode", "LastFetch"] {
+    for k in [
+        "EMailAccountId",
+        "IncomingCredentials",
+        "OutgoingCredentials",
+        "AccountStatus",
+        "ErrorCount",
+        "ErrorReason",
+        "InboxFolder",
+        "SentFolder",
+        "SimpleMode",
+        "LastFetch",
+    ] {
         assert!(acc.get(k).is_some(), "{k}");
     }
     let email = json!({"To": [{"Address": "jonas.weber@mueller-logistik.example", "Name": "Jonas Weber"}], "Subject": "Hallo", "PlainBody": "Text", "MessageID": "<m1@x>"});
-    let (s, sent) = call(&sim, &t.access, Method::POST, "Agents/EMail/Send", Some(json!({"Emails": [email, {"To": ["k.hansen@hansen-maschinenbau.example"], "Subject": "Zwei", "HTMLBody": "<p>2</p>"}]}))).await;
+    let (s, sent) = call(
+        &sim,
+        &t.access,
+        Method::POST,
+        "Agents/EMail/Send",
+        Some(json!({"Emails": [email, {"To": ["k.hansen@hansen-maschinenbau.example"], "Subject": "Zwei", "HTMLBody": "<p>2</p>"}]})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!((sent[0]["IsSent"].as_bool(), sent[0]["MessageID"].as_str()), (Some(true), Some("<m1@x>")));
     assert!(sent[1]["MessageID"].as_str().is_some_and(|m| m.starts_with('<')) && sent[1]["Sent"].is_string());
     let records: Value = http().get(format!("{}/__sim/records", sim.base_url())).send().await.expect("records").json().await.expect("json");
     let mails = records["agent_emails"].as_array().expect("agent_emails");
     assert_eq!(mails.len(), 2);
-    assert_eq!((mails[0]["to"][0].as_str(), mails[0]["from"].as_str()), (Some("jonas.weber@mueller-logistik.example"), Some("anna.berger@roboplanet.example")));
-    let (s, run) = call(&sim, &t.access, Method::POST, "Agents/CRMScript/ExecuteScriptByString", Some(json!({"Script": "print(\"x\");", "Parameters": {}}))).await;
+    assert_eq!(
+        (mails[0]["to"][0].as_str(), mails[0]["from"].as_str()),
+        (Some("jonas.weber@mueller-logistik.example"), Some("anna.berger@roboplanet.example"))
+    );
+    let (s, run) = call(
+        &sim,
+        &t.access,
+        Method::POST,
+        "Agents/CRMScript/ExecuteScriptByString",
+        Some(json!({"Script": "print(\"x\");", "Parameters": {}})),
+    )
+    .await;
     assert_eq!((s, run["Output"].as_str(), run["Success"].as_bool()), (StatusCode::OK, Some("x"), Some(true)));
     for k in ["Parameters", "TraceRun", "Eventdata", "ErrorInformation", "StatusCode", "StatusMessage", "Headers"] {
         assert!(run.get(k).is_some(), "{k}");
@@ -77,7 +119,9 @@ async fn full_profile_grants_the_agents_and_records_agent_email() {
     let (s, shipment) = call(&sim, &t.access, Method::GET, "Shipment/12", None).await;
     assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
     assert_so_error(&shipment);
-    let (_, yes) = call(&sim, &t.access, Method::POST, "Agents/Sentry/HasFunctionRight", Some(json!({"FunctionRight": "allow-archive-documents"}))).await;
+    let (_, yes) =
+        call(&sim, &t.access, Method::POST, "Agents/Sentry/HasFunctionRight", Some(json!({"FunctionRight": "allow-archive-documents"})))
+            .await;
     let (_, no) = call(&sim, &t.access, Method::POST, "Agents/Sentry/HasFunctionRight", Some(json!({"FunctionRight": "admin-all"}))).await;
     assert_eq!((yes, no), (json!(true), json!(false)));
 }
@@ -89,7 +133,8 @@ async fn no_inbox_no_archive_rights_and_maintenance() {
     sim.set_profile("no-inbox").expect("no-inbox");
     let (s, acc) = call(&sim, &t.access, Method::POST, "Agents/EMail/GetCurrentAccount", None).await;
     assert_eq!((s, acc), (StatusCode::OK, Value::Null));
-    let (s, v) = call(&sim, &t.access, Method::POST, "Agents/EMail/Send", Some(json!({"Emails": [{"To": ["a@b.example"], "Subject": "s"}]}))).await;
+    let (s, v) =
+        call(&sim, &t.access, Method::POST, "Agents/EMail/Send", Some(json!({"Emails": [{"To": ["a@b.example"], "Subject": "s"}]}))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_so_error(&v);
 
@@ -99,7 +144,8 @@ async fn no_inbox_no_archive_rights_and_maintenance() {
     assert_so_error(&v);
 
     sim.set_profile("maintenance").expect("maintenance");
-    let state: Value = http().get(format!("{}/api/state/{}", sim.base_url(), sim.context_id())).send().await.expect("state").json().await.expect("json");
+    let state: Value =
+        http().get(format!("{}/api/state/{}", sim.base_url(), sim.context_id())).send().await.expect("state").json().await.expect("json");
     assert_eq!((state["State"].as_str(), state["IsRunning"].as_bool()), (Some("OfflineMaintenance"), Some(false)));
     let (s, v) = call(&sim, &t.access, Method::GET, "User/currentPrincipal", None).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
@@ -136,12 +182,27 @@ async fn lists_defaults_and_new_appointments() {
     assert!(email["MimeType"].is_string() && email["EmailSubject"].is_string() && email.get("Deleted").is_some());
     let (_, tasks) = call(&sim, &t.access, Method::GET, "MDOList/task", None).await;
     let draft = tasks.as_array().expect("tasks").iter().find(|x| x["Id"] == 7).expect("task 7");
-    for k in ["Name", "ToolTip", "Deleted", "Rank", "Type", "ColorBlock", "IconHint", "Selected", "LastChanged", "ChildItems", "ExtraInfo", "StyleHint", "FullName"] {
+    for k in [
+        "Name",
+        "ToolTip",
+        "Deleted",
+        "Rank",
+        "Type",
+        "ColorBlock",
+        "IconHint",
+        "Selected",
+        "LastChanged",
+        "ChildItems",
+        "ExtraInfo",
+        "StyleHint",
+        "FullName",
+    ] {
         assert!(draft.get(k).is_some(), "{k}");
     }
     let (s, d) = call(&sim, &t.access, Method::GET, "Appointment/default", None).await;
     assert_eq!((s, d["AppointmentId"].as_i64(), d["Associate"]["AssociateId"].as_i64()), (StatusCode::OK, Some(0), Some(18)));
-    let (s, created) = call(&sim, &t.access, Method::POST, "Appointment", Some(json!({"Contact": {"ContactId": 2}, "Description": "Call back"}))).await;
+    let (s, created) =
+        call(&sim, &t.access, Method::POST, "Appointment", Some(json!({"Contact": {"ContactId": 2}, "Description": "Call back"}))).await;
     assert_eq!(s, StatusCode::OK);
     let id = created["AppointmentId"].as_i64().expect("id");
     assert_eq!((created["Associate"]["AssociateId"].as_i64(), created["Description"].as_str()), (Some(18), Some("Call back")));

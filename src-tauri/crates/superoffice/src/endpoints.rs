@@ -53,7 +53,10 @@ impl Client {
             .append_pair("$select", "appointmentId,description,contactId,personId,saleId")
             .append_pair(
                 "$filter",
-                &format!("associateId eq {} and type eq 'inChecklist' and completed eq 'NotStarted' and taskId eq {}", f.associate_id, f.task_type_id),
+                &format!(
+                    "associateId eq {} and type eq 'inChecklist' and completed eq 'NotStarted' and taskId eq {}",
+                    f.associate_id, f.task_type_id
+                ),
             )
             .append_pair("$orderBy", "appointmentId")
             .append_pair("$top", &PAGE_SIZE.to_string());

@@ -140,8 +140,9 @@ fn find_key(jwks: &Jwks, kid: &str) -> Option<Result<DecodingKey>> {
             && k.usage.as_deref().is_none_or(|u| u == "sig")
     })?;
     Some(match (&k.n, &k.e) {
-        (Some(n), Some(e)) => DecodingKey::from_rsa_components(n, e)
-            .map_err(|e| Error::sign_in("jwks_invalid", format!("a signing key is malformed: {e}"))),
+        (Some(n), Some(e)) => {
+            DecodingKey::from_rsa_components(n, e).map_err(|e| Error::sign_in("jwks_invalid", format!("a signing key is malformed: {e}")))
+        }
         _ => Err(Error::sign_in("jwks_invalid", "a signing key is incomplete")),
     })
 }

@@ -22,12 +22,12 @@ pub mod system_user;
 pub use endpoints::{tenant_state, AppointmentFilter, PAGE_SIZE};
 pub use error::{Error, Result};
 pub use id_token::Claims;
+/// HTTP methods for [`Client::probe`].
+pub use reqwest::Method;
 pub use rest::Client;
 pub use session::{refresh_token_key, Session, SessionInfo};
 pub use signin::{Environment, PendingSignIn, SignInRequest};
 pub use system_user::{SystemSession, SystemUserConfig};
-/// HTTP methods for [`Client::probe`].
-pub use reqwest::Method;
 
 /// Namespace of SuperOffice's own claims.
 pub const CLAIM_NS: &str = "http://schemes.superoffice.net/identity/";

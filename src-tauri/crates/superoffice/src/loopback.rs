@@ -43,7 +43,11 @@ pub fn parse_redirect(head: &str, expected_state: &str, issuer: &str) -> Option<
     let one = |k: &str| -> Option<Option<String>> {
         let mut it = pairs.iter().filter(|(n, _)| n == k);
         let first = it.next().map(|(_, v)| v.clone());
-        if it.next().is_some() { None } else { Some(first) }
+        if it.next().is_some() {
+            None
+        } else {
+            Some(first)
+        }
     };
     let state = one("state")??;
     if state != expected_state {
@@ -121,9 +125,8 @@ async fn handle(mut stream: TcpStream, expected_state: &str, issuer: &str) -> Op
         Some(Redirect::Denied(_)) => ("200 OK", "Sign-in was cancelled. You can close this tab and return to SuperOffice Outbox."),
         None => ("400 Bad Request", "This address only accepts the sign-in response of SuperOffice Outbox."),
     };
-    let page = format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>SuperOffice Outbox</title><p style=\"font-family:sans-serif\">{body}</p>"
-    );
+    let page =
+        format!("<!doctype html><meta charset=\"utf-8\"><title>SuperOffice Outbox</title><p style=\"font-family:sans-serif\">{body}</p>");
     let response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
         page.len()
@@ -167,6 +170,9 @@ mod tests {
         }
         assert!(parse_redirect("POST /callback?code=a&state=s1 HTTP/1.1\r\n\r\n", "s1", ISS).is_none());
         assert!(parse_redirect("\u{0}\u{1}garbage", "s1", ISS).is_none());
-        assert!(matches!(parse_redirect(&get("/callback?code=abc&state=s1&iss=https%3A%2F%2Fsod.superoffice.com"), "s1", ISS), Some(Redirect::Code(_))));
+        assert!(matches!(
+            parse_redirect(&get("/callback?code=abc&state=s1&iss=https%3A%2F%2Fsod.superoffice.com"), "s1", ISS),
+            Some(Redirect::Code(_))
+        ));
     }
 }

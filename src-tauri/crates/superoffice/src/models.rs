@@ -61,7 +61,10 @@ impl Person {
         self.emails.iter().map(|e| e.value.trim()).find(|v| !v.is_empty())
     }
     pub fn display_name(&self) -> String {
-        self.full_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| format!("{} {}", self.firstname, self.lastname).trim().to_owned())
+        self.full_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| format!("{} {}", self.firstname, self.lastname).trim().to_owned())
     }
 }
 
@@ -143,7 +146,8 @@ pub struct DocumentTemplate {
 
 impl DocumentTemplate {
     pub fn is_outgoing_email(&self) -> bool {
-        let is = |v: &serde_json::Value, n: i64, name: &str| v.as_i64() == Some(n) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(name));
+        let is =
+            |v: &serde_json::Value, n: i64, name: &str| v.as_i64() == Some(n) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(name));
         !self.deleted && is(&self.record_type, 3, "Email") && is(&self.direction, 2, "Outgoing")
     }
 }
@@ -279,7 +283,8 @@ mod tests {
             "UserType": "InternalAssociate", "Associate": "ABE", "AssociateId": 18, "IsPerson": true, "PersonId": 1,
             "ContactId": 1, "FullName": "Anna Berger", "EMailAddress": "anna@x.example", "FunctionRights": ["a"],
             "Licenses": [{"ModuleId": 1, "Name": "x"}], "UserName": "anna", "SecondaryGroups": []
-        })).unwrap_or_else(|e| panic!("{e}"));
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((p.associate_id, p.email_address.as_str(), p.function_rights.len()), (18, "anna@x.example", 1));
         // A system user's principal may lack the person fields entirely.
         let s: Principal = serde_json::from_value(serde_json::json!({"AssociateId": 7})).unwrap_or_else(|e| panic!("{e}"));
@@ -288,11 +293,14 @@ mod tests {
 
     #[test]
     fn person_without_emails_and_contact() {
-        let p: Person = serde_json::from_value(serde_json::json!({"PersonId": 3, "Firstname": "Gerda", "Lastname": "Schmidt", "Emails": [], "Contact": null}))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let p: Person = serde_json::from_value(
+            serde_json::json!({"PersonId": 3, "Firstname": "Gerda", "Lastname": "Schmidt", "Emails": [], "Contact": null}),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((p.primary_email(), p.display_name().as_str()), (None, "Gerda Schmidt"));
-        let q: Person = serde_json::from_value(serde_json::json!({"PersonId": 4, "Emails": [{"Value": " "}, {"Value": "a@b.example", "Rank": 2}]}))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let q: Person =
+            serde_json::from_value(serde_json::json!({"PersonId": 4, "Emails": [{"Value": " "}, {"Value": "a@b.example", "Rank": 2}]}))
+                .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(q.primary_email(), Some("a@b.example"));
     }
 
@@ -301,14 +309,16 @@ mod tests {
         let page: ODataPage<AppointmentRow> = serde_json::from_value(serde_json::json!({
             "odata.metadata": "x", "odata.nextLink": "https://online2.superoffice.com/Cust1/api/v1/Appointment?$skip=200",
             "value": [{"PrimaryKey": 5, "EntityName": "appointment", "appointmentId": 5, "description": "Subject: a"}]
-        })).unwrap_or_else(|e| panic!("{e}"));
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((page.value.len(), page.value[0].person_id), (1, 0));
         assert!(page.next_link.is_some());
         let t: Vec<DocumentTemplate> = serde_json::from_value(serde_json::json!([
             {"DocumentTemplateId": 3, "Name": "Email out", "RecordType": 3, "Direction": 2},
             {"DocumentTemplateId": 4, "Name": "Email in", "RecordType": "Email", "Direction": "Incoming"},
             {"DocumentTemplateId": 5, "Name": "Letter", "RecordType": 2, "Direction": 2}
-        ])).unwrap_or_else(|e| panic!("{e}"));
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.iter().filter(|x| x.is_outgoing_email()).map(|x| x.document_template_id).collect::<Vec<_>>(), vec![3]);
     }
 
@@ -316,8 +326,9 @@ mod tests {
     fn email_account_may_be_null() {
         let none: Option<EMailAccount> = serde_json::from_str("null").unwrap_or_else(|e| panic!("{e}"));
         assert!(none.is_none());
-        let some: Option<EMailAccount> = serde_json::from_value(serde_json::json!({"EMailAccountId": 2, "EMailAddress": "anna@x.example", "AssociateId": 18}))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let some: Option<EMailAccount> =
+            serde_json::from_value(serde_json::json!({"EMailAccountId": 2, "EMailAddress": "anna@x.example", "AssociateId": 18}))
+                .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(some.map(|a| a.email_address), Some("anna@x.example".into()));
     }
 }

@@ -122,7 +122,9 @@ impl Client {
                     Some(generation)
                 }
                 Caller::System(s) => {
-                    req = req.header(reqwest::header::AUTHORIZATION, format!("SOTicket {}", s.ticket.expose())).header("SO-AppToken", s.app_token.expose());
+                    req = req
+                        .header(reqwest::header::AUTHORIZATION, format!("SOTicket {}", s.ticket.expose()))
+                        .header("SO-AppToken", s.app_token.expose());
                     None
                 }
             };
@@ -185,8 +187,17 @@ mod tests {
     #[test]
     fn links_move_with_the_tenant() {
         let p = |s: &str| url::Url::parse(s).unwrap_or_else(|e| panic!("{e}"));
-        let moved = rebase(&p("https://online2.superoffice.com/Cust1/api/v1/Appointment?$skip=200"), &p("https://online2.superoffice.com/Cust1/api/v1/"), &p("https://online3.superoffice.com/Cust1/api/v1/"));
+        let moved = rebase(
+            &p("https://online2.superoffice.com/Cust1/api/v1/Appointment?$skip=200"),
+            &p("https://online2.superoffice.com/Cust1/api/v1/"),
+            &p("https://online3.superoffice.com/Cust1/api/v1/"),
+        );
         assert_eq!(moved.ok().map(String::from), Some("https://online3.superoffice.com/Cust1/api/v1/Appointment?$skip=200".into()));
-        assert!(rebase(&p("https://evil.example/x"), &p("https://online2.superoffice.com/Cust1/api/v1/"), &p("https://online3.superoffice.com/Cust1/api/v1/")).is_err());
+        assert!(rebase(
+            &p("https://evil.example/x"),
+            &p("https://online2.superoffice.com/Cust1/api/v1/"),
+            &p("https://online3.superoffice.com/Cust1/api/v1/")
+        )
+        .is_err());
     }
 }

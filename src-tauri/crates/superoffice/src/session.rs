@@ -174,7 +174,12 @@ impl Session {
 
     pub fn info(&self) -> SessionInfo {
         let c = &self.inner.claims;
-        SessionInfo { associate_id: c.associate_id, context_id: c.context_id.clone(), email: c.email.clone(), company_name: c.company_name.clone() }
+        SessionInfo {
+            associate_id: c.associate_id,
+            context_id: c.context_id.clone(),
+            email: c.email.clone(),
+            company_name: c.company_name.clone(),
+        }
     }
 
     pub(crate) fn link(&self) -> &TenantLink {
@@ -227,7 +232,15 @@ impl Session {
             self.inner.store.set(&key, rotated)?;
         }
         if let Some(id) = &tokens.id_token {
-            let c = id_token::validate(&self.inner.link.http, &self.inner.link.env.jwks_uri(), id.expose(), &self.inner.link.env.issuer(), &self.inner.client_id, None).await?;
+            let c = id_token::validate(
+                &self.inner.link.http,
+                &self.inner.link.env.jwks_uri(),
+                id.expose(),
+                &self.inner.link.env.issuer(),
+                &self.inner.client_id,
+                None,
+            )
+            .await?;
             let before = &self.inner.claims;
             if c.subject != before.subject || c.context_id != before.context_id || c.associate_id != before.associate_id {
                 return Err(Error::sign_in("id_token_subject_changed", "the refreshed id_token belongs to another user or tenant"));

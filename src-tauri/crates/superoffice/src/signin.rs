@@ -80,9 +80,10 @@ impl Environment {
                 };
                 api.scheme() == "https"
                     && api.port().is_none()
-                    && api.host_str().and_then(|h| h.strip_suffix(".superoffice.com")).is_some_and(|sub| {
-                        sub.strip_prefix(prefix).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
-                    })
+                    && api
+                        .host_str()
+                        .and_then(|h| h.strip_suffix(".superoffice.com"))
+                        .is_some_and(|sub| sub.strip_prefix(prefix).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
             }
         }
     }
@@ -131,9 +132,13 @@ impl PendingSignIn {
         let nonce = random_url_safe(16);
         let verifier = Secret::new(random_url_safe(32));
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.expose().as_bytes()));
-        let mut url = url::Url::parse(&request.environment.authorize_endpoint()).map_err(|e| Error::sign_in("bad_environment", e.to_string()))?;
+        let mut url =
+            url::Url::parse(&request.environment.authorize_endpoint()).map_err(|e| Error::sign_in("bad_environment", e.to_string()))?;
         if !transport_ok(&url) {
-            return Err(Error::sign_in("bad_environment", "SuperOffice must be reached over https (plain http only on this computer's loopback)"));
+            return Err(Error::sign_in(
+                "bad_environment",
+                "SuperOffice must be reached over https (plain http only on this computer's loopback)",
+            ));
         }
         {
             let mut q = url.query_pairs_mut();
@@ -161,12 +166,7 @@ impl PendingSignIn {
     }
 
     /// Waits for the browser, redeems the code and returns the signed-in session.
-    pub async fn finish(
-        self,
-        client_secret: Option<Secret>,
-        store: Arc<dyn SecretStore>,
-        timeout: Duration,
-    ) -> Result<Session> {
+    pub async fn finish(self, client_secret: Option<Secret>, store: Arc<dyn SecretStore>, timeout: Duration) -> Result<Session> {
         let code = match self.listener.wait(&self.state, &self.request.environment.issuer(), timeout).await? {
             Redirect::Code(c) => Secret::new(c),
             Redirect::Denied(why) => return Err(Error::SignInCancelled(why)),
@@ -185,14 +185,25 @@ impl PendingSignIn {
         }
         let tokens = TokenResponse::request(&http, &env.token_endpoint(), &form).await?;
         let id_token = tokens.id_token.as_ref().ok_or_else(|| Error::sign_in("id_token_missing", "no id_token in the token response"))?;
-        let claims = id_token::validate(&http, &env.jwks_uri(), id_token.expose(), &env.issuer(), &self.request.client_id, Some(&self.nonce)).await?;
+        let claims =
+            id_token::validate(&http, &env.jwks_uri(), id_token.expose(), &env.issuer(), &self.request.client_id, Some(&self.nonce))
+                .await?;
         if let Some(t) = &self.request.tenant {
             if !t.eq_ignore_ascii_case(&claims.context_id) {
                 return Err(Error::sign_in("wrong_tenant", format!("signed in to {} instead of {t}", claims.context_id)));
             }
         }
         let api_base = resolve_tenant(&http, env, &claims.context_id).await?;
-        Session::establish(http, self.request.environment.clone(), self.request.client_id.clone(), client_secret, claims, api_base, tokens, store)
+        Session::establish(
+            http,
+            self.request.environment.clone(),
+            self.request.client_id.clone(),
+            client_secret,
+            claims,
+            api_base,
+            tokens,
+            store,
+        )
     }
 }
 
@@ -218,7 +229,11 @@ pub async fn resolve_tenant(http: &reqwest::Client, env: &Environment, context_i
         return Err(Error::Api {
             status: 503,
             error_type: Some("TenantNotRunning".into()),
-            message: format!("the tenant {} is {}", state.context_identifier.unwrap_or_default(), state.state.unwrap_or_else(|| "not running".into())),
+            message: format!(
+                "the tenant {} is {}",
+                state.context_identifier.unwrap_or_default(),
+                state.state.unwrap_or_else(|| "not running".into())
+            ),
             retry_after: None,
         });
     }

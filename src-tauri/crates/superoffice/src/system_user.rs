@@ -80,7 +80,8 @@ impl SystemSession {
         if !resp.status().is_success() {
             return Err(crate::rest::api_error(resp).await);
         }
-        let answer: AuthenticateResponse = resp.json().await.map_err(|e| Error::Decode(format!("PartnerSystemUser: {}", e.without_url())))?;
+        let answer: AuthenticateResponse =
+            resp.json().await.map_err(|e| Error::Decode(format!("PartnerSystemUser: {}", e.without_url())))?;
         let jwt = match (answer.is_successful, answer.token) {
             (true, Some(t)) => t,
             _ => {

@@ -49,20 +49,54 @@ async fn replayed_codes_and_wrong_verifiers_are_refused() {
         async move {
             let page = http
                 .get(format!("{base}/login/common/oauth/authorize"))
-                .query(&[("client_id", client_id.as_str()), ("scope", "openid"), ("response_type", "code"), ("redirect_uri", redirect), ("state", "s"), ("nonce", "n"), ("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")])
-                .send().await.and_then(|r| r.error_for_status()).unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+                .query(&[
+                    ("client_id", client_id.as_str()),
+                    ("scope", "openid"),
+                    ("response_type", "code"),
+                    ("redirect_uri", redirect),
+                    ("state", "s"),
+                    ("nonce", "n"),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                ])
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .text()
+                .await
+                .unwrap_or_default();
             let rid = page.split("name=\"request_id\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_owned();
-            let resp = http.post(format!("{base}/login/common/oauth/authorize")).form(&[("request_id", rid.as_str()), ("decision", "allow")]).send().await.unwrap_or_else(|e| panic!("{e}"));
+            let resp = http
+                .post(format!("{base}/login/common/oauth/authorize"))
+                .form(&[("request_id", rid.as_str()), ("decision", "allow")])
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             let loc = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-            url::Url::parse(&loc).unwrap_or_else(|e| panic!("{e}")).query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).unwrap_or_default()
+            url::Url::parse(&loc)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
         }
     };
     let token = |code: String, verifier: &'static str| {
         let (http, base, client_id) = (http.clone(), sim.base_url().to_owned(), sim.client().client_id.clone());
         async move {
             http.post(format!("{base}/login/common/oauth/tokens"))
-                .form(&[("grant_type", "authorization_code"), ("client_id", client_id.as_str()), ("code", code.as_str()), ("redirect_uri", redirect), ("code_verifier", verifier)])
-                .send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", client_id.as_str()),
+                    ("code", code.as_str()),
+                    ("redirect_uri", redirect),
+                    ("code_verifier", verifier),
+                ])
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
         }
     };
     let c1 = code(http.clone()).await;
@@ -80,8 +114,17 @@ async fn the_listener_takes_one_answer_only() {
     let sim = common::sim().await;
     let pending = superoffice::PendingSignIn::start(common::request(&sim)).await.unwrap_or_else(|e| panic!("{e}"));
     let url = pending.authorize_url().to_owned();
-    let redirect: String = url::Url::parse(&url).unwrap_or_else(|e| panic!("{e}")).query_pairs().find(|(k, _)| k == "redirect_uri").map(|(_, v)| v.into_owned()).unwrap_or_default();
-    let finish = tokio::spawn(pending.finish(Some(keychain::Secret::new(sim.client().client_secret.clone())), Arc::new(MemoryStore::default()), std::time::Duration::from_secs(20)));
+    let redirect: String = url::Url::parse(&url)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let finish = tokio::spawn(pending.finish(
+        Some(keychain::Secret::new(sim.client().client_secret.clone())),
+        Arc::new(MemoryStore::default()),
+        std::time::Duration::from_secs(20),
+    ));
     superoffice_sim::browser::consent(&url, true).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(finish.await.unwrap_or_else(|e| panic!("{e}")).is_ok());
     let again = reqwest::get(format!("{redirect}?code=x&state=y")).await;

@@ -18,7 +18,12 @@ async fn fifty_calls_on_an_expired_token_cause_one_refresh() {
     client.current_principal().await.unwrap_or_else(|e| panic!("{e}"));
     sim.expire_access_tokens();
     let before = sim.counters().refreshes;
-    let calls: Vec<_> = (0..50).map(|_| { let c = client.clone(); tokio::spawn(async move { c.current_principal().await }) }).collect();
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.current_principal().await })
+        })
+        .collect();
     for c in calls {
         assert!(c.await.unwrap_or_else(|e| panic!("{e}")).is_ok());
     }
@@ -75,7 +80,11 @@ async fn errors_are_classified_not_string_matched() {
     assert_eq!((e.status(), e.is_transient(), e.code()), (Some(429), true, "superoffice_throttled"));
     assert!(matches!(e, superoffice::Error::Api { retry_after: Some(7), .. }), "{e:?}");
 
-    sim.inject(fault("/Person/3", FaultKind::Status { status: 503, error_type: "SoServerException".into(), message: "Database is busy".into() }, Some(1)));
+    sim.inject(fault(
+        "/Person/3",
+        FaultKind::Status { status: 503, error_type: "SoServerException".into(), message: "Database is busy".into() },
+        Some(1),
+    ));
     let e = client.person(3).await.err().unwrap_or_else(|| panic!("503 expected"));
     assert!(e.is_transient() && e.to_string().contains("Database is busy") && e.to_string().contains("SoServerException"), "{e}");
 

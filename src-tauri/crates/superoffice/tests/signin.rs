@@ -1,5 +1,6 @@
 //! Sign-in and REST against the simulator: the real loopback listener, the real token
 //! endpoint with PKCE, a real RS256 id_token checked against the JWKS.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +70,11 @@ async fn a_forged_redirect_does_not_end_the_flow() {
         .find(|(k, _)| k == "redirect_uri")
         .map(|(_, v)| v.into_owned())
         .expect("redirect_uri");
-    let finish = tokio::spawn(pending.finish(Some(Secret::new(sim.client().client_secret.clone())), Arc::new(MemoryStore::default()), Duration::from_secs(20)));
+    let finish = tokio::spawn(pending.finish(
+        Some(Secret::new(sim.client().client_secret.clone())),
+        Arc::new(MemoryStore::default()),
+        Duration::from_secs(20),
+    ));
     // A local attacker races the real redirect with a wrong state: ignored, listener stays up.
     let forged = reqwest::get(format!("{redirect}?code=forged&state=wrong")).await.expect("forged request");
     assert_eq!(forged.status().as_u16(), 400);

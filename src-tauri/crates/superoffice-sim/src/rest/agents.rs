@@ -41,9 +41,7 @@ fn current_account(t: &Tenant, me: Caller) -> Option<Value> {
 
 /// `To`/`Cc`/`Bcc` as addresses: EMailAddress objects (`Address`) or plain strings.
 fn addresses(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(|x| x["Address"].as_str().or(x.as_str()).map(str::to_owned)).collect())
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().filter_map(|x| x["Address"].as_str().or(x.as_str()).map(str::to_owned)).collect()).unwrap_or_default()
 }
 
 /// `POST Agents/EMail/{op}`.
@@ -51,7 +49,11 @@ pub async fn email(State(sim): State<S>, me: Caller, Path((_ctx, op)): Path<(Str
     let granted = lock(&sim.tenant).profile.email_agent_granted;
     if !granted {
         // Restricted in Online: access is granted per app registration by SuperOffice.
-        return so_error(StatusCode::UNAUTHORIZED, "SoAccessDeniedException", &format!("The EMail agent ({op}) is not available to this application"));
+        return so_error(
+            StatusCode::UNAUTHORIZED,
+            "SoAccessDeniedException",
+            &format!("The EMail agent ({op}) is not available to this application"),
+        );
     }
     match op.as_str() {
         "GetCurrentAccount" => {
@@ -120,7 +122,11 @@ fn send(sim: &crate::Sim, me: Caller, body: &[u8]) -> Response {
 }
 
 fn crmscript_denied(what: &str) -> Response {
-    so_error(StatusCode::FORBIDDEN, "SoAccessDeniedException", &format!("The CRMScript agent ({what}) is not available to this application"))
+    so_error(
+        StatusCode::FORBIDDEN,
+        "SoAccessDeniedException",
+        &format!("The CRMScript agent ({what}) is not available to this application"),
+    )
 }
 
 /// `POST Agents/CRMScript/{op}`.

@@ -33,12 +33,7 @@ fn appointment_column(a: &Appointment, col: &str) -> Option<Value> {
     })
 }
 
-pub async fn list(
-    State(sim): State<S>,
-    _me: Caller,
-    OriginalUri(uri): OriginalUri,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+pub async fn list(State(sim): State<S>, _me: Caller, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
     let t = lock(&sim.tenant).clone();
     let select: Vec<String> = q
         .get("$select")
@@ -89,12 +84,7 @@ pub async fn get_one(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Path<(
 }
 
 /// JSON Patch (`[{"op":"replace","path":"/Completed","value":"Completed"}]`).
-pub async fn patch(
-    State(sim): State<S>,
-    _me: Caller,
-    Path((_ctx, id)): Path<(String, i64)>,
-    Json(ops): Json<Vec<Value>>,
-) -> Response {
+pub async fn patch(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Path<(String, i64)>, Json(ops): Json<Vec<Value>>) -> Response {
     let mut t = lock(&sim.tenant);
     let Some(idx) = t.appointments.iter().position(|a| a.id == id) else {
         return not_found("Appointment", id);
@@ -112,12 +102,7 @@ pub async fn patch(
     Json(appointment_json(&snapshot, &snapshot.appointments[idx])).into_response()
 }
 
-pub async fn put(
-    State(sim): State<S>,
-    _me: Caller,
-    Path((_ctx, id)): Path<(String, i64)>,
-    Json(body): Json<Value>,
-) -> Response {
+pub async fn put(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Path<(String, i64)>, Json(body): Json<Value>) -> Response {
     let mut t = lock(&sim.tenant);
     let Some(idx) = t.appointments.iter().position(|a| a.id == id) else {
         return not_found("Appointment", id);

@@ -35,9 +35,19 @@ pub async fn default(State(sim): State<S>, me: Caller) -> Response {
     let me = me.associate_id;
     let t = lock(&sim.tenant).clone();
     let d = Document {
-        id: 0, header: String::new(), name: String::new(), description: String::new(), external_ref: String::new(),
-        contact_id: 0, person_id: 0, sale_id: 0, associate_id: me, template_id: 1, date: now_local(),
-        content: None, content_base64: None,
+        id: 0,
+        header: String::new(),
+        name: String::new(),
+        description: String::new(),
+        external_ref: String::new(),
+        contact_id: 0,
+        person_id: 0,
+        sale_id: 0,
+        associate_id: me,
+        template_id: 1,
+        date: now_local(),
+        content: None,
+        content_base64: None,
     };
     Json(document_json(&t, &d)).into_response()
 }
@@ -59,7 +69,13 @@ pub async fn create(State(sim): State<S>, caller: Caller, body: Bytes) -> Respon
     let id = t.documents.iter().map(|d| d.id).max().unwrap_or(400) + 1;
     let requested = v["Name"].as_str().unwrap_or("").trim().to_owned();
     // The server may amend the file name; clients must use the returned entity.
-    let name = if requested.is_empty() { format!("document-{id}.eml") } else if t.documents.iter().any(|d| d.name == requested) { format!("{id}-{requested}") } else { requested };
+    let name = if requested.is_empty() {
+        format!("document-{id}.eml")
+    } else if t.documents.iter().any(|d| d.name == requested) {
+        format!("{id}-{requested}")
+    } else {
+        requested
+    };
     let doc = Document {
         id,
         header: v["Header"].as_str().unwrap_or("").chars().take(255).collect(),
@@ -69,8 +85,14 @@ pub async fn create(State(sim): State<S>, caller: Caller, body: Bytes) -> Respon
         contact_id,
         person_id,
         sale_id: id_of(&v, "Sale", "SaleId"),
-        associate_id: match id_of(&v, "Associate", "AssociateId") { 0 => me, a => a },
-        template_id: match id_of(&v, "DocumentTemplate", "DocumentTemplateId") { 0 => 1, x => x },
+        associate_id: match id_of(&v, "Associate", "AssociateId") {
+            0 => me,
+            a => a,
+        },
+        template_id: match id_of(&v, "DocumentTemplate", "DocumentTemplateId") {
+            0 => 1,
+            x => x,
+        },
         date: v["Date"].as_str().map(str::to_owned).unwrap_or_else(now_local),
         content: None,
         content_base64: None,
@@ -93,14 +115,10 @@ fn document_column(d: &Document, col: &str) -> Option<Value> {
     })
 }
 
-pub async fn list(
-    State(sim): State<S>,
-    _me: Caller,
-    OriginalUri(uri): OriginalUri,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+pub async fn list(State(sim): State<S>, _me: Caller, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
     let t = lock(&sim.tenant).clone();
-    let select: Vec<String> = q.get("$select").map(|s| s.split(',').map(|c| c.trim().to_owned()).collect()).unwrap_or_else(|| vec!["documentId".into()]);
+    let select: Vec<String> =
+        q.get("$select").map(|s| s.split(',').map(|c| c.trim().to_owned()).collect()).unwrap_or_else(|| vec!["documentId".into()]);
     let mut rows = Vec::new();
     for d in &t.documents {
         if let Some(f) = q.get("$filter") {

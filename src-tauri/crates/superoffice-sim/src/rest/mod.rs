@@ -53,10 +53,7 @@ pub fn router() -> Router<S> {
 
 /// SuperOffice's error body.
 pub fn so_error(status: StatusCode, kind: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"Error": true, "ErrorType": kind, "ErrorMessage": message, "ErrorSource": "SuperOffice.Services.Implementation"})),
-    )
+    (status, Json(json!({"Error": true, "ErrorType": kind, "ErrorMessage": message, "ErrorSource": "SuperOffice.Services.Implementation"})))
         .into_response()
 }
 
@@ -136,5 +133,6 @@ fn json_body(body: &[u8], what: &str) -> Result<Value, Response> {
     if body.is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|_| so_error(StatusCode::BAD_REQUEST, "SoArgumentException", &format!("The request body is not {what}")))
+    serde_json::from_slice(body)
+        .map_err(|_| so_error(StatusCode::BAD_REQUEST, "SoArgumentException", &format!("The request body is not {what}")))
 }

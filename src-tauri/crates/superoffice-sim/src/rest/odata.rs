@@ -36,20 +36,15 @@ pub fn matches_filter(filter: &str, get: &dyn Fn(&str) -> Option<Value>) -> Resu
     Ok(true)
 }
 
-pub fn odata_page(
-    uri: &axum::http::Uri,
-    base_url: &str,
-    q: &HashMap<String, String>,
-    rows: Vec<Value>,
-    entity: &str,
-) -> Response {
+pub fn odata_page(uri: &axum::http::Uri, base_url: &str, q: &HashMap<String, String>, rows: Vec<Value>, entity: &str) -> Response {
     let top = q.get("$top").and_then(|v| v.parse::<usize>().ok()).unwrap_or(200).clamp(1, 1000);
     let skip = q.get("$skip").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
     let total = rows.len();
     let page: Vec<Value> = rows.into_iter().skip(skip).take(top).collect();
     let mut body = json!({ "odata.metadata": format!("{base_url}{}/$metadata", uri.path()), "value": page });
     if skip + top < total {
-        let mut next = url::Url::parse(&format!("{base_url}{}", uri.path())).unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable!()));
+        let mut next = url::Url::parse(&format!("{base_url}{}", uri.path()))
+            .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable!()));
         {
             let mut qp = next.query_pairs_mut();
             for (k, v) in q.iter().filter(|(k, _)| k.as_str() != "$skip") {

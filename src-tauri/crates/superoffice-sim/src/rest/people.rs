@@ -109,11 +109,7 @@ pub async fn current_associate(State(sim): State<S>, me: Caller) -> Response {
 fn person_json(t: &Tenant, id: i64) -> Option<Value> {
     let p = t.person(id)?;
     let c = t.contact(p.contact_id);
-    let emails: Vec<Value> = p
-        .email
-        .iter()
-        .map(|e| json!({"Value": e, "StrippedValue": e, "Description": "", "Rank": 1}))
-        .collect();
+    let emails: Vec<Value> = p.email.iter().map(|e| json!({"Value": e, "StrippedValue": e, "Description": "", "Rank": 1})).collect();
     Some(json!({
         "PersonId": p.id, "Firstname": p.first_name, "Lastname": p.last_name,
         "FullName": format!("{} {}", p.first_name, p.last_name), "Title": p.title,
@@ -141,7 +137,9 @@ pub async fn contact(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Path<(
 pub async fn sale(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Path<(String, i64)>) -> Response {
     let t = lock(&sim.tenant).clone();
     match t.sale(id) {
-        Some(s) => Json(json!({"SaleId": s.id, "Heading": s.heading, "Amount": s.amount, "Contact": {"ContactId": s.contact_id}})).into_response(),
+        Some(s) => {
+            Json(json!({"SaleId": s.id, "Heading": s.heading, "Amount": s.amount, "Contact": {"ContactId": s.contact_id}})).into_response()
+        }
         None => not_found("Sale", id),
     }
 }
@@ -192,5 +190,9 @@ pub async fn mdo_task(State(sim): State<S>, _me: Caller) -> Response {
 
 /// `/Associate/Me` and friends are not documented; the seed saw a 500.
 pub async fn undocumented(Path((_ctx, what)): Path<(String, String)>) -> Response {
-    so_error(StatusCode::INTERNAL_SERVER_ERROR, "SoServerException", &format!("Object reference not set to an instance of an object. (Associate/{what})"))
+    so_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "SoServerException",
+        &format!("Object reference not set to an instance of an object. (Associate/{what})"),
+    )
 }
