@@ -13,6 +13,7 @@ use lettre::address::Envelope;
 use serde_json::json;
 use superoffice::Client;
 
+use crate::failpoint;
 use crate::mime::{self, Outgoing};
 use crate::smtp::{self, Outcome, SmtpSettings};
 use crate::store::Approved;
@@ -63,6 +64,7 @@ impl Delivery {
             date: time::OffsetDateTime::now_utc(),
         })?;
         self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted())?;
+        failpoint::hit("after_approve");
         Ok(())
     }
 
@@ -74,11 +76,23 @@ impl Delivery {
         }
         let envelope = envelope(&a)?;
         self.store.claim(id)?;
+        failpoint::hit("after_claim");
         let store = self.store.clone();
-        let outcome = smtp::submit(&self.smtp, &envelope, &a.mime, || async move { store.data_started(id).is_ok() }).await;
+        let outcome = smtp::submit(&self.smtp, &envelope, &a.mime, || async move {
+            let recorded = store.data_started(id).is_ok();
+            failpoint::hit("after_data_started");
+            recorded
+        })
+        .await;
+        if matches!(outcome, Outcome::Accepted(_)) {
+            failpoint::hit("after_smtp_accepted");
+        }
         tracing::info!(draft = id, outcome = outcome_kind(&outcome), "SMTP attempt finished");
         match outcome {
-            Outcome::Accepted(reply) => self.record_sent(id, &reply).await?,
+            Outcome::Accepted(reply) => {
+                self.record_sent(id, &reply).await?;
+                failpoint::hit("after_sent");
+            }
             Outcome::NotAccepted(why) => return self.store.failed(id, true, &format!("Not sent: {why}")),
             Outcome::Refused(why) => return self.store.failed(id, false, &format!("Refused: {why}")),
             Outcome::Unknown(why) => {
@@ -167,22 +181,28 @@ impl Delivery {
                         Some(d) => d,
                         None => {
                             self.store.archive_started(id)?;
+                            failpoint::hit("after_archive_started");
                             self.client.create_document(&self.document_entity(&a).await?).await?.document_id
                         }
                     };
                     self.store.document_created(id, d)?;
+                    failpoint::hit("after_document_created");
                     d
                 }
             };
             self.client.put_document_content(document_id, mime::as_received(&a.mime)).await?;
+            failpoint::hit("after_content_uploaded");
             self.store.archived(id, document_id)?;
+            failpoint::hit("after_archived");
         }
         let a = self.store.approved(id)?;
         if a.state == State::Archived {
             if let Ok(task) = a.source_ref.parse::<i64>() {
                 self.client.complete_task(task).await?;
             }
-            return self.store.task_completed(id, &a.source_ref);
+            let done = self.store.task_completed(id, &a.source_ref)?;
+            failpoint::hit("after_task_completed");
+            return Ok(done);
         }
         Ok(a.state)
     }

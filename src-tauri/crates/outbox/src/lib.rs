@@ -12,6 +12,7 @@
 mod delivery;
 pub mod draft;
 mod error;
+pub mod failpoint;
 mod intake;
 pub mod mime;
 pub mod smtp;

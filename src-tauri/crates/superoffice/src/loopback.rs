@@ -152,6 +152,35 @@ mod tests {
         assert!(matches!(parse_redirect(&get("/callback?error=access_denied&state=s1"), "s1", ISS), Some(Redirect::Denied(_))));
     }
 
+    #[tokio::test]
+    async fn the_listener_gives_up_after_its_timeout_and_closes() {
+        let l = Listener::bind().await.unwrap_or_else(|e| panic!("{e}"));
+        let uri = l.redirect_uri();
+        assert!(uri.starts_with("http://127.0.0.1:") && uri.ends_with("/callback"), "{uri}");
+        let started = std::time::Instant::now();
+        let r = l.wait("s1", ISS, Duration::from_millis(300)).await;
+        assert!(matches!(r, Err(Error::SignInCancelled(_))), "a timeout is a clean cancel");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let port: u16 = uri.trim_start_matches("http://127.0.0.1:").trim_end_matches("/callback").parse().unwrap_or(0);
+        assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(), "the port is closed afterwards");
+    }
+
+    #[tokio::test]
+    async fn a_slow_or_oversized_request_does_not_stop_the_listener() {
+        use tokio::io::AsyncWriteExt;
+        let l = Listener::bind().await.unwrap_or_else(|e| panic!("{e}"));
+        let port: u16 = l.redirect_uri().trim_start_matches("http://127.0.0.1:").trim_end_matches("/callback").parse().unwrap_or(0);
+        let waiter = tokio::spawn(async move { l.wait("s1", ISS, Duration::from_secs(20)).await });
+        // 64 KiB of garbage, then a proper redirect on a new connection.
+        let mut junk = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("{e}"));
+        let _ = junk.write_all(&vec![b'A'; 64 * 1024]).await;
+        drop(junk);
+        let mut ok = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("{e}"));
+        ok.write_all(get("/callback?code=good&state=s1").as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let r = waiter.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(r, Ok(Redirect::Code(c)) if c == "good"));
+    }
+
     #[test]
     fn rejects_everything_else() {
         for bad in [

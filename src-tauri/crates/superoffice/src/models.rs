@@ -323,6 +323,47 @@ mod tests {
     }
 
     #[test]
+    fn the_other_documented_shapes_decode() {
+        let a: Associate = serde_json::from_value(serde_json::json!({
+            "AssociateId": 18, "Name": "ABE", "PersonId": 1, "Rank": 3, "Tooltip": "", "Type": "InternalAssociate",
+            "GroupIdx": 2, "FullName": "Anna Berger", "FormalName": "Berger, Anna", "Deleted": false, "EjUserId": 0, "UserName": "anna"
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((a.associate_id, a.person_id, a.full_name.as_str()), (18, 1, "Anna Berger"));
+        let s: TenantState = serde_json::from_value(serde_json::json!({
+            "ContextIdentifier": "Cust12345", "Endpoint": "https://online2.superoffice.com/Cust12345", "State": "Running",
+            "IsRunning": true, "ValidUntil": "2026-12-01T00:00:00", "Api": "https://online2.superoffice.com/Cust12345/api", "Version": "10.5"
+        })).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.is_running && s.api.as_deref() == Some("https://online2.superoffice.com/Cust12345/api"));
+        let e: Vec<EMailEntity> = serde_json::from_value(serde_json::json!([{
+            "To": [{"ContactId": 2, "ContactName": "X", "PersonId": 2, "PersonName": "Y", "AssociateId": 0, "Address": "y@x.example", "EmailId": 5, "DuplicatePersonIds": [], "Name": "Y"}],
+            "Cc": [], "Bcc": [], "Subject": "Hi", "HTMLBody": "<p>Hi</p>", "PlainBody": "Hi", "From": {"Address": "anna@x.example"},
+            "Sent": "2026-11-28T10:00:00", "Priority": "Normal", "Flags": "None", "MessageID": "<m@x>", "IsSent": true, "AccountId": 2,
+            "Attachments": [], "CustomHeaderList": [], "InReplyTo": ""
+        }])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((e[0].to[0].address.as_str(), e[0].message_id.as_str(), e[0].is_sent), ("y@x.example", "<m@x>", true));
+        let r: CrmScriptResult = serde_json::from_value(serde_json::json!({
+            "Output": "x", "Parameters": {}, "TraceRun": null, "Eventdata": null, "Success": true, "ErrorInformation": "", "StatusCode": 200, "StatusMessage": "OK", "Headers": {}
+        })).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.success && r.output == "x");
+        let l: Vec<UserLicense> = serde_json::from_value(serde_json::json!([{
+            "Name": "SuperOffice", "Description": "", "RestrictedModuleLicenses": [{"ModuleLicenseId": 1, "Name": "Marketing User", "Description": "", "Assigned": true, "CanAssign": true, "Total": 5, "Free": 1, "InUse": 4, "Unrestricted": false, "IsHidden": false, "PrerequisiteModuleName": "", "SortOrder": 1, "ExtraFlags": 0}],
+            "UnrestrictedModuleLicenses": []
+        }])).unwrap_or_else(|e| panic!("{e}"));
+        assert!(l[0].restricted_module_licenses[0].assigned);
+        let d: DocumentRef =
+            serde_json::from_value(serde_json::json!({"DocumentId": 401, "Name": "offer.eml", "Header": "Offer", "ExternalRef": "<m@x>"}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let t: Vec<ListItem> = serde_json::from_value(serde_json::json!([{"Id": 5, "Name": "Follow-up", "ToolTip": "", "Deleted": false, "Rank": 1, "Type": "", "ColorBlock": 0, "IconHint": "", "Selected": false, "LastChanged": "2026-01-01", "ChildItems": [], "ExtraInfo": "", "StyleHint": "", "FullName": "Follow-up"}])).unwrap_or_else(|e| panic!("{e}"));
+        let r: AppointmentRef =
+            serde_json::from_value(serde_json::json!({"AppointmentId": 77, "Type": "inChecklist"})).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((d.document_id, t[0].id, r.appointment_id), (401, 5, 77));
+        // Malformed answers are errors, not panics or zeroes.
+        assert!(serde_json::from_value::<Principal>(serde_json::json!({"AssociateId": "eighteen"})).is_err());
+        assert!(serde_json::from_value::<ODataPage<AppointmentRow>>(serde_json::json!({"value": "none"})).is_err());
+    }
+
+    #[test]
     fn email_account_may_be_null() {
         let none: Option<EMailAccount> = serde_json::from_str("null").unwrap_or_else(|e| panic!("{e}"));
         assert!(none.is_none());
