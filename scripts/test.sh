@@ -48,6 +48,7 @@ in_desktop_session() {
 log "running the Rust tests (display $DISPLAY)"
 in_desktop_session cargo test --workspace
 log "tests done after $(stamp)"
+log "crash recovery: $(cat target/tmp/crash-summary.txt 2>/dev/null || echo 'no summary')"
 
 if [ "${SKIP_DEB:-}" = 1 ]; then
   log "SKIP_DEB=1: not building the package"

@@ -145,3 +145,32 @@ async fn a_task_without_a_person_email_stays_as_needs_recipient() {
         assert_eq!(rig.delivery.store.get(d.id).expect("row").state, State::Pending, "kept, not dropped");
     }
 }
+
+#[tokio::test]
+async fn the_hold_window_and_the_sending_limits_decide_when_mail_goes() {
+    let server = SmtpServer::start("starttls");
+    let mut rig = rig(&server, SmtpSecurity::StartTls, SMTP_PASSWORD).await;
+    let sendable: Vec<i64> =
+        rig.delivery.store.list().expect("list").into_iter().filter(|d| d.problem.is_none()).map(|d| d.id).take(3).collect();
+    let limits = outbox::Limits { daily_cap: 2, min_spacing_ms: 0 };
+
+    // Approved with a 1 s hold: nothing leaves during the window, and it can be undone.
+    rig.delivery = rig.delivery.with_hold(Duration::from_secs(1));
+    rig.delivery.approve(sendable[0]).expect("approve");
+    let early = rig.delivery.tick(&limits).await.expect("tick");
+    assert!(early.attempted.is_empty(), "sent during the hold window");
+    rig.delivery.store.undo_approval(sendable[0], "Anna").expect("undo");
+    assert_eq!(rig.delivery.store.get(sendable[0]).expect("row").state, State::Pending);
+
+    for id in &sendable {
+        rig.delivery.approve(*id).expect("approve");
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let report = rig.delivery.tick(&limits).await.expect("tick");
+    assert_eq!(report.attempted.len(), 2, "the daily cap of 2 holds the third back");
+    let (why, _until) = report.waiting.expect("a reason to wait");
+    assert!(why.contains("daily limit"), "{why}");
+    assert_eq!(server.received().len(), 2);
+    let states: Vec<State> = sendable.iter().map(|id| rig.delivery.store.get(*id).expect("row").state).collect();
+    assert_eq!(states, [State::Done, State::Done, State::Approved]);
+}

@@ -45,27 +45,6 @@ fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
     }
 }
 
-/// Work that was interrupted (the app closed, the network dropped): approved messages that
-/// never started go out now; sent messages whose archiving or task completion did not finish
-/// are archived. A message whose send was interrupted is in "needs decision" and is not
-/// touched. Claiming is atomic, so nothing can be sent twice from here.
-pub fn resume_unfinished(delivery: Arc<Delivery>) {
-    tauri::async_runtime::spawn(async move {
-        for id in delivery.store.ids_in(outbox::State::Approved).unwrap_or_default() {
-            if let Err(e) = delivery.deliver(id).await {
-                tracing::warn!(draft = id, code = e.code(), "could not send an approved message yet");
-            }
-        }
-        for state in [outbox::State::Sent, outbox::State::Archived] {
-            for id in delivery.store.ids_in(state).unwrap_or_default() {
-                if let Err(e) = delivery.finish(id).await {
-                    tracing::warn!(draft = id, code = e.code(), "could not finish archiving yet");
-                }
-            }
-        }
-    });
-}
-
 impl AppState {
     pub fn new(options: Options, data_dir: PathBuf, keychain: Result<Keychain, keychain::Error>) -> Self {
         let instance = single_instance(&data_dir);
@@ -200,19 +179,32 @@ impl AppState {
                 "no password for the mail relay is stored in the keychain; set it in the settings before sending",
             )
         })?;
-        let delivery = Arc::new(Delivery::new(
-            self.store()?,
-            client,
-            smtp,
-            Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email },
-        ));
+        let delivery = Arc::new(
+            Delivery::new(self.store()?, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
+                .with_hold(self.config().hold()),
+        );
         *self.delivery.lock().await = Some(delivery.clone());
         tracing::info!(associate = delivery.rep.associate_id, "signed in");
-        resume_unfinished(delivery);
         if let Err(e) = self.intake().await {
             tracing::warn!(code = %e.code, "intake after sign-in failed: {}", e.message);
         }
         Ok(())
+    }
+
+    /// Sends what is due, retries what may be retried, archives what was sent. Called every
+    /// second by the app; what happens is decided by the database alone (approved messages
+    /// after their hold window, within the sending limits), so interrupted work resumes after
+    /// a restart and nothing whose outcome is unknown is ever resent.
+    pub async fn tick(&self) -> Option<outbox::TickReport> {
+        let d = self.delivery.lock().await.clone()?;
+        let limits = self.config().limits.unwrap_or_default();
+        match d.tick(&limits).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(code = e.code(), "outbox tick failed: {e}");
+                None
+            }
+        }
     }
 
     /// The rep's answer for a message that is failed or needs a decision.

@@ -1,7 +1,5 @@
 //! The commands the UI may call. Each takes its state, calls the core, maps the error.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
@@ -37,6 +35,7 @@ pub struct AppStatus {
 pub struct DraftDetail {
     pub draft: outbox::DraftRow,
     pub timeline: Vec<outbox::TimelineEvent>,
+    pub versions: Vec<outbox::Version>,
 }
 
 #[derive(Clone, Debug, Serialize, specta::Type)]
@@ -105,25 +104,57 @@ pub async fn list_drafts(state: State<'_, AppState>) -> CmdResult<Vec<outbox::Dr
 #[specta::specta]
 pub async fn get_draft(state: State<'_, AppState>, id: i64) -> CmdResult<DraftDetail> {
     let store = state.store()?;
-    Ok(DraftDetail { draft: store.get(id)?, timeline: store.timeline(id)? })
+    Ok(DraftDetail { draft: store.get(id)?, timeline: store.timeline(id)?, versions: store.versions(id)? })
 }
 
-/// Records the approval durably, then sends, archives and completes in the background;
-/// `outbox-changed` tells the UI about each step.
+/// Records the approval durably (Message-ID, exact bytes and hash). The outbox sends it when
+/// the hold window has passed; until then it can be undone.
 #[tauri::command]
 #[specta::specta]
 pub async fn approve_draft(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<outbox::DraftRow> {
     let delivery = state.delivery().await?;
     delivery.approve(id)?;
     let _ = OutboxChanged { ids: vec![id] }.emit(&app);
-    let worker = Arc::clone(&delivery);
-    tauri::async_runtime::spawn(async move {
-        if let Err(e) = worker.deliver(id).await {
-            tracing::warn!(draft = id, code = e.code(), "delivery stopped: {e}");
-        }
-        let _ = OutboxChanged { ids: vec![id] }.emit(&app);
-    });
     Ok(delivery.store.get(id)?)
+}
+
+/// Takes an approval back during its hold window.
+#[tauri::command]
+#[specta::specta]
+pub async fn undo_approval(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<outbox::DraftRow> {
+    let d = state.delivery().await?;
+    d.store.undo_approval(id, &d.rep.name)?;
+    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    Ok(d.store.get(id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reject_draft(app: AppHandle, state: State<'_, AppState>, id: i64, reason: String) -> CmdResult<outbox::DraftRow> {
+    let d = state.delivery().await?;
+    d.store.reject(id, &reason, &d.rep.name)?;
+    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    Ok(d.store.get(id)?)
+}
+
+/// Puts a draft aside for `minutes` (1 minute to 30 days).
+#[tauri::command]
+#[specta::specta]
+pub async fn snooze_draft(app: AppHandle, state: State<'_, AppState>, id: i64, minutes: u32) -> CmdResult<outbox::DraftRow> {
+    let d = state.delivery().await?;
+    d.store.snooze(id, outbox::review::in_ms(i64::from(minutes.clamp(1, 30 * 24 * 60))), &d.rep.name)?;
+    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    Ok(d.store.get(id)?)
+}
+
+/// Saves the rep's edit as a new version; returns the draft with its (re-checked) problem.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_draft(app: AppHandle, state: State<'_, AppState>, id: i64, edit: outbox::Edit) -> CmdResult<outbox::DraftRow> {
+    let d = state.delivery().await?;
+    d.store.edit(id, &edit, &d.rep.name)?;
+    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    Ok(d.store.get(id)?)
 }
 
 /// The rep's answer for a message that failed or whose outcome is unknown.
@@ -138,22 +169,13 @@ pub enum Decision {
     TryAgain,
 }
 
+/// Records the rep's decision; the outbox then archives ("it was sent") or sends again (same
+/// Message-ID, same bytes).
 #[tauri::command]
 #[specta::specta]
 pub async fn resolve_draft(app: AppHandle, state: State<'_, AppState>, id: i64, decision: Decision) -> CmdResult<outbox::DraftRow> {
     let delivery = state.resolve(id, decision).await?;
     let _ = OutboxChanged { ids: vec![id] }.emit(&app);
-    let worker = Arc::clone(&delivery);
-    tauri::async_runtime::spawn(async move {
-        let result = match decision {
-            Decision::ItWasSent => worker.finish(id).await,
-            Decision::SendAgain | Decision::TryAgain => worker.deliver(id).await,
-        };
-        if let Err(e) = result {
-            tracing::warn!(draft = id, code = e.code(), "delivery stopped: {e}");
-        }
-        let _ = OutboxChanged { ids: vec![id] }.emit(&app);
-    });
     Ok(delivery.store.get(id)?)
 }
 

@@ -11,6 +11,16 @@ pub struct Config {
     /// `"demo"` or `"superoffice"` (the configured tenant below).
     pub tenant: Option<String>,
     pub superoffice: Option<TenantConfig>,
+    /// Seconds an approval can be undone before it is sent (0–60; default 10).
+    pub hold_secs: Option<u64>,
+    /// Sending limits per rep.
+    pub limits: Option<outbox::Limits>,
+}
+
+impl Config {
+    pub fn hold(&self) -> std::time::Duration {
+        self.hold_secs.map(|s| std::time::Duration::from_secs(s.min(60))).unwrap_or_else(outbox::schedule::hold_default)
+    }
 }
 
 /// A real SuperOffice tenant.

@@ -34,6 +34,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::list_drafts,
             commands::get_draft,
             commands::approve_draft,
+            commands::undo_approval,
+            commands::reject_draft,
+            commands::snooze_draft,
+            commands::edit_draft,
             commands::resolve_draft,
             commands::demo_mailbox,
             commands::ui_ready,
@@ -87,6 +91,20 @@ pub fn run(options: Options) -> i32 {
             }
             app.manage(app_state::AppState::new(options.clone(), dir, keychain));
             app.manage(LogGuard(std::sync::Mutex::new(guard)));
+            let ticker = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    let state = ticker.state::<app_state::AppState>();
+                    if let Some(report) = state.tick().await {
+                        if report.changed() {
+                            let mut ids = report.attempted.clone();
+                            ids.extend(report.retried.iter().chain(&report.woken).chain(&report.archived));
+                            let _ = tauri_specta::Event::emit(&events::OutboxChanged { ids }, &ticker);
+                        }
+                    }
+                }
+            });
             if smoke {
                 let handle = app.handle().clone();
                 tauri::async_runtime::spawn(async move {
@@ -144,20 +162,15 @@ mod tests {
             .as_array()
             .map(|a| a.iter().filter_map(|p| p.as_str()).filter_map(|p| p.strip_prefix("allow-")).map(|p| p.replace('-', "_")).collect())
             .unwrap_or_default();
-        let names = [
-            "app_status",
-            "choose_demo_tenant",
-            "sign_in",
-            "sign_out",
-            "refresh_outbox",
-            "list_drafts",
-            "get_draft",
-            "approve_draft",
-            "resolve_draft",
-            "demo_mailbox",
-            "ui_ready",
-        ];
-        for n in names {
+        // The registered commands, as the generated bindings (checked fresh above) name them.
+        let bindings = include_str!("../../ui/src/bindings.ts");
+        let names: Vec<&str> = bindings
+            .split("__TAURI_INVOKE<")
+            .skip(1)
+            .filter_map(|rest| rest.split("(\"").nth(1).and_then(|r| r.split('"').next()))
+            .collect();
+        assert!(names.len() >= 10, "no commands found in the bindings");
+        for n in &names {
             assert!(build_rs.contains(&format!("\"{n}\"")), "build.rs does not declare {n}");
             assert!(granted.contains(&n.to_string()), "the main window is not granted {n}");
         }

@@ -33,6 +33,24 @@ pub async fn sign_in(sim: &SimHandle) -> Client {
     Client::new(finish.await.expect("join").expect("sign-in"))
 }
 
+/// Signs the demo rep in like [`sign_in`], for a process that knows the simulator only by its
+/// address and app registration (a child process of a test, started by the parent).
+pub async fn sign_in_at(base_url: &str, client_id: &str, client_secret: &str, context_id: &str) -> Client {
+    let pending = PendingSignIn::start(SignInRequest {
+        environment: Environment::Custom(base_url.to_owned()),
+        client_id: client_id.to_owned(),
+        tenant: Some(context_id.to_owned()),
+        login_hint: None,
+    })
+    .await
+    .expect("start sign-in");
+    let url = pending.authorize_url().to_owned();
+    let secret = Some(Secret::new(client_secret.to_owned()));
+    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(30)));
+    browser::consent(&url, true).await.expect("consent");
+    Client::new(finish.await.expect("join").expect("sign-in"))
+}
+
 /// The Python with aiosmtpd: `$SMTP_PYTHON`, else the venv the test script creates.
 pub fn smtp_python() -> PathBuf {
     std::env::var_os("SMTP_PYTHON")

@@ -28,7 +28,7 @@ class Sink:
         stem.with_suffix(".json").write_text(json.dumps({
             "mail_from": envelope.mail_from,
             "rcpt_to": envelope.rcpt_tos,
-            "login": session.login_data.decode() if isinstance(session.login_data, bytes) else session.login_data,
+            "login": bool(session.authenticated),
             "tls": session.ssl is not None or server.__dict__.get("_tls_protocol") is not None,
         }))
         return "250 2.0.0 Ok: queued as TEST%04d" % self.n

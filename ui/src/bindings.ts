@@ -17,10 +17,21 @@ export const commands = {
 	listDrafts: () => __TAURI_INVOKE<DraftRow_Serialize[]>("list_drafts"),
 	getDraft: (id: number) => __TAURI_INVOKE<DraftDetail_Serialize>("get_draft", { id }),
 	/**
-	 *  Records the approval durably, then sends, archives and completes in the background;
-	 *  `outbox-changed` tells the UI about each step.
+	 *  Records the approval durably (Message-ID, exact bytes and hash). The outbox sends it when
+	 *  the hold window has passed; until then it can be undone.
 	 */
 	approveDraft: (id: number) => __TAURI_INVOKE<DraftRow_Serialize>("approve_draft", { id }),
+	/**  Takes an approval back during its hold window. */
+	undoApproval: (id: number) => __TAURI_INVOKE<DraftRow_Serialize>("undo_approval", { id }),
+	rejectDraft: (id: number, reason: string) => __TAURI_INVOKE<DraftRow_Serialize>("reject_draft", { id, reason }),
+	/**  Puts a draft aside for `minutes` (1 minute to 30 days). */
+	snoozeDraft: (id: number, minutes: number) => __TAURI_INVOKE<DraftRow_Serialize>("snooze_draft", { id, minutes }),
+	/**  Saves the rep's edit as a new version; returns the draft with its (re-checked) problem. */
+	editDraft: (id: number, edit: Edit_Deserialize) => __TAURI_INVOKE<DraftRow_Serialize>("edit_draft", { id, edit }),
+	/**
+	 *  Records the rep's decision; the outbox then archives ("it was sent") or sends again (same
+	 *  Message-ID, same bytes).
+	 */
 	resolveDraft: (id: number, decision: Decision) => __TAURI_INVOKE<DraftRow_Serialize>("resolve_draft", { id, decision }),
 	/**  What the demo tenant's mail relay received (empty outside the demo). */
 	demoMailbox: () => __TAURI_INVOKE<MailboxMessage[]>("demo_mailbox"),
@@ -74,11 +85,13 @@ export type DraftDetail = DraftDetail_Serialize | DraftDetail_Deserialize;
 export type DraftDetail_Deserialize = {
 	draft: DraftRow_Deserialize,
 	timeline: TimelineEvent[],
+	versions: Version_Deserialize[],
 };
 
 export type DraftDetail_Serialize = {
 	draft: DraftRow_Serialize,
 	timeline: TimelineEvent[],
+	versions: Version_Serialize[],
 };
 
 /**  A draft as the UI sees it (no MIME bytes). */
@@ -104,6 +117,14 @@ export type DraftRow_Deserialize = {
 	document_id?: number | null,
 	attempts: number,
 	updated_at: string,
+	/**  Approved: when the hold window ends and it may go out (ms since the epoch). */
+	send_after_ms?: number | null,
+	/**  Failed (not taken) or archiving postponed: the next automatic attempt (ms). */
+	next_attempt_ms?: number | null,
+	/**  Snoozed: until when (ms). */
+	snoozed_until_ms?: number | null,
+	/**  Failed: whether it will be tried again automatically. */
+	retryable: boolean,
 };
 
 /**  A draft as the UI sees it (no MIME bytes). */
@@ -126,6 +147,31 @@ export type DraftRow_Serialize = {
 	document_id: number | null,
 	attempts: number,
 	updated_at: string,
+	/**  Approved: when the hold window ends and it may go out (ms since the epoch). */
+	send_after_ms: number | null,
+	/**  Failed (not taken) or archiving postponed: the next automatic attempt (ms). */
+	next_attempt_ms: number | null,
+	/**  Snoozed: until when (ms). */
+	snoozed_until_ms: number | null,
+	/**  Failed: whether it will be tried again automatically. */
+	retryable: boolean,
+};
+
+/**  A rep's edit of a pending draft. */
+export type Edit = Edit_Serialize | Edit_Deserialize;
+
+/**  A rep's edit of a pending draft. */
+export type Edit_Deserialize = {
+	recipient_email?: string | null,
+	subject?: string | null,
+	body: string,
+};
+
+/**  A rep's edit of a pending draft. */
+export type Edit_Serialize = {
+	recipient_email: string | null,
+	subject: string | null,
+	body: string,
 };
 
 export type IntakeReport = {
@@ -176,7 +222,11 @@ export type State =
 /**  Not sent; see the reason and whether it may be retried. */
 "failed" | 
 /**  The outcome is unknown (the connection was lost after DATA began): the rep decides. */
-"needs_decision";
+"needs_decision" | 
+/**  The rep decided not to send it (with a reason). */
+"rejected" | 
+/**  Put aside until a given time, then back to review. */
+"snoozed";
 
 export type TenantInfo = {
 	context_id: string,
@@ -188,6 +238,42 @@ export type TimelineEvent = {
 	at: string,
 	kind: string,
 	detail: string,
+};
+
+/**
+ *  One version of a draft's text: the AI's, each of the rep's edits, and the approved one
+ *  (whose hash is that of the exact bytes that go out).
+ */
+export type Version = Version_Serialize | Version_Deserialize;
+
+/**
+ *  One version of a draft's text: the AI's, each of the rep's edits, and the approved one
+ *  (whose hash is that of the exact bytes that go out).
+ */
+export type Version_Deserialize = {
+	at: string,
+	/**  `ai`, `edit` or `approved`. */
+	kind: string,
+	by: string,
+	recipient_email?: string | null,
+	subject?: string | null,
+	body: string,
+	sha256: string,
+};
+
+/**
+ *  One version of a draft's text: the AI's, each of the rep's edits, and the approved one
+ *  (whose hash is that of the exact bytes that go out).
+ */
+export type Version_Serialize = {
+	at: string,
+	/**  `ai`, `edit` or `approved`. */
+	kind: string,
+	by: string,
+	recipient_email: string | null,
+	subject: string | null,
+	body: string,
+	sha256: string,
 };
 
 /* Tauri Specta runtime */

@@ -1,12 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { canApprove, statusOf } from "./status";
 
+const base = {
+  state: "pending" as const,
+  problem: null,
+  document_id: null,
+  reason: null,
+  send_after_ms: null,
+  next_attempt_ms: null,
+  snoozed_until_ms: null,
+  retryable: false,
+};
+
 describe("statusOf", () => {
+  it("says when an approved message goes out, and why a failed one waits", () => {
+    const now = 1_000_000;
+    expect(statusOf({ ...base, state: "approved", send_after_ms: now + 8_000 }, now).label).toBe("Approved · sends in 8 s");
+    expect(statusOf({ ...base, state: "approved", send_after_ms: now - 1 }, now).label).toBe("Approved · sending");
+    expect(statusOf({ ...base, state: "failed", retryable: true, next_attempt_ms: now + 300_000 }, now).label).toBe("Not sent · retrying in 5 min");
+    expect(statusOf({ ...base, state: "failed" }, now).tone).toBe("error");
+  });
   it("names the document once archived", () => {
-    expect(statusOf({ state: "done", problem: null, document_id: 412, reason: null }).label).toBe("Sent · archived as document 412");
+    expect(statusOf({ ...base, state: "done", document_id: 412 }).label).toBe("Sent · archived as document 412");
   });
   it("shows why a draft cannot be sent", () => {
-    const s = statusOf({ state: "pending", problem: "needs_recipient", document_id: null, reason: null });
+    const s = statusOf({ ...base, problem: "needs_recipient" });
     expect(s).toEqual({ label: "Needs recipient", tone: "warn" });
   });
   it("only pending drafts without a problem can be approved", () => {

@@ -34,13 +34,25 @@ pub struct Delivery {
     pub rep: Rep,
     /// Drafts whose archiving runs right now in this process: one archiver per draft.
     archiving: std::sync::Mutex<HashSet<i64>>,
+    /// How long an approval can be undone before it is sent.
+    hold: Duration,
 }
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
 
 impl Delivery {
     pub fn new(store: Arc<Store>, client: Client, smtp: SmtpSettings, rep: Rep) -> Self {
-        Delivery { store, client, smtp, rep, archiving: std::sync::Mutex::new(HashSet::new()) }
+        Delivery { store, client, smtp, rep, archiving: std::sync::Mutex::new(HashSet::new()), hold: Duration::ZERO }
+    }
+
+    /// Sets the undo window after approval (0–60 s; default 0 here, 10 s in the app).
+    pub fn with_hold(mut self, hold: Duration) -> Self {
+        self.hold = hold.min(Duration::from_secs(60));
+        self
+    }
+
+    pub fn hold(&self) -> Duration {
+        self.hold
     }
 
     /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
@@ -63,7 +75,8 @@ impl Delivery {
             message_id: &message_id,
             date: time::OffsetDateTime::now_utc(),
         })?;
-        self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted())?;
+        let send_after = crate::store::now_ms() + self.hold.as_millis() as i64;
+        self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted(), send_after)?;
         failpoint::hit("after_approve");
         Ok(())
     }

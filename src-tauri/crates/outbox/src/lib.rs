@@ -15,6 +15,8 @@ mod error;
 pub mod failpoint;
 mod intake;
 pub mod mime;
+pub mod review;
+pub mod schedule;
 pub mod smtp;
 pub mod state;
 mod store;
@@ -24,6 +26,8 @@ pub use error::{Error, Result};
 pub use intake::{intake_tasks, IntakeReport};
 /// A validated email address (lettre's parser: local part and IDNA domain).
 pub use lettre::Address as EmailAddress;
+pub use review::{Edit, Version};
+pub use schedule::{Limits, TickReport};
 pub use smtp::{SmtpSecurity, SmtpSettings};
 pub use state::State;
-pub use store::{DraftRow, NewDraft, Store, TimelineEvent};
+pub use store::{now_ms, DraftRow, NewDraft, Store, TimelineEvent};

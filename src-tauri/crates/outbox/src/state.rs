@@ -1,6 +1,8 @@
 //! The life of a message, as pure functions: which state follows which event.
 //!
 //! ```text
+//! pending --reject--> rejected          pending --snooze--> snoozed --wake--> pending
+//! pending --approve--> approved --undo (hold window)--> pending
 //! pending --approve--> approved --claim--> sending --accepted--> sent --archived--> archived --task done--> done
 //!                                            |  \--not accepted (4xx, transport before DATA)--> failed (retryable) --retry--> approved
 //!                                            |  \--refused (5xx)--> failed (final)
@@ -31,6 +33,10 @@ pub enum State {
     Failed,
     /// The outcome is unknown (the connection was lost after DATA began): the rep decides.
     NeedsDecision,
+    /// The rep decided not to send it (with a reason).
+    Rejected,
+    /// Put aside until a given time, then back to review.
+    Snoozed,
 }
 
 /// What happens to a message.
@@ -47,6 +53,10 @@ pub enum Event {
     RepConfirmsSent,
     RepSendsAgain,
     Retry,
+    Reject,
+    Snooze,
+    Wake,
+    Undo,
 }
 
 impl Event {
@@ -60,6 +70,10 @@ impl Event {
             Event::RepConfirmsSent => "confirm as sent",
             Event::RepSendsAgain => "send again",
             Event::Retry => "retry",
+            Event::Reject => "reject",
+            Event::Snooze => "snooze",
+            Event::Wake => "wake",
+            Event::Undo => "undo the approval of",
         }
     }
 }
@@ -79,6 +93,11 @@ pub fn next(from: State, event: Event) -> Option<State> {
         (S::NeedsDecision, E::RepSendsAgain) => S::Approved,
         (S::Sent, E::Archived) => S::Archived,
         (S::Archived, E::TaskCompleted) => S::Done,
+        (S::Pending, E::Reject) => S::Rejected,
+        (S::Pending, E::Snooze) => S::Snoozed,
+        (S::Snoozed, E::Wake) => S::Pending,
+        // Only before the attempt is claimed: once `sending`, nothing can call it back.
+        (S::Approved, E::Undo) => S::Pending,
         _ => return None,
     })
 }
@@ -94,6 +113,8 @@ impl std::fmt::Display for State {
             State::Done => "done",
             State::Failed => "failed",
             State::NeedsDecision => "needs decision",
+            State::Rejected => "rejected",
+            State::Snoozed => "snoozed",
         };
         f.write_str(s)
     }
@@ -110,6 +131,8 @@ impl State {
             State::Done => "done",
             State::Failed => "failed",
             State::NeedsDecision => "needs_decision",
+            State::Rejected => "rejected",
+            State::Snoozed => "snoozed",
         }
     }
     pub fn from_db(s: &str) -> Option<Self> {
@@ -122,6 +145,8 @@ impl State {
             "done" => State::Done,
             "failed" => State::Failed,
             "needs_decision" => State::NeedsDecision,
+            "rejected" => State::Rejected,
+            "snoozed" => State::Snoozed,
             _ => return None,
         })
     }
@@ -131,9 +156,19 @@ impl State {
 mod tests {
     use super::*;
 
-    const ALL_STATES: [State; 8] =
-        [State::Pending, State::Approved, State::Sending, State::Sent, State::Archived, State::Done, State::Failed, State::NeedsDecision];
-    const ALL_EVENTS: [Event; 11] = [
+    const ALL_STATES: [State; 10] = [
+        State::Pending,
+        State::Approved,
+        State::Sending,
+        State::Sent,
+        State::Archived,
+        State::Done,
+        State::Failed,
+        State::NeedsDecision,
+        State::Rejected,
+        State::Snoozed,
+    ];
+    const ALL_EVENTS: [Event; 15] = [
         Event::Approve,
         Event::Claim,
         Event::Accepted,
@@ -145,6 +180,10 @@ mod tests {
         Event::RepConfirmsSent,
         Event::RepSendsAgain,
         Event::Retry,
+        Event::Reject,
+        Event::Snooze,
+        Event::Wake,
+        Event::Undo,
     ];
 
     #[test]
@@ -175,6 +214,16 @@ mod tests {
         // An ambiguous outcome is never turned into a failure or a retry.
         assert_eq!(next(State::Sending, Event::Lost), Some(State::NeedsDecision));
         assert_eq!(next(State::NeedsDecision, Event::Retry), None);
+    }
+
+    #[test]
+    fn an_approval_can_be_undone_only_before_the_attempt() {
+        assert_eq!(next(State::Approved, Event::Undo), Some(State::Pending));
+        for s in ALL_STATES.into_iter().filter(|s| *s != State::Approved) {
+            assert_eq!(next(s, Event::Undo), None, "undo from {s:?}");
+        }
+        assert_eq!(next(State::Snoozed, Event::Approve), None, "a snoozed draft is woken before it can be approved");
+        assert_eq!(next(State::Rejected, Event::Approve), None);
     }
 
     #[test]

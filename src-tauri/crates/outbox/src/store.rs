@@ -15,7 +15,8 @@ use crate::draft::Problem;
 use crate::state::{self, Event, State};
 use crate::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE drafts (
     id INTEGER PRIMARY KEY,
     source TEXT NOT NULL,
@@ -55,7 +56,34 @@ CREATE TABLE timeline (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX timeline_draft ON timeline(draft_id);
-"#];
+"#,
+    r#"
+ALTER TABLE drafts ADD COLUMN send_after_ms INTEGER;
+ALTER TABLE drafts ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE drafts ADD COLUMN next_attempt_ms INTEGER;
+ALTER TABLE drafts ADD COLUMN snoozed_until_ms INTEGER;
+ALTER TABLE drafts ADD COLUMN sent_ms INTEGER;
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    draft_id INTEGER NOT NULL REFERENCES drafts(id),
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    by TEXT NOT NULL DEFAULT '',
+    recipient_email TEXT,
+    subject TEXT,
+    body TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE INDEX versions_draft ON versions(draft_id);
+INSERT INTO versions (draft_id, at, kind, recipient_email, subject, body, sha256)
+    SELECT id, created_at, 'ai', recipient_email, subject, body, '' FROM drafts;
+"#,
+];
+
+/// Milliseconds since the Unix epoch, the unit of every scheduling column.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
 
 /// A draft as it enters the outbox.
 #[derive(Clone, Debug)]
@@ -94,6 +122,14 @@ pub struct DraftRow {
     pub document_id: Option<i64>,
     pub attempts: i64,
     pub updated_at: String,
+    /// Approved: when the hold window ends and it may go out (ms since the epoch).
+    pub send_after_ms: Option<i64>,
+    /// Failed (not taken) or archiving postponed: the next automatic attempt (ms).
+    pub next_attempt_ms: Option<i64>,
+    /// Snoozed: until when (ms).
+    pub snoozed_until_ms: Option<i64>,
+    /// Failed: whether it will be tried again automatically.
+    pub retryable: bool,
 }
 
 /// One line of a draft's audit timeline.
@@ -131,7 +167,7 @@ pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at";
+const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable";
 
 fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
     let state: String = r.get(9)?;
@@ -155,6 +191,10 @@ fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
         document_id: r.get(15)?,
         attempts: r.get(16)?,
         updated_at: r.get(17)?,
+        send_after_ms: r.get(18)?,
+        next_attempt_ms: r.get(19)?,
+        snoozed_until_ms: r.get(20)?,
+        retryable: r.get::<_, i64>(21)? != 0,
     })
 }
 
@@ -171,7 +211,7 @@ impl Store {
         Ok(store)
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -204,6 +244,10 @@ impl Store {
                 None => format!("from {} {}", d.source, d.source_ref),
             };
             conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'drafted', ?3)", params![id, now, detail])?;
+            conn.execute(
+                "INSERT INTO versions (draft_id, at, kind, recipient_email, subject, body, sha256) VALUES (?1, ?2, 'ai', ?3, ?4, ?5, ?6)",
+                params![id, now, d.recipient_email, d.subject, d.body, crate::mime::sha256_hex(d.body.as_bytes())],
+            )?;
         }
         Ok(n == 1)
     }
@@ -231,7 +275,7 @@ impl Store {
 
     /// Applies `event` to row `id` in one transaction: checks the transition, runs `set`
     /// (extra column updates), writes the timeline line, commits.
-    fn transition(
+    pub(crate) fn transition(
         &self,
         id: i64,
         event: Event,
@@ -254,13 +298,29 @@ impl Store {
 
     /// Records the approval with everything that must not change afterwards: the Message-ID,
     /// the sender, the exact bytes and their hash.
-    pub fn approve(&self, id: i64, by: &str, message_id: &str, from_name: &str, from_address: &str, mime: &[u8]) -> Result<State> {
+    /// `send_after_ms` ends the hold window during which the approval can be undone.
+    #[allow(clippy::too_many_arguments)]
+    pub fn approve(
+        &self,
+        id: i64,
+        by: &str,
+        message_id: &str,
+        from_name: &str,
+        from_address: &str,
+        mime: &[u8],
+        send_after_ms: i64,
+    ) -> Result<State> {
         let hash = crate::mime::sha256_hex(mime);
         let detail = format!("approved by {by}; Message-ID {message_id}; sha256 {hash}");
         self.transition(id, Event::Approve, ("approved", &detail), |tx| {
             tx.execute(
-                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL WHERE id = ?1",
-                params![id, message_id, from_name, from_address, now(), mime, hash],
+                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL, send_after_ms = ?8 WHERE id = ?1",
+                params![id, message_id, from_name, from_address, now(), mime, hash, send_after_ms],
+            )?;
+            tx.execute(
+                "INSERT INTO versions (draft_id, at, kind, by, recipient_email, subject, body, sha256)
+                 SELECT id, ?2, 'approved', ?3, recipient_email, subject, body, ?4 FROM drafts WHERE id = ?1",
+                params![id, now(), by, hash],
             )
             .map(|_| ())
         })
@@ -311,16 +371,28 @@ impl Store {
 
     pub fn sent(&self, id: i64, reply: &str) -> Result<State> {
         self.transition(id, Event::Accepted, ("sent", reply), |tx| {
-            tx.execute("UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, reason = NULL WHERE id = ?1", params![id, reply, now()])
-                .map(|_| ())
+            tx.execute(
+                "UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, sent_ms = ?4, reason = NULL, next_attempt_ms = NULL WHERE id = ?1",
+                params![id, reply, now(), now_ms()],
+            )
+            .map(|_| ())
         })
     }
 
+    /// Not sent. A retryable failure (the server did not take the message: 4xx, a network
+    /// error before DATA) is tried again automatically after a growing pause, up to
+    /// [`crate::schedule::AUTO_RETRIES`] attempts; a refusal (5xx) waits for the rep.
     pub fn failed(&self, id: i64, retryable: bool, reason: &str) -> Result<State> {
         let event = if retryable { Event::NotAccepted } else { Event::Refused };
         let kind = if retryable { "not_accepted" } else { "refused" };
         self.transition(id, event, (kind, reason), |tx| {
-            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ())
+            let attempts: i64 = tx.query_row("SELECT attempts FROM drafts WHERE id = ?1", [id], |r| r.get(0))?;
+            let next = if retryable { crate::schedule::retry_delay_ms(attempts).map(|d| now_ms() + d) } else { None };
+            tx.execute(
+                "UPDATE drafts SET reason = ?2, retryable = ?3, next_attempt_ms = ?4 WHERE id = ?1",
+                params![id, reason, retryable as i64, next],
+            )
+            .map(|_| ())
         })
     }
 
@@ -461,7 +533,7 @@ mod tests {
             assert!(s.insert_draft(&draft("5000"))?);
             assert!(!s.insert_draft(&draft("5000"))?, "the same task must not become two drafts");
             let id = s.list()?[0].id;
-            s.approve(id, "anna", "<x@example.com>", "Anna", "anna@example.com", b"bytes")?;
+            s.approve(id, "anna", "<x@example.com>", "Anna", "anna@example.com", b"bytes", 0)?;
         }
         let s = Store::open(&path)?;
         let rows = s.list()?;
@@ -481,7 +553,7 @@ mod tests {
         s.insert_draft(&draft("1"))?;
         let id = s.list()?[0].id;
         assert!(matches!(s.claim(id), Err(Error::InvalidTransition { .. })), "a pending draft cannot be sent");
-        s.approve(id, "anna", "<y@example.com>", "Anna", "anna@example.com", b"m")?;
+        s.approve(id, "anna", "<y@example.com>", "Anna", "anna@example.com", b"m", 0)?;
         s.claim(id)?;
         s.data_started(id)?;
         assert_eq!(s.recover_interrupted()?, 1);
