@@ -45,6 +45,20 @@ fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
     }
 }
 
+/// Whether SuperOffice's email agent can send for this rep: granted to the app registration,
+/// and the rep has an Inbox account. (The diagnostics screen explains the details.)
+async fn probe_email_agent(client: &superoffice::Client) -> outbox::channel::AgentAccess {
+    use outbox::channel::AgentAccess;
+    match client.email_current_account().await {
+        Ok(Some(account)) if !account.email_address.trim().is_empty() => AgentAccess::Granted { account: Some(account.email_address) },
+        Ok(_) => AgentAccess::Granted { account: None },
+        Err(e) => match e.status() {
+            Some(s @ (401 | 403)) => AgentAccess::NotGranted(s),
+            _ => AgentAccess::Unknown(e.to_string()),
+        },
+    }
+}
+
 impl AppState {
     pub fn new(options: Options, data_dir: PathBuf, keychain: Result<Keychain, keychain::Error>) -> Self {
         let instance = single_instance(&data_dir);
@@ -133,14 +147,22 @@ impl AppState {
     pub async fn status(&self) -> AppStatus {
         let version = env!("CARGO_PKG_VERSION").to_owned();
         if let Some(b) = self.blocker() {
-            return AppStatus { version, blocker: Some(b), tenant: None, rep: None };
+            return AppStatus { version, blocker: Some(b), tenant: None, rep: None, channel: None };
         }
         let (tenant, blocker) = match self.tenant().await {
             Ok(t) => (t, None),
             Err(e) => (None, Some(e)),
         };
-        let rep = self.delivery.lock().await.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
-        AppStatus { version, blocker, tenant: tenant.map(|t| TenantInfo { context_id: t.context_id.clone(), demo: t.demo.is_some() }), rep }
+        let delivery = self.delivery.lock().await.clone();
+        let rep = delivery.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
+        let channel = delivery.as_ref().map(|d| d.channel().clone());
+        AppStatus {
+            version,
+            blocker,
+            tenant: tenant.map(|t| TenantInfo { context_id: t.context_id.clone(), demo: t.demo.is_some() }),
+            rep,
+            channel,
+        }
     }
 
     /// The rep's sign-in: `open` shows the URL in the system browser.
@@ -172,16 +194,15 @@ impl AppState {
         let smtp = {
             let (k, t) = (keychain.clone(), tenant.clone());
             tokio::task::spawn_blocking(move || t.relay.settings(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??
-        }
-        .ok_or_else(|| {
-            CommandError::new(
-                "smtp_password_missing",
-                "no password for the mail relay is stored in the keychain; set it in the settings before sending",
-            )
-        })?;
+        };
+        let caps = outbox::channel::Capabilities { email_agent: probe_email_agent(&client).await, smtp_configured: smtp.is_some() };
+        let channel = outbox::channel::choose(self.config().channel.unwrap_or_default(), &caps);
+        tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason);
+        let smtp = smtp.unwrap_or_else(|| tenant.relay.without_password());
         let delivery = Arc::new(
             Delivery::new(self.store()?, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
-                .with_hold(self.config().hold()),
+                .with_hold(self.config().hold())
+                .with_channel(channel),
         );
         *self.delivery.lock().await = Some(delivery.clone());
         tracing::info!(associate = delivery.rep.associate_id, "signed in");

@@ -29,6 +29,8 @@ pub struct AppStatus {
     pub blocker: Option<CommandError>,
     pub tenant: Option<TenantInfo>,
     pub rep: Option<RepInfo>,
+    /// The channel new approvals take, and why.
+    pub channel: Option<outbox::ChannelChoice>,
 }
 
 #[derive(Clone, Debug, Serialize, specta::Type)]
@@ -114,8 +116,27 @@ pub async fn get_draft(state: State<'_, AppState>, id: i64) -> CmdResult<DraftDe
 pub async fn approve_draft(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<outbox::DraftRow> {
     let delivery = state.delivery().await?;
     delivery.approve(id)?;
+    if delivery.channel().channel == outbox::Channel::Handoff {
+        hand_off(&app, &delivery, id).await?;
+    }
     let _ = OutboxChanged { ids: vec![id] }.emit(&app);
     Ok(delivery.store.get(id)?)
+}
+
+/// The handoff: subject and body to the clipboard, a new message in the rep's mail program,
+/// the row waiting for the rep's "it was sent".
+async fn hand_off(app: &AppHandle, delivery: &outbox::Delivery, id: i64) -> CmdResult<()> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let row = delivery.store.get(id)?;
+    let (to, subject) = (row.recipient_email.clone().unwrap_or_default(), row.subject.clone().unwrap_or_default());
+    app.clipboard()
+        .write_text(outbox::channel::handoff_text(&to, &subject, &row.body))
+        .map_err(|e| CommandError::new("clipboard_unavailable", format!("could not copy to the clipboard: {e}")))?;
+    delivery.deliver(id).await?;
+    if let Err(e) = app.opener().open_url(outbox::channel::mailto(&to, &subject, &row.body), None::<&str>) {
+        tracing::warn!("could not open the mail program: {e}");
+    }
+    Ok(())
 }
 
 /// Takes an approval back during its hold window.
@@ -175,6 +196,10 @@ pub enum Decision {
 #[specta::specta]
 pub async fn resolve_draft(app: AppHandle, state: State<'_, AppState>, id: i64, decision: Decision) -> CmdResult<outbox::DraftRow> {
     let delivery = state.resolve(id, decision).await?;
+    let row = delivery.store.get(id)?;
+    if matches!(decision, Decision::SendAgain | Decision::TryAgain) && row.channel == Some(outbox::Channel::Handoff) {
+        hand_off(&app, &delivery, id).await?;
+    }
     let _ = OutboxChanged { ids: vec![id] }.emit(&app);
     Ok(delivery.store.get(id)?)
 }

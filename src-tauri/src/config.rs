@@ -15,6 +15,8 @@ pub struct Config {
     pub hold_secs: Option<u64>,
     /// Sending limits per rep.
     pub limits: Option<outbox::Limits>,
+    /// `auto` (email agent → SMTP → handoff) or one channel forced by the admin.
+    pub channel: Option<outbox::ChannelSetting>,
 }
 
 impl Config {

@@ -78,6 +78,7 @@ pub fn run(options: Options) -> i32 {
     let smoke = options.smoke_test;
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

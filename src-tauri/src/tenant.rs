@@ -37,6 +37,20 @@ impl Relay {
         relay_key(&self.username, &self.host, self.port)
     }
 
+    /// Settings for a relay that has no password: used only when SMTP is not the channel, so
+    /// any attempt over it fails at AUTH with the server's words.
+    pub fn without_password(&self) -> SmtpSettings {
+        SmtpSettings {
+            host: self.host.clone(),
+            port: self.port,
+            security: self.security,
+            username: self.username.clone(),
+            password: Secret::new(""),
+            extra_ca_pem: self.extra_ca_pem.clone(),
+            data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
+        }
+    }
+
     /// The relay settings with the password from the keychain; `None` when no password is
     /// stored (the rep or admin has to provide one before anything can be sent).
     pub fn settings(&self, keychain: &Keychain) -> Result<Option<SmtpSettings>, keychain::Error> {

@@ -55,6 +55,8 @@ export type AppStatus_Deserialize = {
 	blocker?: CommandError | null,
 	tenant?: TenantInfo | null,
 	rep?: RepInfo | null,
+	/**  The channel new approvals take, and why. */
+	channel?: ChannelChoice | null,
 };
 
 /**  Everything the UI needs to decide which screen to show. */
@@ -64,6 +66,14 @@ export type AppStatus_Serialize = {
 	blocker: CommandError | null,
 	tenant: TenantInfo | null,
 	rep: RepInfo | null,
+	/**  The channel new approvals take, and why. */
+	channel: ChannelChoice | null,
+};
+
+/**  The channel for new approvals, and the reason in words. */
+export type ChannelChoice = {
+	channel: SendChannel,
+	reason: string,
 };
 
 export type CommandError = {
@@ -125,6 +135,9 @@ export type DraftRow_Deserialize = {
 	snoozed_until_ms?: number | null,
 	/**  Failed: whether it will be tried again automatically. */
 	retryable: boolean,
+	/**  The channel it took (or takes), and why. */
+	channel?: SendChannel | null,
+	channel_reason?: string | null,
 };
 
 /**  A draft as the UI sees it (no MIME bytes). */
@@ -155,6 +168,9 @@ export type DraftRow_Serialize = {
 	snoozed_until_ms: number | null,
 	/**  Failed: whether it will be tried again automatically. */
 	retryable: boolean,
+	/**  The channel it took (or takes), and why. */
+	channel: SendChannel | null,
+	channel_reason: string | null,
 };
 
 /**  A rep's edit of a pending draft. */
@@ -205,6 +221,8 @@ export type RepInfo = {
 	name: string,
 	email: string,
 };
+
+export type SendChannel = "email_agent" | "smtp" | "handoff";
 
 export type State = 
 /**  Waiting for the rep's review. */

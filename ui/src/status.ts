@@ -1,6 +1,6 @@
 // How a draft's state reads to the rep: a short label, a tone for the badge and, where it
 // matters, the reason ("why not yet, and when").
-import type { DraftRow_Serialize as DraftRow, Problem } from "./bindings";
+import type { DraftRow_Serialize as DraftRow, Problem, SendChannel } from "./bindings";
 
 export type Tone = "neutral" | "progress" | "ok" | "warn" | "error";
 
@@ -51,6 +51,12 @@ export function statusOf(d: StatusFields, now: number = Date.now()): { label: st
       return { label: d.snoozed_until_ms != null ? `Snoozed · back ${when(d.snoozed_until_ms, now)}` : "Snoozed", tone: "neutral" };
   }
 }
+
+export const channelLabel: Record<SendChannel, string> = {
+  email_agent: "SuperOffice email agent",
+  smtp: "SMTP relay",
+  handoff: "Your mail program",
+};
 
 export function canApprove(d: Pick<DraftRow, "state" | "problem">): boolean {
   return d.state === "pending" && !d.problem;

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use serde_json::json;
+use superoffice::models::{EMailAddress, EMailEntity};
 use superoffice::Client;
 
+use crate::channel::{Channel, ChannelChoice};
 use crate::failpoint;
 use crate::mime::{self, Outgoing};
 use crate::smtp::{self, Outcome, SmtpSettings};
@@ -36,13 +38,23 @@ pub struct Delivery {
     archiving: std::sync::Mutex<HashSet<i64>>,
     /// How long an approval can be undone before it is sent.
     hold: Duration,
+    /// The channel new approvals take, and why.
+    channel: ChannelChoice,
 }
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
 
 impl Delivery {
     pub fn new(store: Arc<Store>, client: Client, smtp: SmtpSettings, rep: Rep) -> Self {
-        Delivery { store, client, smtp, rep, archiving: std::sync::Mutex::new(HashSet::new()), hold: Duration::ZERO }
+        Delivery {
+            store,
+            client,
+            smtp,
+            rep,
+            archiving: std::sync::Mutex::new(HashSet::new()),
+            hold: Duration::ZERO,
+            channel: ChannelChoice { channel: Channel::Smtp, reason: "the SMTP relay".into() },
+        }
     }
 
     /// Sets the undo window after approval (0–60 s; default 0 here, 10 s in the app).
@@ -53,6 +65,16 @@ impl Delivery {
 
     pub fn hold(&self) -> Duration {
         self.hold
+    }
+
+    /// Sets the channel new approvals take (chosen from what the tenant allows).
+    pub fn with_channel(mut self, channel: ChannelChoice) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    pub fn channel(&self) -> &ChannelChoice {
+        &self.channel
     }
 
     /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
@@ -77,6 +99,7 @@ impl Delivery {
         })?;
         let send_after = crate::store::now_ms() + self.hold.as_millis() as i64;
         self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted(), send_after)?;
+        self.store.set_channel(id, self.channel.channel, &self.channel.reason)?;
         failpoint::hit("after_approve");
         Ok(())
     }
@@ -87,7 +110,57 @@ impl Delivery {
         if mime::sha256_hex(&a.mime) != a.mime_sha256 {
             return Err(Error::ApprovalMismatch);
         }
-        let envelope = envelope(&a)?;
+        match a.channel.unwrap_or(self.channel.channel) {
+            Channel::Smtp => self.deliver_by_smtp(id, &a).await,
+            Channel::EmailAgent => self.deliver_by_agent(id, &a).await,
+            Channel::Handoff => {
+                self.store.claim(id)?;
+                failpoint::hit("after_claim");
+                self.store.handed_off(
+                    id,
+                    "Handed off to your mail program: the text is on the clipboard and a new message was opened. Send it there, then choose \"it was sent\" here (the task stays open until then).",
+                )
+            }
+        }
+    }
+
+    /// SuperOffice's email agent sends it with the rep's Inbox account. An answer that does
+    /// not confirm the send, a server error or a lost connection make the outcome unknown:
+    /// the rep decides, nothing is resent on its own.
+    async fn deliver_by_agent(&self, id: i64, a: &Approved) -> Result<State> {
+        let row = self.store.get(id)?;
+        self.store.claim(id)?;
+        failpoint::hit("after_claim");
+        let email = EMailEntity {
+            to: vec![EMailAddress {
+                address: a.recipient_email.clone(),
+                name: row.recipient_name.clone(),
+                person_id: a.person_id,
+                contact_id: a.contact_id,
+            }],
+            from: Some(EMailAddress { address: self.rep.email.clone(), name: self.rep.name.clone(), ..EMailAddress::default() }),
+            subject: a.subject.clone(),
+            plain_body: row.body.clone(),
+            message_id: a.message_id.clone(),
+            ..EMailEntity::default()
+        };
+        let answer = self.client.email_send(&[email]).await;
+        tracing::info!(draft = id, ok = answer.is_ok(), "email agent attempt finished");
+        match answer {
+            Ok(sent) if sent.first().is_some_and(|e| e.is_sent) => {
+                self.record_sent(id, "sent by SuperOffice's email agent").await?;
+                failpoint::hit("after_sent");
+                self.finish(id).await
+            }
+            Ok(_) => self.store.needs_decision(id, "SuperOffice's email agent answered without confirming the send. Check your Sent folder in SuperOffice Inbox, then choose \"it was sent\" or \"send again\"."),
+            Err(e) if e.status() == Some(429) => self.store.failed(id, true, &format!("Not sent: {e}")),
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => self.store.failed(id, false, &format!("Refused: {e}")),
+            Err(e) => self.store.needs_decision(id, &format!("SuperOffice did not confirm the send ({e}). It may have been sent. Check your Sent folder in SuperOffice Inbox, then choose \"it was sent\" or \"send again\".")),
+        }
+    }
+
+    async fn deliver_by_smtp(&self, id: i64, a: &Approved) -> Result<State> {
+        let envelope = envelope(a)?;
         self.store.claim(id)?;
         failpoint::hit("after_claim");
         let store = self.store.clone();
@@ -225,7 +298,12 @@ impl Delivery {
         let file: String = a.subject.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '_' }).take(80).collect();
         e["Header"] = json!(a.subject.chars().take(255).collect::<String>());
         e["Name"] = json!(format!("{}.eml", file.trim()));
-        e["Description"] = json!(format!("Sent by SuperOffice Outbox over SMTP to {} (Message-ID {})", a.recipient_email, a.message_id));
+        let how = match a.channel.unwrap_or(Channel::Smtp) {
+            Channel::Smtp => "over the SMTP relay",
+            Channel::EmailAgent => "with SuperOffice's email agent",
+            Channel::Handoff => "through the rep's own mail program (the rep confirmed sending; this is the approved text)",
+        };
+        e["Description"] = json!(format!("Sent by SuperOffice Outbox {how} to {} (Message-ID {})", a.recipient_email, a.message_id));
         e["ExternalRef"] = json!(a.message_id);
         e["Contact"] = if a.contact_id != 0 { json!({ "ContactId": a.contact_id }) } else { json!(null) };
         e["Person"] = if a.person_id != 0 { json!({ "PersonId": a.person_id }) } else { json!(null) };

@@ -9,6 +9,7 @@
 //!
 //! It knows nothing of Tauri; the app adapts its events.
 
+pub mod channel;
 mod delivery;
 pub mod draft;
 mod error;
@@ -21,6 +22,7 @@ pub mod smtp;
 pub mod state;
 mod store;
 
+pub use channel::{Channel, ChannelChoice, ChannelSetting};
 pub use delivery::{Delivery, Rep};
 pub use error::{Error, Result};
 pub use intake::{intake_tasks, IntakeReport};

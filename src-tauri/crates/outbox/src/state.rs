@@ -57,6 +57,8 @@ pub enum Event {
     Snooze,
     Wake,
     Undo,
+    /// The message went to the rep's own mail program: only the rep knows when it is sent.
+    HandedOff,
 }
 
 impl Event {
@@ -74,6 +76,7 @@ impl Event {
             Event::Snooze => "snooze",
             Event::Wake => "wake",
             Event::Undo => "undo the approval of",
+            Event::HandedOff => "hand off",
         }
     }
 }
@@ -87,7 +90,7 @@ pub fn next(from: State, event: Event) -> Option<State> {
         (S::Approved, E::Claim) => S::Sending,
         (S::Sending, E::Accepted) => S::Sent,
         (S::Sending, E::NotAccepted) | (S::Sending, E::Refused) => S::Failed,
-        (S::Sending, E::Lost) => S::NeedsDecision,
+        (S::Sending, E::Lost) | (S::Sending, E::HandedOff) => S::NeedsDecision,
         (S::Failed, E::Retry) => S::Approved,
         (S::NeedsDecision, E::RepConfirmsSent) => S::Sent,
         (S::NeedsDecision, E::RepSendsAgain) => S::Approved,
@@ -168,7 +171,7 @@ mod tests {
         State::Rejected,
         State::Snoozed,
     ];
-    const ALL_EVENTS: [Event; 15] = [
+    const ALL_EVENTS: [Event; 16] = [
         Event::Approve,
         Event::Claim,
         Event::Accepted,
@@ -184,6 +187,7 @@ mod tests {
         Event::Snooze,
         Event::Wake,
         Event::Undo,
+        Event::HandedOff,
     ];
 
     #[test]

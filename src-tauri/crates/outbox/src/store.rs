@@ -78,6 +78,10 @@ CREATE INDEX versions_draft ON versions(draft_id);
 INSERT INTO versions (draft_id, at, kind, recipient_email, subject, body, sha256)
     SELECT id, created_at, 'ai', recipient_email, subject, body, '' FROM drafts;
 "#,
+    r#"
+ALTER TABLE drafts ADD COLUMN channel TEXT;
+ALTER TABLE drafts ADD COLUMN channel_reason TEXT;
+"#,
 ];
 
 /// Milliseconds since the Unix epoch, the unit of every scheduling column.
@@ -130,6 +134,9 @@ pub struct DraftRow {
     pub snoozed_until_ms: Option<i64>,
     /// Failed: whether it will be tried again automatically.
     pub retryable: bool,
+    /// The channel it took (or takes), and why.
+    pub channel: Option<crate::Channel>,
+    pub channel_reason: Option<String>,
 }
 
 /// One line of a draft's audit timeline.
@@ -157,6 +164,7 @@ pub struct Approved {
     pub sent_at: Option<String>,
     pub document_id: Option<i64>,
     pub state: State,
+    pub channel: Option<crate::Channel>,
 }
 
 pub struct Store {
@@ -167,7 +175,7 @@ pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable";
+const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable, channel, channel_reason";
 
 fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
     let state: String = r.get(9)?;
@@ -195,6 +203,8 @@ fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
         next_attempt_ms: r.get(19)?,
         snoozed_until_ms: r.get(20)?,
         retryable: r.get::<_, i64>(21)? != 0,
+        channel: r.get::<_, Option<String>>(22)?.as_deref().and_then(crate::Channel::from_db),
+        channel_reason: r.get(23)?,
     })
 }
 
@@ -329,7 +339,7 @@ impl Store {
     pub fn approved(&self, id: i64) -> Result<Approved> {
         let conn = self.conn();
         conn.query_row(
-            "SELECT id, source_ref, contact_id, person_id, sale_id, recipient_email, subject, message_id, from_address, mime, mime_sha256, sent_at, document_id, state FROM drafts WHERE id = ?1 AND message_id IS NOT NULL",
+            "SELECT id, source_ref, contact_id, person_id, sale_id, recipient_email, subject, message_id, from_address, mime, mime_sha256, sent_at, document_id, state, channel FROM drafts WHERE id = ?1 AND message_id IS NOT NULL",
             [id],
             |r| {
                 let state: String = r.get(13)?;
@@ -348,11 +358,30 @@ impl Store {
                     sent_at: r.get(11)?,
                     document_id: r.get(12)?,
                     state: State::from_db(&state).unwrap_or(State::Failed),
+                    channel: r.get::<_, Option<String>>(14)?.as_deref().and_then(crate::Channel::from_db),
                 })
             },
         )
         .optional()?
         .ok_or(Error::NotFound(id))
+    }
+
+    /// Records the channel an approved message takes, and why (before any attempt).
+    pub fn set_channel(&self, id: i64, channel: crate::Channel, reason: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("UPDATE drafts SET channel = ?2, channel_reason = ?3 WHERE id = ?1", params![id, channel.as_db(), reason])?;
+        conn.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'channel', ?3)",
+            params![id, now(), format!("{}: {reason}", channel.as_db())],
+        )?;
+        Ok(())
+    }
+
+    /// The message went to the rep's mail program; the rep confirms when it is sent.
+    pub fn handed_off(&self, id: i64, detail: &str) -> Result<State> {
+        self.transition(id, Event::HandedOff, ("handed_off", detail), |tx| {
+            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, detail]).map(|_| ())
+        })
     }
 
     /// `approved → sending`, committed before the connection is opened.

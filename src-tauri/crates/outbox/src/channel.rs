@@ -1,0 +1,153 @@
+//! The three ways a message can leave, and how one is chosen.
+//!
+//! - **Email agent**: SuperOffice's own `Agents/EMail/Send`, with the rep's token and Inbox
+//!   account. Online-restricted: only when the app registration was granted the Email agent and
+//!   the rep has an Inbox account.
+//! - **SMTP relay**: lettre over TLS, `From` the rep.
+//! - **Handoff**: the seed's workaround made pleasant: subject and body to the clipboard, a
+//!   `mailto:` for the rep's mail program, the task kept open until the rep confirms.
+//!
+//! The choice is made once per sign-in from what the tenant really allows (and an admin's
+//! override), and each message records the channel it took and why.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+#[serde(rename = "SendChannel")]
+pub enum Channel {
+    EmailAgent,
+    Smtp,
+    Handoff,
+}
+
+impl Channel {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Channel::EmailAgent => "email_agent",
+            Channel::Smtp => "smtp",
+            Channel::Handoff => "handoff",
+        }
+    }
+    pub fn from_db(s: &str) -> Option<Self> {
+        Some(match s {
+            "email_agent" => Channel::EmailAgent,
+            "smtp" => Channel::Smtp,
+            "handoff" => Channel::Handoff,
+            _ => return None,
+        })
+    }
+}
+
+/// What the admin configured: automatic, or one channel forced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelSetting {
+    #[default]
+    Auto,
+    EmailAgent,
+    Smtp,
+    Handoff,
+}
+
+/// What the tenant allows, as probed after sign-in (the diagnostics refine this).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentAccess {
+    /// The agent answered; `account` is the rep's Inbox address, if any.
+    Granted { account: Option<String> },
+    /// The agent refused (HTTP status): not granted to the app registration.
+    NotGranted(u16),
+    /// Could not be tested (network, server error).
+    Unknown(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Capabilities {
+    pub email_agent: AgentAccess,
+    /// An SMTP relay and its password are configured.
+    pub smtp_configured: bool,
+}
+
+/// The channel for new approvals, and the reason in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub struct ChannelChoice {
+    pub channel: Channel,
+    pub reason: String,
+}
+
+/// Email agent → SMTP → handoff, unless the admin forces one (a forced channel that cannot
+/// work falls back, and says so).
+pub fn choose(setting: ChannelSetting, caps: &Capabilities) -> ChannelChoice {
+    let agent_ok = matches!(&caps.email_agent, AgentAccess::Granted { account: Some(_) });
+    let agent_why = match &caps.email_agent {
+        AgentAccess::Granted { account: Some(a) } => format!("SuperOffice's email agent is available with your Inbox account {a}"),
+        AgentAccess::Granted { account: None } => "the email agent is granted, but you have no SuperOffice Inbox account".into(),
+        AgentAccess::NotGranted(s) => {
+            format!("the email agent is not granted to this app (HTTP {s}); only SuperOffice's app manager can grant it")
+        }
+        AgentAccess::Unknown(e) => format!("the email agent could not be tested ({e})"),
+    };
+    let pick = |channel: Channel, reason: String| ChannelChoice { channel, reason };
+    match setting {
+        ChannelSetting::Handoff => pick(Channel::Handoff, "the administrator chose handoff to your own mail program".into()),
+        ChannelSetting::EmailAgent if agent_ok => {
+            pick(Channel::EmailAgent, format!("the administrator chose the email agent; {agent_why}"))
+        }
+        ChannelSetting::Smtp if caps.smtp_configured => pick(Channel::Smtp, "the administrator chose the SMTP relay".into()),
+        _ if agent_ok => pick(Channel::EmailAgent, agent_why),
+        _ if caps.smtp_configured => pick(Channel::Smtp, format!("SMTP relay, because {agent_why}")),
+        _ => pick(Channel::Handoff, format!("handoff to your mail program, because {agent_why} and no SMTP relay is configured")),
+    }
+}
+
+/// A `mailto:` link for the handoff (RFC 6068; every part percent-encoded, so nothing in the
+/// draft can add a recipient or a header).
+pub fn mailto(to: &str, subject: &str, body: &str) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    let local_at_domain: String = to.split('@').map(enc).collect::<Vec<_>>().join("@");
+    format!("mailto:{local_at_domain}?subject={}&body={}", enc(subject), enc(&body))
+}
+
+/// What goes to the clipboard for the handoff.
+pub fn handoff_text(to: &str, subject: &str, body: &str) -> String {
+    format!("To: {to}\nSubject: {subject}\n\n{body}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(agent: AgentAccess, smtp: bool) -> Capabilities {
+        Capabilities { email_agent: agent, smtp_configured: smtp }
+    }
+
+    #[test]
+    fn agent_then_smtp_then_handoff() {
+        let granted = AgentAccess::Granted { account: Some("anna@x.example".into()) };
+        assert_eq!(choose(ChannelSetting::Auto, &caps(granted.clone(), true)).channel, Channel::EmailAgent);
+        let c = choose(ChannelSetting::Auto, &caps(AgentAccess::NotGranted(401), true));
+        assert_eq!(c.channel, Channel::Smtp);
+        assert!(c.reason.contains("not granted") && c.reason.contains("401"), "{}", c.reason);
+        assert_eq!(choose(ChannelSetting::Auto, &caps(AgentAccess::Granted { account: None }, false)).channel, Channel::Handoff);
+        assert_eq!(choose(ChannelSetting::Smtp, &caps(granted.clone(), true)).channel, Channel::Smtp);
+        assert_eq!(choose(ChannelSetting::Handoff, &caps(granted, true)).channel, Channel::Handoff);
+        assert_eq!(choose(ChannelSetting::EmailAgent, &caps(AgentAccess::NotGranted(403), true)).channel, Channel::Smtp, "falls back");
+    }
+
+    #[test]
+    fn mailto_cannot_smuggle_recipients_or_headers() {
+        let m = mailto("jonas@mueller.example", "Angebot & mehr?cc=x@evil.example", "Hallo\n\nbcc=evil@x.example&to=y");
+        assert!(m.starts_with("mailto:jonas@mueller.example?subject="), "{m}");
+        assert_eq!(m.matches('&').count(), 1, "only the subject/body separator: {m}");
+        assert_eq!(m.matches('?').count(), 1);
+        assert!(m.contains("%0D%0A%0D%0A"), "line breaks are CRLF-encoded: {m}");
+    }
+}
