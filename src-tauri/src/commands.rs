@@ -139,6 +139,56 @@ async fn hand_off(app: &AppHandle, delivery: &outbox::Delivery, id: i64) -> CmdR
     Ok(())
 }
 
+/// The result of approving one draft of a selection.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct BulkItem {
+    pub id: i64,
+    pub error: Option<CommandError>,
+}
+
+/// Approves a selection; each draft is approved (or refused with its reason) on its own. The
+/// outbox then sends them within the sending limits; `cancel_approvals` takes back the ones not
+/// yet sent.
+#[tauri::command]
+#[specta::specta]
+pub async fn approve_many(app: AppHandle, state: State<'_, AppState>, ids: Vec<i64>) -> CmdResult<Vec<BulkItem>> {
+    let delivery = state.delivery().await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let error = delivery.approve(id).err().map(CommandError::from);
+        if error.is_none() && delivery.channel().channel == outbox::Channel::Handoff {
+            return Err(CommandError::new("bulk_handoff", "messages handed off to your mail program are approved one at a time"));
+        }
+        out.push(BulkItem { id, error });
+    }
+    let _ = OutboxChanged { ids: out.iter().map(|i| i.id).collect() }.emit(&app);
+    Ok(out)
+}
+
+/// Takes back the approvals of `ids` that have not started sending; returns how many.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_approvals(app: AppHandle, state: State<'_, AppState>, ids: Vec<i64>) -> CmdResult<u32> {
+    let d = state.delivery().await?;
+    let mut undone = 0;
+    for id in &ids {
+        if d.store.get(*id)?.state == outbox::State::Approved && d.store.undo_approval(*id, &d.rep.name).is_ok() {
+            undone += 1;
+        }
+    }
+    let _ = OutboxChanged { ids }.emit(&app);
+    Ok(undone)
+}
+
+/// Imports drafts from a `.json` or `.eml` file's content.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_drafts(app: AppHandle, state: State<'_, AppState>, name: String, content: String) -> CmdResult<outbox::ImportReport> {
+    let report = outbox::import_file(&*state.store()?, &name, content.as_bytes())?;
+    let _ = OutboxChanged::default().emit(&app);
+    Ok(report)
+}
+
 /// Takes an approval back during its hold window.
 #[tauri::command]
 #[specta::specta]

@@ -21,6 +21,16 @@ export const commands = {
 	 *  the hold window has passed; until then it can be undone.
 	 */
 	approveDraft: (id: number) => __TAURI_INVOKE<DraftRow_Serialize>("approve_draft", { id }),
+	/**
+	 *  Approves a selection; each draft is approved (or refused with its reason) on its own. The
+	 *  outbox then sends them within the sending limits; `cancel_approvals` takes back the ones not
+	 *  yet sent.
+	 */
+	approveMany: (ids: number[]) => __TAURI_INVOKE<BulkItem_Serialize[]>("approve_many", { ids }),
+	/**  Takes back the approvals of `ids` that have not started sending; returns how many. */
+	cancelApprovals: (ids: number[]) => __TAURI_INVOKE<number>("cancel_approvals", { ids }),
+	/**  Imports drafts from a `.json` or `.eml` file's content. */
+	importDrafts: (name: string, content: string) => __TAURI_INVOKE<ImportReport>("import_drafts", { name, content }),
 	/**  Takes an approval back during its hold window. */
 	undoApproval: (id: number) => __TAURI_INVOKE<DraftRow_Serialize>("undo_approval", { id }),
 	rejectDraft: (id: number, reason: string) => __TAURI_INVOKE<DraftRow_Serialize>("reject_draft", { id, reason }),
@@ -68,6 +78,21 @@ export type AppStatus_Serialize = {
 	rep: RepInfo | null,
 	/**  The channel new approvals take, and why. */
 	channel: ChannelChoice | null,
+};
+
+/**  The result of approving one draft of a selection. */
+export type BulkItem = BulkItem_Serialize | BulkItem_Deserialize;
+
+/**  The result of approving one draft of a selection. */
+export type BulkItem_Deserialize = {
+	id: number,
+	error?: CommandError | null,
+};
+
+/**  The result of approving one draft of a selection. */
+export type BulkItem_Serialize = {
+	id: number,
+	error: CommandError | null,
 };
 
 /**  The channel for new approvals, and the reason in words. */
@@ -188,6 +213,12 @@ export type Edit_Serialize = {
 	recipient_email: string | null,
 	subject: string | null,
 	body: string,
+};
+
+export type ImportReport = {
+	added: number,
+	already_there: number,
+	with_problems: number,
 };
 
 export type IntakeReport = {

@@ -147,8 +147,8 @@ async fn baseline_jobs(side: &Side, want: usize) -> Vec<Job> {
         if row.person_id == 0 {
             continue;
         }
-        if !people.contains_key(&row.person_id) {
-            people.insert(row.person_id, side.client.person(row.person_id).await.expect("person"));
+        if let std::collections::hash_map::Entry::Vacant(e) = people.entry(row.person_id) {
+            e.insert(side.client.person(row.person_id).await.expect("person"));
         }
         let person = &people[&row.person_id];
         let parsed = outbox::draft::parse_description(&row.description);
@@ -354,7 +354,6 @@ fn raw_fsync(dir: &std::path::Path, n: usize) -> Duration {
 }
 
 struct Stats {
-    wall: Duration,
     mean_ms: f64,
     p50_ms: f64,
     p95_ms: f64,
@@ -366,7 +365,7 @@ fn stats(each: &[Duration]) -> Stats {
     ms.sort_by(f64::total_cmp);
     let q = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
     let wall: Duration = each.iter().sum();
-    Stats { wall, mean_ms: wall.as_secs_f64() * 1e3 / ms.len() as f64, p50_ms: q(0.5), p95_ms: q(0.95), max_ms: q(1.0) }
+    Stats { mean_ms: wall.as_secs_f64() * 1e3 / ms.len() as f64, p50_ms: q(0.5), p95_ms: q(0.95), max_ms: q(1.0) }
 }
 
 fn message_id_of(data: &[u8]) -> Option<String> {

@@ -283,7 +283,7 @@ impl Delivery {
         }
         let a = self.store.approved(id)?;
         if a.state == State::Archived {
-            if let Ok(task) = a.source_ref.parse::<i64>() {
+            if let Some(task) = a.task_id() {
                 self.client.complete_task(task).await?;
             }
             let done = self.store.task_completed(id, &a.source_ref)?;

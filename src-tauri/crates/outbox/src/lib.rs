@@ -14,6 +14,7 @@ mod delivery;
 pub mod draft;
 mod error;
 pub mod failpoint;
+pub mod import;
 mod intake;
 pub mod mime;
 pub mod review;
@@ -25,6 +26,7 @@ mod store;
 pub use channel::{Channel, ChannelChoice, ChannelSetting};
 pub use delivery::{Delivery, Rep};
 pub use error::{Error, Result};
+pub use import::{import_file, ImportReport};
 pub use intake::{intake_tasks, IntakeReport};
 /// A validated email address (lettre's parser: local part and IDNA domain).
 pub use lettre::Address as EmailAddress;

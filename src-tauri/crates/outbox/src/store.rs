@@ -151,6 +151,7 @@ pub struct TimelineEvent {
 #[derive(Clone, Debug)]
 pub struct Approved {
     pub id: i64,
+    pub source: String,
     pub source_ref: String,
     pub contact_id: i64,
     pub person_id: i64,
@@ -165,6 +166,13 @@ pub struct Approved {
     pub document_id: Option<i64>,
     pub state: State,
     pub channel: Option<crate::Channel>,
+}
+
+impl Approved {
+    /// The SuperOffice follow-up task this message came from, if any (imports have none).
+    pub fn task_id(&self) -> Option<i64> {
+        (self.source == crate::intake::SOURCE_TASK).then(|| self.source_ref.parse().ok()).flatten()
+    }
 }
 
 pub struct Store {
@@ -339,7 +347,7 @@ impl Store {
     pub fn approved(&self, id: i64) -> Result<Approved> {
         let conn = self.conn();
         conn.query_row(
-            "SELECT id, source_ref, contact_id, person_id, sale_id, recipient_email, subject, message_id, from_address, mime, mime_sha256, sent_at, document_id, state, channel FROM drafts WHERE id = ?1 AND message_id IS NOT NULL",
+            "SELECT id, source_ref, contact_id, person_id, sale_id, recipient_email, subject, message_id, from_address, mime, mime_sha256, sent_at, document_id, state, channel, source FROM drafts WHERE id = ?1 AND message_id IS NOT NULL",
             [id],
             |r| {
                 let state: String = r.get(13)?;
@@ -359,6 +367,7 @@ impl Store {
                     document_id: r.get(12)?,
                     state: State::from_db(&state).unwrap_or(State::Failed),
                     channel: r.get::<_, Option<String>>(14)?.as_deref().and_then(crate::Channel::from_db),
+                    source: r.get(15)?,
                 })
             },
         )
