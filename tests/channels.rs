@@ -98,3 +98,47 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     assert_eq!(sim.tenant().documents.len(), 1, "the confirmed handoff is archived once");
     assert!(sim.mailbox().messages().is_empty() && sim.tenant().agent_emails.is_empty(), "the app itself sent nothing");
 }
+
+/// An archive attempt interrupted after `POST Document` on a tenant where `ExternalRef` cannot
+/// be searched: the document is found by contact and header, not created twice.
+#[tokio::test]
+async fn an_unsearchable_external_ref_falls_back_to_contact_and_header() {
+    let (sim, store, client, _dir) = rig("seed-feb-2026").await;
+    let me = client.current_principal().await.unwrap();
+    let d = Delivery::new(
+        store.clone(),
+        client.clone(),
+        unused_relay(),
+        Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
+    )
+    .with_channel(outbox::ChannelChoice { channel: Channel::Handoff, reason: "test".into() });
+    let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
+    d.approve(draft.id).unwrap();
+    d.deliver(draft.id).await.unwrap();
+    store.confirm_sent(draft.id, "Anna").unwrap();
+    // The create reached SuperOffice but its answer was lost: the store only knows it started.
+    store.archive_started(draft.id).unwrap();
+    let row = store.get(draft.id).unwrap();
+    let mut entity = client.document_default().await.unwrap();
+    entity["Header"] = serde_json::json!(row.subject.clone().unwrap());
+    entity["ExternalRef"] = serde_json::json!(row.message_id.clone().unwrap());
+    entity["Contact"] = serde_json::json!({ "ContactId": 2 });
+    let created = client.create_document(&entity).await.unwrap().document_id;
+    sim.inject(superoffice_sim::Fault {
+        path_contains: "filter=externalRef".into(),
+        method: Some("GET".into()),
+        kind: superoffice_sim::FaultKind::Status {
+            status: 400,
+            error_type: "SoODataException".into(),
+            message: "externalRef cannot be filtered".into(),
+        },
+        times: Some(2),
+    });
+    assert_eq!(d.finish(draft.id).await.unwrap(), State::Done);
+    let mid = row.message_id.clone().unwrap();
+    // The fault really hits the ExternalRef search: finish() used one, this call the other.
+    assert_eq!(client.find_document_by_external_ref(&mid).await.err().and_then(|e| e.status()), Some(400));
+    assert_eq!(client.find_document_by_external_ref(&mid).await.unwrap(), Some(created));
+    assert_eq!(store.get(draft.id).unwrap().document_id, Some(created), "the existing document was found");
+    assert_eq!(sim.tenant().documents.len(), 1, "not archived twice");
+}

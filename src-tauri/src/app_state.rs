@@ -23,7 +23,13 @@ pub struct AppState {
     delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
     /// Held for the app's lifetime: one running instance per data directory.
     _instance_lock: Option<std::fs::File>,
+    /// Why approved messages wait for the sending limits, and until when (ms), if they do.
+    waiting: std::sync::Mutex<Option<(String, i64)>>,
+    last_intake: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How often new drafts are fetched from SuperOffice without the rep asking.
+const INTAKE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Locks `instance.lock` in the data directory, so two instances never share an outbox (two
 /// senders could otherwise mislabel each other's sends).
@@ -84,6 +90,8 @@ impl AppState {
             tenant: tokio::sync::Mutex::new(None),
             delivery: tokio::sync::Mutex::new(None),
             _instance_lock: instance_lock,
+            waiting: std::sync::Mutex::new(None),
+            last_intake: std::sync::Mutex::new(None),
         }
     }
 
@@ -147,7 +155,7 @@ impl AppState {
     pub async fn status(&self) -> AppStatus {
         let version = env!("CARGO_PKG_VERSION").to_owned();
         if let Some(b) = self.blocker() {
-            return AppStatus { version, blocker: Some(b), tenant: None, rep: None, channel: None };
+            return AppStatus { version, blocker: Some(b), tenant: None, rep: None, channel: None, waiting: None };
         }
         let (tenant, blocker) = match self.tenant().await {
             Ok(t) => (t, None),
@@ -156,12 +164,19 @@ impl AppState {
         let delivery = self.delivery.lock().await.clone();
         let rep = delivery.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
         let channel = delivery.as_ref().map(|d| d.channel().clone());
+        let waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .map(|(reason, until_ms)| crate::commands::Waiting { reason, until_ms });
         AppStatus {
             version,
             blocker,
             tenant: tenant.map(|t| TenantInfo { context_id: t.context_id.clone(), demo: t.demo.is_some() }),
             rep,
             channel,
+            waiting,
         }
     }
 
@@ -216,16 +231,27 @@ impl AppState {
     /// second by the app; what happens is decided by the database alone (approved messages
     /// after their hold window, within the sending limits), so interrupted work resumes after
     /// a restart and nothing whose outcome is unknown is ever resent.
-    pub async fn tick(&self) -> Option<outbox::TickReport> {
+    pub async fn tick(&self) -> Option<(outbox::TickReport, u32)> {
         let d = self.delivery.lock().await.clone()?;
         let limits = self.config().limits.unwrap_or_default();
-        match d.tick(&limits).await {
-            Ok(r) => Some(r),
+        let report = match d.tick(&limits).await {
+            Ok(r) => r,
             Err(e) => {
                 tracing::warn!(code = e.code(), "outbox tick failed: {e}");
-                None
+                return None;
+            }
+        };
+        *self.waiting.lock().unwrap_or_else(|p| p.into_inner()) = report.waiting.clone();
+        // New drafts from SuperOffice every few minutes, besides the rep's Refresh.
+        let due = self.last_intake.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|t| t.elapsed() >= INTAKE_INTERVAL);
+        let mut new_drafts = 0;
+        if due {
+            match self.intake().await {
+                Ok(r) => new_drafts = r.added,
+                Err(e) => tracing::warn!(code = %e.code, "periodic intake failed: {}", e.message),
             }
         }
+        Some((report, new_drafts))
     }
 
     /// The rep's answer for a message that is failed or needs a decision.
@@ -262,6 +288,7 @@ impl AppState {
         let d = self.delivery().await?;
         let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
         let filter = AppointmentFilter { associate_id: d.rep.associate_id, task_type_id: tenant.task_type_id };
+        *self.last_intake.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
         let report = outbox::intake_tasks(&d.client, &d.store, &filter).await?;
         tracing::info!(found = report.found, added = report.added, "intake");
         Ok(report)

@@ -31,6 +31,15 @@ pub struct AppStatus {
     pub rep: Option<RepInfo>,
     /// The channel new approvals take, and why.
     pub channel: Option<outbox::ChannelChoice>,
+    /// Set while approved messages wait for the sending limits.
+    pub waiting: Option<Waiting>,
+}
+
+/// Why approved messages are not sent yet, and when they will be.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct Waiting {
+    pub reason: String,
+    pub until_ms: i64,
 }
 
 #[derive(Clone, Debug, Serialize, specta::Type)]

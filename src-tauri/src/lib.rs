@@ -97,11 +97,14 @@ pub fn run(options: Options) -> i32 {
             app.manage(LogGuard(std::sync::Mutex::new(guard)));
             let ticker = app.handle().clone();
             tauri::async_runtime::spawn(async move {
+                let mut was_waiting = false;
                 loop {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     let state = ticker.state::<app_state::AppState>();
-                    if let Some(report) = state.tick().await {
-                        if report.changed() {
+                    if let Some((report, new_drafts)) = state.tick().await {
+                        let waiting = report.waiting.is_some();
+                        if report.changed() || new_drafts > 0 || waiting != was_waiting {
+                            was_waiting = waiting;
                             let mut ids = report.attempted.clone();
                             ids.extend(report.retried.iter().chain(&report.woken).chain(&report.archived));
                             let _ = tauri_specta::Event::emit(&events::OutboxChanged { ids }, &ticker);

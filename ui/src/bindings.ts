@@ -67,6 +67,8 @@ export type AppStatus_Deserialize = {
 	rep?: RepInfo | null,
 	/**  The channel new approvals take, and why. */
 	channel?: ChannelChoice | null,
+	/**  Set while approved messages wait for the sending limits. */
+	waiting?: Waiting | null,
 };
 
 /**  Everything the UI needs to decide which screen to show. */
@@ -78,6 +80,8 @@ export type AppStatus_Serialize = {
 	rep: RepInfo | null,
 	/**  The channel new approvals take, and why. */
 	channel: ChannelChoice | null,
+	/**  Set while approved messages wait for the sending limits. */
+	waiting: Waiting | null,
 };
 
 /**  The result of approving one draft of a selection. */
@@ -323,6 +327,12 @@ export type Version_Serialize = {
 	subject: string | null,
 	body: string,
 	sha256: string,
+};
+
+/**  Why approved messages are not sent yet, and when they will be. */
+export type Waiting = {
+	reason: string,
+	until_ms: number,
 };
 
 /* Tauri Specta runtime */

@@ -250,19 +250,7 @@ impl Delivery {
                 None => {
                     // A create that may have reached SuperOffice before (its answer lost) is
                     // looked up by Message-ID instead of being repeated.
-                    let existing = if self.store.archive_attempted(id)? {
-                        match self.client.find_document_by_external_ref(&a.message_id).await {
-                            Ok(found) => found,
-                            Err(e) if e.is_transient() => return Err(e.into()),
-                            Err(e) => {
-                                return Err(Error::NotSendable(format!(
-                                    "an earlier archive attempt may have created a document, and SuperOffice could not be searched for it ({e}); check SuperOffice before archiving again"
-                                )))
-                            }
-                        }
-                    } else {
-                        None
-                    };
+                    let existing = if self.store.archive_attempted(id)? { self.find_archived(&a).await? } else { None };
                     let d = match existing {
                         Some(d) => d,
                         None => {
@@ -291,6 +279,36 @@ impl Delivery {
             return Ok(done);
         }
         Ok(a.state)
+    }
+
+    /// Finds the document an earlier, interrupted archive attempt may have created: by
+    /// `ExternalRef` (our Message-ID), or, when that column cannot be searched, by contact and
+    /// header. When neither settles it, the rep is asked instead of risking a second document.
+    async fn find_archived(&self, a: &Approved) -> Result<Option<i64>> {
+        match self.client.find_document_by_external_ref(&a.message_id).await {
+            Ok(found) => return Ok(found),
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(e) => tracing::info!(code = e.code(), "ExternalRef not searchable; trying contact and header"),
+        }
+        let header: String = a.subject.chars().take(255).collect();
+        let candidates = self.client.find_documents_by_contact_and_header(a.contact_id, &header).await.map_err(|e| {
+            if e.is_transient() {
+                Error::SuperOffice(e)
+            } else {
+                Error::NotSendable(format!(
+                    "an earlier archive attempt may have created a document, and SuperOffice could not be searched for it ({e}); check SuperOffice before archiving again"
+                ))
+            }
+        })?;
+        if let Some((doc, _)) = candidates.iter().find(|(_, r)| *r == a.message_id) {
+            return Ok(Some(*doc));
+        }
+        match candidates.len() {
+            0 => Ok(None),
+            n => Err(Error::NotSendable(format!(
+                "{n} document(s) with this subject exist for the company, none carrying this message's id; check SuperOffice whether this email is already archived"
+            ))),
+        }
     }
 
     async fn document_entity(&self, a: &Approved) -> Result<serde_json::Value> {

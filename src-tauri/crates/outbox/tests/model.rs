@@ -585,7 +585,7 @@ impl World {
         }
     }
 
-    /// Mirrors `Delivery::deliver` up to the SMTP outcome. Returns whether the store was asked at all.
+    /// Mirrors `Delivery::deliver` (SMTP channel) through the SMTP outcome; a crash outcome restarts.
     fn deliver(&mut self, id: i64, o: SendOutcome) {
         let a = ok("approved", self.store().approved(id));
         assert_eq!(mime::sha256_hex(&a.mime), a.mime_sha256, "I4: draft {id}'s stored bytes no longer match the approved hash");
@@ -695,6 +695,8 @@ impl World {
                     self.approved_bytes.insert(mid.clone(), bytes.clone());
                     let s = ok("approve", self.store().approve(id, REP, &mid, FROM_NAME, FROM_ADDRESS, &bytes, now_ms() + 10_000));
                     assert_eq!(s, State::Approved, "approve");
+                    // As `Delivery::approve`: the SMTP relay is the channel this test drives.
+                    ok("set_channel", self.store().set_channel(id, outbox::Channel::Smtp, "the SMTP relay"));
                 } else {
                     let snap = self.snapshot(id);
                     let got = self.store().approve(id, REP, "<refused@roboplanet.example>", FROM_NAME, FROM_ADDRESS, b"never sent", 0);

@@ -78,7 +78,9 @@ pub async fn edge(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let mut slow_body = None;
-    match sim.faults.take(&method, &path) {
+    // Faults match the path and the query, so a test can aim at one OData filter.
+    let target = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| path.clone());
+    match sim.faults.take(&method, &target) {
         None => {}
         Some(FaultKind::Latency { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
         Some(FaultKind::Status { status, error_type, message }) => {

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::lock;
 
-/// One injected fault: applies to requests whose path contains `path_contains` (and whose
+/// One injected fault: applies to requests whose path (with its query string) contains
+/// `path_contains` (and whose
 /// method is `method`, when given), `times` times or until cleared.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Fault {

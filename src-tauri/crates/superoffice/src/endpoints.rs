@@ -147,6 +147,26 @@ impl Client {
         Ok(page.value.first().map(|r| r.document_id))
     }
 
+    /// The fallback search for an archived email when `ExternalRef` cannot be searched: the
+    /// documents of a contact with a given header (title). Returns `(DocumentId, ExternalRef)`.
+    pub async fn find_documents_by_contact_and_header(&self, contact_id: i64, header: &str) -> Result<Vec<(i64, String)>> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            document_id: i64,
+            #[serde(default)]
+            external_ref: String,
+        }
+        let mut url = self.url("Document")?;
+        url.query_pairs_mut()
+            .append_pair("$select", "documentId,externalRef")
+            .append_pair("$filter", &format!("contactId eq {contact_id} and header eq '{}'", header.replace('\'', "''")))
+            .append_pair("$top", "50");
+        let resp = self.send(Method::GET, url, Body::None).await?;
+        let page: ODataPage<Row> = decode(resp, "Document").await?;
+        Ok(page.value.into_iter().map(|r| (r.document_id, r.external_ref)).collect())
+    }
+
     /// `GET List/DocumentTemplate/Items`.
     pub async fn document_templates(&self) -> Result<Vec<DocumentTemplate>> {
         self.get("List/DocumentTemplate/Items").await
