@@ -128,6 +128,16 @@ impl Store {
     /// Takes an approval back while nothing has been attempted (`approved`, not `sending`).
     /// The Message-ID and bytes are dropped; a new approval gets new ones.
     pub fn undo_approval(&self, id: i64, by: &str) -> Result<State> {
+        // A message that was attempted before (and is approved again after "send again" or a
+        // retry) may already be in the recipient's inbox: it keeps its Message-ID and bytes.
+        let (state, attempts): (String, i64) = self
+            .conn()
+            .query_row("SELECT state, attempts FROM drafts WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or(Error::NotFound(id))?;
+        if state == State::Approved.as_db() && attempts > 0 {
+            return Err(Error::InvalidTransition { from: State::Approved, action: "undo (it was already attempted) the approval of" });
+        }
         self.transition(id, Event::Undo, ("undone", &format!("approval undone by {by}")), |tx| {
             tx.execute(
                 "UPDATE drafts SET message_id = NULL, mime = NULL, mime_sha256 = NULL, approved_at = NULL, send_after_ms = NULL WHERE id = ?1",

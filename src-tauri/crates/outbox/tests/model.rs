@@ -316,7 +316,8 @@ impl ReferenceStateMachine for OutboxModel {
             }
             T::Undo(r) => {
                 let row = &mut m.rows[r];
-                if step(row, Event::Undo) {
+                // An approval that was already attempted keeps its Message-ID: no undo.
+                if row.attempts == 0 && step(row, Event::Undo) {
                     row.message_id = None;
                 }
             }
@@ -420,10 +421,9 @@ fn archive_model(row: &mut MRow, o: ArchiveOutcome) {
             }
             step(row, Event::TaskCompleted);
         }
-        State::Archived => {
-            if o != A::Fail {
-                step(row, Event::TaskCompleted);
-            }
+        // Completing the task; a failure leaves it archived.
+        State::Archived if o != A::Fail => {
+            step(row, Event::TaskCompleted);
         }
         _ => {}
     }
@@ -703,6 +703,12 @@ impl World {
                     refused("approve", got, from);
                     self.unchanged("approve", id, &snap);
                 }
+            }
+            T::Undo(r) if self.before.rows[r].state == State::Approved && self.before.rows[r].attempts > 0 => {
+                let id = self.ids[r];
+                let snap = self.snapshot(id);
+                refused("undo_approval after an attempt", self.store().undo_approval(id, REP), State::Approved);
+                self.unchanged("undo_approval", id, &snap);
             }
             T::Undo(r) => self.simple("undo_approval", r, Event::Undo, |s, id| s.undo_approval(id, REP)),
             T::Reject(r) => self.simple("reject", r, Event::Reject, |s, id| s.reject(id, "not relevant any more", REP)),
@@ -990,4 +996,34 @@ prop_state_machine! {
     /// Random sequences of up to 30 transitions against the real store.
     #[test]
     fn outbox_matches_its_model(sequential 1..30 => OutboxTest);
+}
+
+/// A store defect this model found (fixed; kept as a deterministic check):
+/// `undo_approval` accepted an `approved` row that had already been attempted, here a "send
+/// again" after an unknown outcome. It then drops the Message-ID and the bytes of a message the
+/// relay may already have accepted. A re-approval gets a new Message-ID, so a second copy cannot
+/// be deduplicated, and a reject leaves a delivered message that is never archived. Its own
+/// contract says "while nothing has been attempted".
+#[test]
+
+fn undo_after_an_attempt_keeps_the_message_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("outbox.sqlite")).unwrap();
+    s.insert_draft(&draft(1)).unwrap();
+    let id = s.list().unwrap()[0].id;
+    let mid = message_id(1);
+    s.approve(id, REP, &mid, FROM_NAME, FROM_ADDRESS, &build_mime(&s.get(id).unwrap(), &mid), 0).unwrap();
+    s.claim(id).unwrap();
+    s.data_started(id).unwrap();
+    // The relay accepted the whole message; the reply to the final dot was lost.
+    s.needs_decision(id, "no reply after the final dot").unwrap();
+    s.send_again(id, REP).unwrap();
+    let undo = s.undo_approval(id, REP);
+    let row = s.get(id).unwrap();
+    assert!(
+        undo.is_err() || row.message_id.as_deref() == Some(mid.as_str()),
+        "undo after an attempt returned {undo:?} and left the row {} with Message-ID {:?}; {mid} may already be delivered",
+        row.state,
+        row.message_id
+    );
 }
