@@ -90,7 +90,18 @@ async fn approve_and_send(security: SmtpSecurity, mode: &str) {
     let kinds: Vec<String> = rig.delivery.store.timeline(draft.id).expect("timeline").into_iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
-        ["drafted", "approved", "sending", "data_started", "sent", "archive_started", "document_created", "archived", "task_completed"]
+        [
+            "drafted",
+            "approved",
+            "channel",
+            "sending",
+            "data_started",
+            "sent",
+            "archive_started",
+            "document_created",
+            "archived",
+            "task_completed"
+        ]
     );
 }
 
