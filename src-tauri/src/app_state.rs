@@ -315,3 +315,17 @@ impl AppState {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_second_instance_on_the_same_data_directory_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = super::single_instance(dir.path()).expect("the first instance gets the lock");
+        let second = super::single_instance(dir.path()).expect_err("a second instance must be refused");
+        assert_eq!(second.code, "already_running");
+        assert!(second.message.contains("already running"));
+        drop(first);
+        assert!(super::single_instance(dir.path()).is_ok(), "the lock is released when the first instance ends");
+    }
+}
