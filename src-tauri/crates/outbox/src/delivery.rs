@@ -195,7 +195,9 @@ impl Delivery {
     async fn record_sent(&self, id: i64, reply: &str) -> Result<State> {
         let mut last = None;
         for pause in [0u64, 200, 1000, 3000] {
-            tokio::time::sleep(Duration::from_millis(pause)).await;
+            if pause > 0 {
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
             match self.store.sent(id, reply) {
                 Ok(s) => return Ok(s),
                 Err(e) => {
