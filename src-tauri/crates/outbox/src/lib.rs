@@ -21,6 +21,7 @@ pub mod review;
 pub mod schedule;
 pub mod smtp;
 pub mod state;
+mod steps;
 mod store;
 
 pub use channel::{Channel, ChannelChoice, ChannelSetting};

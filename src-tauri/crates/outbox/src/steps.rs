@@ -1,0 +1,177 @@
+//! The delivery steps of a message as durable store operations: each one checks its
+//! transition against the state machine, writes the row and its timeline line, and commits
+//! before the caller's next side effect (the SMTP command, the SuperOffice call).
+
+use rusqlite::params;
+
+use crate::state::{Event, State};
+use crate::store::{now, now_ms};
+use crate::{Result, Store};
+
+impl Store {
+    /// Records the channel an approved message takes, and why (before any attempt).
+    pub fn set_channel(&self, id: i64, channel: crate::Channel, reason: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("UPDATE drafts SET channel = ?2, channel_reason = ?3 WHERE id = ?1", params![id, channel.as_db(), reason])?;
+        conn.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'channel', ?3)",
+            params![id, now(), format!("{}: {reason}", channel.as_db())],
+        )?;
+        Ok(())
+    }
+
+    /// The message went to the rep's mail program; the rep confirms when it is sent.
+    pub fn handed_off(&self, id: i64, detail: &str) -> Result<State> {
+        self.transition(id, Event::HandedOff, ("handed_off", detail), |tx| {
+            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, detail]).map(|_| ())
+        })
+    }
+
+    /// `approved → sending`, committed before the connection is opened.
+    pub fn claim(&self, id: i64) -> Result<State> {
+        self.transition(id, Event::Claim, ("sending", "SMTP attempt started"), |tx| {
+            tx.execute("UPDATE drafts SET attempts = attempts + 1 WHERE id = ?1", [id]).map(|_| ())
+        })
+    }
+
+    /// The server said `354`: the body is about to leave. After this, no automatic resend.
+    pub fn data_started(&self, id: i64) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'data_started', 'the relay accepted DATA; sending the body')", params![id, now()])?;
+        Ok(())
+    }
+
+    pub fn sent(&self, id: i64, reply: &str) -> Result<State> {
+        self.transition(id, Event::Accepted, ("sent", reply), |tx| {
+            tx.execute(
+                "UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, sent_ms = ?4, reason = NULL, next_attempt_ms = NULL WHERE id = ?1",
+                params![id, reply, now(), now_ms()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Not sent. A retryable failure (the server did not take the message: 4xx, a network
+    /// error before DATA) is tried again automatically after a growing pause, up to
+    /// [`crate::schedule::AUTO_RETRIES`] attempts; a refusal (5xx) waits for the rep.
+    pub fn failed(&self, id: i64, retryable: bool, reason: &str) -> Result<State> {
+        let event = if retryable { Event::NotAccepted } else { Event::Refused };
+        let kind = if retryable { "not_accepted" } else { "refused" };
+        self.transition(id, event, (kind, reason), |tx| {
+            let attempts: i64 = tx.query_row("SELECT attempts FROM drafts WHERE id = ?1", [id], |r| r.get(0))?;
+            let next = if retryable { crate::schedule::retry_delay_ms(attempts).map(|d| now_ms() + d) } else { None };
+            tx.execute(
+                "UPDATE drafts SET reason = ?2, retryable = ?3, next_attempt_ms = ?4 WHERE id = ?1",
+                params![id, reason, retryable as i64, next],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn needs_decision(&self, id: i64, reason: &str) -> Result<State> {
+        self.transition(id, Event::Lost, ("needs_decision", reason), |tx| {
+            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ())
+        })
+    }
+
+    /// The document exists in SuperOffice: recorded the moment `POST Document` returned, so a
+    /// crash before the content upload never leads to a second document.
+    pub fn document_created(&self, id: i64, document_id: i64) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("UPDATE drafts SET document_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, document_id, now()])?;
+        conn.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'document_created', ?3)",
+            params![id, now(), format!("document {document_id}")],
+        )?;
+        Ok(())
+    }
+
+    /// Written right before `POST Document`: if no `document_created` follows, a later attempt
+    /// must look for the document instead of creating another.
+    pub fn archive_started(&self, id: i64) -> Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'archive_started', 'creating the archive document')",
+            params![id, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Whether an archive document may already have been created for this draft.
+    pub fn archive_attempted(&self, id: i64) -> Result<bool> {
+        let conn = self.conn();
+        Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM timeline WHERE draft_id = ?1 AND kind = 'archive_started')", [id], |r| r.get(0))?)
+    }
+
+    /// The rep's answer to "needs decision": it was delivered.
+    pub fn confirm_sent(&self, id: i64, by: &str) -> Result<State> {
+        self.transition(id, Event::RepConfirmsSent, ("rep_confirmed_sent", &format!("{by} confirmed the message was delivered")), |tx| {
+            tx.execute("UPDATE drafts SET reason = NULL, sent_at = COALESCE(sent_at, ?2) WHERE id = ?1", params![id, now()]).map(|_| ())
+        })
+    }
+
+    /// The rep's answer to "needs decision": send it again (same Message-ID, same bytes).
+    pub fn send_again(&self, id: i64, by: &str) -> Result<State> {
+        self.transition(id, Event::RepSendsAgain, ("rep_sends_again", &format!("{by} chose to send it again")), |tx| {
+            tx.execute("UPDATE drafts SET reason = NULL WHERE id = ?1", [id]).map(|_| ())
+        })
+    }
+
+    /// A message that was not sent goes back to the queue (same Message-ID, same bytes).
+    pub fn retry(&self, id: i64, by: &str) -> Result<State> {
+        self.transition(id, Event::Retry, ("retry", &format!("{by} asked to try again")), |tx| {
+            tx.execute("UPDATE drafts SET reason = NULL WHERE id = ?1", [id]).map(|_| ())
+        })
+    }
+
+    pub fn archived(&self, id: i64, document_id: i64) -> Result<State> {
+        self.transition(id, Event::Archived, ("archived", &format!("the sent .eml is document {document_id}")), |_| Ok(()))
+    }
+
+    pub fn task_completed(&self, id: i64, task: &str) -> Result<State> {
+        self.transition(id, Event::TaskCompleted, ("task_completed", &format!("follow-up {task} completed")), |tx| {
+            tx.execute("UPDATE drafts SET task_completed_at = ?2 WHERE id = ?1", params![id, now()]).map(|_| ())
+        })
+    }
+
+    /// Notes a problem that does not change the state (e.g. archiving will be retried).
+    pub fn note(&self, id: i64, kind: &str, detail: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("UPDATE drafts SET reason = ?2, updated_at = ?3 WHERE id = ?1", params![id, detail, now()])?;
+        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![id, now(), kind, detail])?;
+        Ok(())
+    }
+
+    /// Ids of rows in `state`.
+    pub fn ids_in(&self, state: State) -> Result<Vec<i64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM drafts WHERE state = ?1 ORDER BY id")?;
+        let ids = stmt.query_map([state.as_db()], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
+    /// After a crash: rows left in `sending` are never retried blindly. If the timeline shows
+    /// DATA began, the outcome is unknown (needs decision); if not, nothing left the machine,
+    /// but we cannot prove the server did not receive a partial attempt either, so the rep
+    /// decides too. Returns how many rows were resolved.
+    pub fn recover_interrupted(&self) -> Result<usize> {
+        let ids = self.ids_in(State::Sending)?;
+        for id in &ids {
+            let began: bool = {
+                let conn = self.conn();
+                conn.query_row(
+                    "SELECT EXISTS(SELECT 1 FROM timeline WHERE draft_id = ?1 AND kind = 'data_started' AND id > (SELECT MAX(id) FROM timeline WHERE draft_id = ?1 AND kind = 'sending'))",
+                    [id],
+                    |r| r.get(0),
+                )?
+            };
+            let why = if began {
+                "The app stopped while the message was being transmitted. It may have been delivered."
+            } else {
+                "The app stopped during a send attempt, before the message body was transmitted. It was most likely not delivered."
+            };
+            self.needs_decision(*id, why)?;
+        }
+        Ok(ids.len())
+    }
+}
