@@ -95,8 +95,8 @@ pub fn choose(setting: ChannelSetting, caps: &Capabilities) -> ChannelChoice {
         }
         ChannelSetting::Smtp if caps.smtp_configured => pick(Channel::Smtp, "the administrator chose the SMTP relay".into()),
         _ if agent_ok => pick(Channel::EmailAgent, agent_why),
-        _ if caps.smtp_configured => pick(Channel::Smtp, format!("SMTP relay, because {agent_why}")),
-        _ => pick(Channel::Handoff, format!("handoff to your mail program, because {agent_why} and no SMTP relay is configured")),
+        _ if caps.smtp_configured => pick(Channel::Smtp, format!("because {agent_why}")),
+        _ => pick(Channel::Handoff, format!("because {agent_why} and no SMTP relay is configured")),
     }
 }
 
