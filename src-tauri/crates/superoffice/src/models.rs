@@ -140,15 +140,17 @@ pub struct DocumentTemplate {
     pub direction: serde_json::Value,
     #[serde(default)]
     pub mime_type: Option<String>,
+    /// A boolean in some answers, a number (0/1) in others.
     #[serde(default)]
-    pub deleted: bool,
+    pub deleted: serde_json::Value,
 }
 
 impl DocumentTemplate {
     pub fn is_outgoing_email(&self) -> bool {
         let is =
             |v: &serde_json::Value, n: i64, name: &str| v.as_i64() == Some(n) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(name));
-        !self.deleted && is(&self.record_type, 3, "Email") && is(&self.direction, 2, "Outgoing")
+        let deleted = self.deleted.as_bool().unwrap_or(false) || self.deleted.as_i64().is_some_and(|d| d != 0);
+        !deleted && is(&self.record_type, 3, "Email") && is(&self.direction, 2, "Outgoing")
     }
 }
 
@@ -316,7 +318,9 @@ mod tests {
         let t: Vec<DocumentTemplate> = serde_json::from_value(serde_json::json!([
             {"DocumentTemplateId": 3, "Name": "Email out", "RecordType": 3, "Direction": 2},
             {"DocumentTemplateId": 4, "Name": "Email in", "RecordType": "Email", "Direction": "Incoming"},
-            {"DocumentTemplateId": 5, "Name": "Letter", "RecordType": 2, "Direction": 2}
+            {"DocumentTemplateId": 5, "Name": "Letter", "RecordType": 2, "Direction": 2},
+            {"DocumentTemplateId": 6, "Name": "Old email", "RecordType": 3, "Direction": 2, "Deleted": 1},
+            {"DocumentTemplateId": 7, "Name": "Older email", "RecordType": 3, "Direction": 2, "Deleted": true}
         ]))
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.iter().filter(|x| x.is_outgoing_email()).map(|x| x.document_template_id).collect::<Vec<_>>(), vec![3]);

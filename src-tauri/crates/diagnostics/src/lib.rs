@@ -1,0 +1,62 @@
+//! Capability diagnostics: every check an admin needs to learn why a tenant can or cannot
+//! send, each with what was tried, the evidence, the cause, who must act and how.
+//!
+//! More correct than the seed analysis by construction: a 401/403 from `/Agents/EMail` points
+//! at the app registration's agent access (only SuperOffice's app manager grants it), not at the
+//! token type; `/Associate/Me` is not a documented endpoint; a system user has no person and
+//! cannot impersonate anyone; Shipments are Marketing bulk mailings, not a 1:1 send
+//! (superoffice-api.md §0, §3, §7). Checks are read-only.
+//!
+//! This crate runs the SuperOffice checks for one caller (a signed-in rep or the system user);
+//! the app puts the two columns side by side.
+
+mod checks;
+
+use serde::Serialize;
+
+pub use checks::{run, Caller};
+
+/// "Could not test" is kept apart from "failed".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Unknown,
+}
+
+/// Who has to act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    Rep,
+    TenantAdmin,
+    /// SuperOffice's app manager, for the app registration.
+    AppRegistration,
+    MailAdmin,
+    DnsOwner,
+}
+
+/// One check's result.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct Check {
+    /// Stable id, e.g. `email_agent`.
+    pub id: String,
+    pub status: Status,
+    /// What was tried (method and path).
+    pub tried: Vec<String>,
+    /// What came back (status, SuperOffice error type and message, timing).
+    pub evidence: Vec<String>,
+    pub cause: Option<String>,
+    pub owner: Option<Owner>,
+    /// What to change, exactly.
+    pub action: Option<String>,
+    pub docs: Option<String>,
+}
+
+impl Check {
+    pub(crate) fn new(id: &str, status: Status) -> Self {
+        Check { id: id.into(), status, tried: Vec::new(), evidence: Vec::new(), cause: None, owner: None, action: None, docs: None }
+    }
+}
