@@ -11,10 +11,12 @@
 //! the app puts the two columns side by side.
 
 mod checks;
+mod report;
 
 use serde::Serialize;
 
 pub use checks::{run, Caller};
+pub use report::{markdown, recommend, Recommendation};
 
 /// "Could not test" is kept apart from "failed".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]

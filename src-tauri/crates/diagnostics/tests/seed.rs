@@ -67,6 +67,26 @@ async fn seed_profile_system_user_and_rep_columns() {
     assert_eq!(by_id(&mine, "inbox_account").status, Status::Unknown, "not testable without the agent");
     assert_eq!(by_id(&mine, "task_handoff").status, Status::Pass);
     assert!(mine.iter().all(|c| c.id != "associate_me"));
+
+    let rec = diagnostics::recommend(&mine, true);
+    assert_eq!(rec.channel, "smtp", "{:?}", rec.reasons);
+    assert_eq!(diagnostics::recommend(&mine, false).channel, "handoff");
+    let report = diagnostics::markdown(&sim.context_id(), &mine, Some(&sys), &rec);
+    for heading in [
+        "## Executive summary",
+        "## Technical findings",
+        "### System user",
+        "### Signed-in rep",
+        "### Option A",
+        "### Option B",
+        "## Immediate workaround",
+    ] {
+        assert!(report.contains(heading), "missing {heading}:\n{report}");
+    }
+    assert!(report.contains("| email_agent | Fail |") && report.contains("app registration"));
+    assert!(!report.contains(&reg.app_token) && !report.contains(&sim.client().client_secret), "no secret in the report");
+    // Kept for the closing note and the docs.
+    let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("seed-report.md"), &report);
 }
 
 #[tokio::test]

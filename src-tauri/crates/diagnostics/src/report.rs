@@ -1,0 +1,116 @@
+//! The report an admin exports: the seed analysis's structure (executive summary, technical
+//! findings, required actions as Option A and Option B with owners, immediate workaround),
+//! built from live results. It holds check results only: no token, secret or URL with
+//! credentials ever enters a [`Check`].
+
+use serde::Serialize;
+
+use crate::{Check, Owner, Status};
+
+/// The channel to use, with the reasoning chain.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct Recommendation {
+    /// `email_agent`, `smtp` or `handoff`.
+    pub channel: String,
+    pub reasons: Vec<String>,
+}
+
+fn status_of(checks: &[Check], id: &str) -> Option<Status> {
+    checks.iter().find(|c| c.id == id).map(|c| c.status)
+}
+
+/// Email agent when it works with an Inbox account, else the SMTP relay when it works, else
+/// the handoff. `smtp_ok` comes from the relay check.
+pub fn recommend(rep: &[Check], smtp_ok: bool) -> Recommendation {
+    let agent = status_of(rep, "email_agent");
+    let inbox = status_of(rep, "inbox_account");
+    let mut reasons = Vec::new();
+    let channel = if agent == Some(Status::Pass) && inbox == Some(Status::Pass) {
+        reasons.push("the Email agent is granted to the app and the rep has a SuperOffice Inbox account".into());
+        "email_agent"
+    } else {
+        reasons.push(match (agent, inbox) {
+            (Some(Status::Pass), _) => "the Email agent is granted, but the rep has no usable Inbox account".into(),
+            (Some(Status::Fail), _) => "the Email agent is not granted to the app registration".into(),
+            _ => "the Email agent could not be tested".into(),
+        });
+        if smtp_ok {
+            reasons.push("the SMTP relay accepts the rep as sender over TLS".into());
+            "smtp"
+        } else {
+            reasons.push("no working SMTP relay".into());
+            "handoff"
+        }
+    };
+    Recommendation { channel: channel.into(), reasons }
+}
+
+fn owner_name(o: Owner) -> &'static str {
+    match o {
+        Owner::Rep => "the rep",
+        Owner::TenantAdmin => "the tenant administrator",
+        Owner::AppRegistration => "SuperOffice's app manager (app registration)",
+        Owner::MailAdmin => "the mail administrator",
+        Owner::DnsOwner => "the DNS owner",
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "Pass",
+        Status::Warn => "Warn",
+        Status::Fail => "Fail",
+        Status::Unknown => "Could not test",
+    }
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown report; `system` is the system-user column when one is configured.
+pub fn markdown(tenant: &str, rep: &[Check], system: Option<&[Check]>, rec: &Recommendation) -> String {
+    let mut md = format!("# SuperOffice sending capability report ({tenant})\n\n## Executive summary\n\n");
+    md.push_str(&format!("Recommended channel: **{}**, because {}.\n\n", rec.channel.replace('_', " "), rec.reasons.join("; ")));
+    if system.is_some() {
+        md.push_str("The system user cannot send as a rep by design (it has no person and cannot impersonate anyone); each rep signs in as themselves.\n\n");
+    }
+    md.push_str("## Technical findings\n\n");
+    let mut columns = vec![("Signed-in rep", rep)];
+    if let Some(s) = system {
+        columns.insert(0, ("System user", s));
+    }
+    for (title, checks) in columns {
+        md.push_str(&format!("### {title}\n\n| Check | Status | Evidence | Cause |\n|---|---|---|---|\n"));
+        for c in checks {
+            md.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                c.id,
+                status_word(c.status),
+                cell(&c.evidence.join("; ")),
+                cell(c.cause.as_deref().unwrap_or(""))
+            ));
+        }
+        md.push('\n');
+    }
+    md.push_str("## Required actions\n\n### Option A: Enable SuperOffice's own sending\n\n");
+    let agent_actions: Vec<&Check> = rep
+        .iter()
+        .filter(|c| matches!(c.id.as_str(), "email_agent" | "inbox_account") && c.status != Status::Pass && c.action.is_some())
+        .collect();
+    if agent_actions.is_empty() {
+        md.push_str("Nothing to do: the Email agent works.\n\n");
+    }
+    for c in agent_actions {
+        md.push_str(&format!("- {} — owner: {}\n", c.action.as_deref().unwrap_or(""), c.owner.map(owner_name).unwrap_or("—")));
+    }
+    md.push_str("\n### Option B: SMTP relay, then archive in SuperOffice\n\n");
+    md.push_str("- Configure the rep's SMTP relay (implicit TLS or STARTTLS; `so-outbox configure`) — owner: the mail administrator. Sent emails are archived as documents, which works for the rep.\n");
+    for c in
+        rep.iter().filter(|c| c.status == Status::Fail && !matches!(c.id.as_str(), "email_agent" | "inbox_account") && c.action.is_some())
+    {
+        md.push_str(&format!("- {} — owner: {}\n", c.action.as_deref().unwrap_or(""), c.owner.map(owner_name).unwrap_or("—")));
+    }
+    md.push_str("\n## Immediate workaround\n\nUntil a channel works, SuperOffice Outbox hands each approved email to the rep's own mail program: the text is copied, a new message opens, and the SuperOffice follow-up stays open until the rep confirms it was sent.\n");
+    md
+}
