@@ -12,11 +12,13 @@
 
 mod checks;
 mod report;
+mod transport;
 
 use serde::Serialize;
 
 pub use checks::{run, Caller};
 pub use report::{markdown, recommend, Recommendation};
+pub use transport::{smtp_relay, tenant_state};
 
 /// "Could not test" is kept apart from "failed".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]

@@ -195,3 +195,55 @@ fn reply_text(r: &lettre::transport::smtp::response::Response) -> String {
 fn error_text(e: &lettre::transport::smtp::Error) -> String {
     e.to_string()
 }
+
+/// What a relay check found, without sending anything: connect, TLS (and its certificate),
+/// EHLO capabilities, AUTH, and whether `MAIL FROM` with the rep's address is accepted (then
+/// `RSET` and `QUIT`). Credentials are only ever sent after TLS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// Each step as it happened, e.g. "TLS: ok", "AUTH: 535 ...".
+    pub steps: Vec<String>,
+    /// `None` when every step passed; otherwise why it stopped.
+    pub failure: Option<String>,
+}
+
+/// Checks the relay for `from` without sending a message.
+pub async fn probe(settings: &SmtpSettings, from: &str) -> Probe {
+    let mut steps = vec![format!(
+        "connect {}:{} with {}",
+        settings.host,
+        settings.port,
+        match settings.security {
+            SmtpSecurity::ImplicitTls => "implicit TLS",
+            SmtpSecurity::StartTls => "STARTTLS (required)",
+        }
+    )];
+    let mut conn = match open(settings).await {
+        Ok(c) => c,
+        Err(o) => {
+            let why = match o {
+                Outcome::Accepted(s) | Outcome::NotAccepted(s) | Outcome::Refused(s) | Outcome::Unknown(s) => s,
+            };
+            return Probe { steps, failure: Some(why) };
+        }
+    };
+    steps.push("TLS: certificate valid, encrypted".into());
+    steps.push(format!("EHLO: {}", conn.server_info()));
+    steps.push("AUTH: accepted".into());
+    let sender = match from.parse::<lettre::Address>() {
+        Ok(a) => a,
+        Err(e) => return Probe { steps, failure: Some(format!("the sender address {from:?} is not valid: {e}")) },
+    };
+    let failure = match step(conn.command(Mail::new(Some(sender), vec![])), "MAIL FROM").await {
+        Ok(r) => {
+            steps.push(format!("MAIL FROM:<{from}>: {}", reply_text(&r)));
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.command(lettre::transport::smtp::commands::Rset)).await;
+            None
+        }
+        Err(o) => Some(match o {
+            Outcome::Accepted(s) | Outcome::NotAccepted(s) | Outcome::Refused(s) | Outcome::Unknown(s) => s,
+        }),
+    };
+    quit_briefly(&mut conn).await;
+    Probe { steps, failure }
+}
