@@ -46,6 +46,24 @@ async fn the_relay_check_never_sends_and_names_the_failing_step() {
 }
 
 #[tokio::test]
+async fn sign_in_and_keychain_checks() {
+    let sim = common::simulator().await;
+    let client = common::sign_in(&sim).await;
+    let session = client.session().unwrap();
+    let c = diagnostics::sign_in(session).await;
+    assert_eq!(c.status, Status::Pass, "{c:?}");
+    let k = diagnostics::keychain(&keychain::MemoryStore::default());
+    assert_eq!(k.status, Status::Pass, "{k:?}");
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+        let real = keychain::Keychain::open("so-outbox-test").unwrap();
+        assert_eq!(diagnostics::keychain(&real).status, Status::Pass, "the real Secret Service");
+    }
+    session.sign_out().await.unwrap();
+    let after = diagnostics::sign_in(session).await;
+    assert_eq!(after.status, Status::Fail, "no refresh after sign-out: {after:?}");
+}
+
+#[tokio::test]
 async fn tenant_state_running_and_in_maintenance() {
     let sim = common::simulator().await;
     let env = superoffice::Environment::Custom(sim.base_url().to_owned());

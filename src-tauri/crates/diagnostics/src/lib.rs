@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use checks::{run, Caller};
 pub use report::{markdown, recommend, Recommendation};
-pub use transport::{smtp_relay, tenant_state};
+pub use transport::{keychain, sign_in, smtp_relay, tenant_state};
 
 /// "Could not test" is kept apart from "failed".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]

@@ -71,3 +71,59 @@ pub async fn smtp_relay(settings: &SmtpSettings, from: &str) -> Check {
     }
     c
 }
+
+/// Store, read back and delete a random canary in the OS keychain.
+pub fn keychain(store: &dyn keychain::SecretStore) -> Check {
+    let t = Instant::now();
+    let name = format!("diagnostics-canary-{:016x}", std::process::id() as u64 ^ t.elapsed().as_nanos() as u64 ^ 0x5eed);
+    let value = keychain::Secret::new(format!("canary-{name}"));
+    let mut c = Check::new("keychain", Status::Pass);
+    c.tried = vec!["store a canary".into(), "read it back".into(), "delete it".into()];
+    let result = store.set(&name, &value).and_then(|_| store.get(&name)).and_then(|back| {
+        store.delete(&name)?;
+        Ok(back)
+    });
+    let ms = t.elapsed().as_millis();
+    match result {
+        Ok(Some(back)) if back == value => c.evidence.push(format!("stored, read back and deleted ({ms} ms)")),
+        Ok(_) => {
+            c.status = Status::Fail;
+            c.evidence.push(format!("the canary did not come back ({ms} ms)"));
+            c.cause = Some("The keychain does not keep what is stored; secrets would be lost.".into());
+            c.owner = Some(Owner::Rep);
+        }
+        Err(e) => {
+            c.status = Status::Fail;
+            c.evidence.push(format!("{e} ({ms} ms)"));
+            c.cause = Some("The OS keychain is not usable; the app keeps secrets nowhere else.".into());
+            c.owner = Some(Owner::Rep);
+            c.action = Some("Unlock or start the keychain (GNOME Keyring, KWallet, Credential Manager, macOS Keychain).".into());
+        }
+    }
+    c
+}
+
+/// The rep's sign-in: a valid session (its id_token was validated when it was made) and a
+/// working refresh (refresh token, client secret, refreshed id_token with the same subject).
+pub async fn sign_in(session: &superoffice::Session) -> Check {
+    let t = Instant::now();
+    let r = session.refresh_now().await;
+    let ms = t.elapsed().as_millis();
+    let mut c = Check::new("sign_in", Status::Pass);
+    c.tried = vec![
+        "id_token validated at sign-in (RS256, iss, aud, exp, nonce)".into(),
+        "POST /login/common/oauth/tokens (refresh_token)".into(),
+    ];
+    c.evidence.push(format!("signed in as associate {} of {}", session.claims().associate_id, session.claims().context_id));
+    match r {
+        Ok(()) => c.evidence.push(format!("refresh ok ({ms} ms)")),
+        Err(e) => {
+            c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
+            c.evidence.push(format!("refresh: {e} ({ms} ms)"));
+            c.cause = Some("The session cannot be renewed; the rep will have to sign in again when the access token expires.".into());
+            c.owner = Some(Owner::TenantAdmin);
+            c.action = Some("Check the client secret stored with `so-outbox configure` and that the app's consent was not revoked.".into());
+        }
+    }
+    c
+}

@@ -201,6 +201,13 @@ impl Session {
         Ok((t.access.clone(), t.generation))
     }
 
+    /// Refreshes now (for diagnostics: proves the refresh token, the client secret and the
+    /// refreshed id_token all work).
+    pub async fn refresh_now(&self) -> Result<()> {
+        let generation = self.inner.tokens.lock().await.generation;
+        self.refresh(generation).await
+    }
+
     /// Refreshes unless another caller already replaced the token of `used_generation`.
     pub(crate) async fn refresh(&self, used_generation: u64) -> Result<()> {
         let mut t = self.inner.tokens.lock().await;
