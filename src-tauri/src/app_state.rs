@@ -26,6 +26,7 @@ pub struct AppState {
     /// Why approved messages wait for the sending limits, and until when (ms), if they do.
     waiting: std::sync::Mutex<Option<(String, i64)>>,
     last_intake: std::sync::Mutex<Option<std::time::Instant>>,
+    restore_tried: std::sync::atomic::AtomicBool,
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
@@ -92,6 +93,7 @@ impl AppState {
             _instance_lock: instance_lock,
             waiting: std::sync::Mutex::new(None),
             last_intake: std::sync::Mutex::new(None),
+            restore_tried: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -161,6 +163,11 @@ impl AppState {
             Ok(t) => (t, None),
             Err(e) => (None, Some(e)),
         };
+        if let Some(t) = &tenant {
+            if self.delivery.lock().await.is_none() {
+                self.try_restore(t).await;
+            }
+        }
         let delivery = self.delivery.lock().await.clone();
         let rep = delivery.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
         let channel = delivery.as_ref().map(|d| d.channel().clone());
@@ -197,6 +204,39 @@ impl AppState {
         .await?;
         open(pending.authorize_url())?;
         let session = pending.finish(secret, keychain.clone(), tenant::SIGN_IN_TIMEOUT).await?;
+        self.activate(&tenant, session).await
+    }
+
+    /// Resumes the last sign-in from the keychain, once per start, without the browser. Any
+    /// failure just leaves the rep at the sign-in screen.
+    async fn try_restore(&self, tenant: &Arc<Tenant>) {
+        if self.restore_tried.swap(true, std::sync::atomic::Ordering::SeqCst) || tenant.demo.is_some() {
+            return;
+        }
+        let Ok(keychain) = self.keychain() else { return };
+        let secret = {
+            let (k, t) = (keychain.clone(), tenant.clone());
+            match tokio::task::spawn_blocking(move || t.client_secret(&k)).await {
+                Ok(Ok(s)) => s,
+                _ => return,
+            }
+        };
+        match superoffice::Session::restore(tenant.environment.clone(), tenant.client_id.clone(), &tenant.context_id, secret, keychain)
+            .await
+        {
+            Ok(Some(session)) => {
+                if let Err(e) = self.activate(tenant, session).await {
+                    tracing::warn!(code = %e.code, "resuming the sign-in failed: {}", e.message);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::info!(code = e.code(), "the stored sign-in could not be resumed"),
+        }
+    }
+
+    /// Sets up sending for a signed-in rep: who they are, the channel, the delivery pipeline.
+    async fn activate(&self, tenant: &Arc<Tenant>, session: superoffice::Session) -> CmdResult<()> {
+        let keychain = self.keychain()?;
         let client = Client::new(session);
         let me = client.current_principal().await?;
         let email = me.email_address.trim().to_owned();

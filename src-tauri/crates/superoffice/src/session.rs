@@ -134,6 +134,50 @@ pub fn refresh_token_key(context_id: &str, client_id: &str) -> String {
 }
 
 impl Session {
+    /// Resumes the rep's session from the refresh token kept in the keychain, without the
+    /// browser: refresh, validate the returned id_token (issuer, audience, expiry; no nonce on
+    /// a refresh), check the tenant, resolve its API. `Ok(None)` when there is nothing to
+    /// resume; a grant the server no longer honours is deleted from the keychain.
+    pub async fn restore(
+        env: Environment,
+        client_id: String,
+        context_id: &str,
+        client_secret: Option<Secret>,
+        store: Arc<dyn SecretStore>,
+    ) -> Result<Option<Session>> {
+        let key = refresh_token_key(context_id, &client_id);
+        let Some(refresh_token) = store.get(&key)? else { return Ok(None) };
+        let http = http_client()?;
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("client_id", client_id.clone()),
+            ("refresh_token", refresh_token.expose().to_owned()),
+        ];
+        if let Some(s) = &client_secret {
+            form.push(("client_secret", s.expose().to_owned()));
+        }
+        let tokens = match TokenResponse::request(&http, &env.token_endpoint(), &form).await {
+            Ok(t) => t,
+            Err(Error::SignIn { code: "token_invalid_grant", .. }) => {
+                store.delete(&key)?;
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        // A rotated token is saved before anything else can fail.
+        if let Some(rotated) = &tokens.refresh_token {
+            store.set(&key, rotated)?;
+        }
+        let id = tokens.id_token.as_ref().ok_or_else(|| Error::sign_in("id_token_missing", "the refresh answer carries no id_token"))?;
+        let claims = id_token::validate(&http, &env.jwks_uri(), id.expose(), &env.issuer(), &client_id, None).await?;
+        if !claims.context_id.eq_ignore_ascii_case(context_id) {
+            return Err(Error::sign_in("wrong_tenant", format!("the stored sign-in belongs to {}", claims.context_id)));
+        }
+        let api_base = crate::signin::resolve_tenant(&http, &env, &claims.context_id).await?;
+        let tokens = TokenResponse { refresh_token: tokens.refresh_token.clone().or(Some(refresh_token)), ..tokens };
+        Session::establish(http, env, client_id, client_secret, claims, api_base, tokens, store).map(Some)
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn establish(
         http: reqwest::Client,

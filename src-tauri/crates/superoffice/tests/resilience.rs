@@ -108,3 +108,22 @@ async fn sign_out_revokes_and_forgets_the_refresh_token() {
     let e = client.current_principal().await.err().unwrap_or_else(|| panic!("signed out"));
     assert!(e.needs_sign_in(), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_stored_sign_in_is_resumed_without_the_browser() {
+    let sim = common::sim().await;
+    let (client, store) = common::signed_in(&sim).await;
+    let env = superoffice::Environment::Custom(sim.base_url().to_owned());
+    let secret = Some(keychain::Secret::new(sim.client().client_secret.clone()));
+    let resumed =
+        superoffice::Session::restore(env.clone(), sim.client().client_id.clone(), &sim.context_id(), secret.clone(), store.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("a stored sign-in must resume"));
+    assert_eq!(resumed.claims().associate_id, 18);
+    assert_eq!(superoffice::Client::new(resumed).current_principal().await.unwrap_or_else(|e| panic!("{e}")).associate_id, 18);
+    // After sign-out nothing is stored, so nothing resumes.
+    client.session().unwrap_or_else(|| panic!("rep")).sign_out().await.unwrap_or_else(|e| panic!("{e}"));
+    let none = superoffice::Session::restore(env, sim.client().client_id.clone(), &sim.context_id(), secret, store).await;
+    assert!(matches!(none, Ok(None)), "{:?}", none.map(|s| s.is_some()));
+}
