@@ -35,6 +35,13 @@ fn unused_relay() -> SmtpSettings {
     }
 }
 
+/// The pipeline for the signed-in demo rep, taking `choice`.
+async fn delivery(store: &Arc<Store>, client: superoffice::Client, choice: outbox::ChannelChoice) -> Delivery {
+    let me = client.current_principal().await.unwrap();
+    Delivery::new(store.clone(), client, unused_relay(), Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address })
+        .with_channel(choice)
+}
+
 async fn agent_access(client: &superoffice::Client) -> AgentAccess {
     match client.email_current_account().await {
         Ok(Some(a)) => AgentAccess::Granted { account: Some(a.email_address) },
@@ -49,14 +56,7 @@ async fn the_email_agent_sends_when_granted_and_the_mail_is_archived_once() {
     let caps = Capabilities { email_agent: agent_access(&client).await, smtp_configured: true };
     let choice = choose(ChannelSetting::Auto, &caps);
     assert_eq!(choice.channel, Channel::EmailAgent, "{}", choice.reason);
-    let me = client.current_principal().await.unwrap();
-    let d = Delivery::new(
-        store.clone(),
-        client,
-        unused_relay(),
-        Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
-    )
-    .with_channel(choice);
+    let d = delivery(&store, client, choice).await;
     let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
     d.approve(draft.id).unwrap();
     assert_eq!(d.deliver(draft.id).await.unwrap(), State::Done);
@@ -78,14 +78,7 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     let choice = choose(ChannelSetting::Auto, &Capabilities { email_agent: access, smtp_configured: false });
     assert_eq!(choice.channel, Channel::Handoff, "{}", choice.reason);
 
-    let me = client.current_principal().await.unwrap();
-    let d = Delivery::new(
-        store.clone(),
-        client,
-        unused_relay(),
-        Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
-    )
-    .with_channel(choice);
+    let d = delivery(&store, client, choice).await;
     let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
     d.approve(draft.id).unwrap();
     assert_eq!(d.deliver(draft.id).await.unwrap(), State::NeedsDecision, "handed off: the rep sends it and confirms");
@@ -104,14 +97,7 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
 #[tokio::test]
 async fn an_unsearchable_external_ref_falls_back_to_contact_and_header() {
     let (sim, store, client, _dir) = rig("seed-feb-2026").await;
-    let me = client.current_principal().await.unwrap();
-    let d = Delivery::new(
-        store.clone(),
-        client.clone(),
-        unused_relay(),
-        Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
-    )
-    .with_channel(outbox::ChannelChoice { channel: Channel::Handoff, reason: "test".into() });
+    let d = delivery(&store, client.clone(), outbox::ChannelChoice { channel: Channel::Handoff, reason: "test".into() }).await;
     let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
     d.approve(draft.id).unwrap();
     d.deliver(draft.id).await.unwrap();

@@ -9,6 +9,23 @@ use diagnostics::{Caller, Owner, Status};
 use keychain::{MemoryStore, Secret};
 use superoffice::{Client, Environment, PendingSignIn, SignInRequest, SystemSession, SystemUserConfig};
 
+/// Signs the demo rep in through the real loopback flow, playing the browser.
+async fn signed_in_rep(sim: &superoffice_sim::SimHandle, env: Environment) -> Client {
+    let pending = PendingSignIn::start(SignInRequest {
+        environment: env,
+        client_id: sim.client().client_id.clone(),
+        tenant: Some(sim.context_id()),
+        login_hint: None,
+    })
+    .await
+    .unwrap();
+    let url = pending.authorize_url().to_owned();
+    let secret = Some(Secret::new(sim.client().client_secret.clone()));
+    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(20)));
+    superoffice_sim::browser::consent(&url, true).await.unwrap();
+    Client::new(finish.await.unwrap().unwrap())
+}
+
 fn by_id<'a>(checks: &'a [diagnostics::Check], id: &str) -> &'a diagnostics::Check {
     checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
 }
@@ -45,22 +62,7 @@ async fn seed_profile_system_user_and_rep_columns() {
     assert!(me.evidence[0].contains("500") && me.cause.as_deref().unwrap_or("").contains("not a documented endpoint"));
     assert_eq!(by_id(&sys, "identity").status, Status::Fail, "a system user cannot send as anyone");
 
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: env,
-        client_id: sim.client().client_id.clone(),
-        tenant: Some(sim.context_id()),
-        login_hint: None,
-    })
-    .await
-    .unwrap();
-    let url = pending.authorize_url().to_owned();
-    let finish = tokio::spawn(pending.finish(
-        Some(Secret::new(sim.client().client_secret.clone())),
-        Arc::new(MemoryStore::default()),
-        Duration::from_secs(20),
-    ));
-    superoffice_sim::browser::consent(&url, true).await.unwrap();
-    let rep = Client::new(finish.await.unwrap().unwrap());
+    let rep = signed_in_rep(&sim, env).await;
     let mine = diagnostics::run(&rep, Caller::Rep, 7).await;
     assert_eq!(by_id(&mine, "identity").status, Status::Pass, "the rep's own sign-in fixes identity");
     assert_eq!(by_id(&mine, "email_agent").status, Status::Fail, "…but not the Email agent: that is the app registration");
@@ -94,22 +96,7 @@ async fn full_profile_everything_works() {
     let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
     sim.set_profile("full").unwrap();
     let env = Environment::Custom(sim.base_url().to_owned());
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: env,
-        client_id: sim.client().client_id.clone(),
-        tenant: Some(sim.context_id()),
-        login_hint: None,
-    })
-    .await
-    .unwrap();
-    let url = pending.authorize_url().to_owned();
-    let finish = tokio::spawn(pending.finish(
-        Some(Secret::new(sim.client().client_secret.clone())),
-        Arc::new(MemoryStore::default()),
-        Duration::from_secs(20),
-    ));
-    superoffice_sim::browser::consent(&url, true).await.unwrap();
-    let rep = Client::new(finish.await.unwrap().unwrap());
+    let rep = signed_in_rep(&sim, env).await;
     let checks = diagnostics::run(&rep, Caller::Rep, 7).await;
     for id in ["identity", "archive_documents", "email_template", "task_handoff", "email_agent", "inbox_account", "crmscript"] {
         assert_eq!(by_id(&checks, id).status, Status::Pass, "{id}: {:?}", by_id(&checks, id));

@@ -64,6 +64,15 @@ pub enum Outcome {
     Unknown(String),
 }
 
+impl Outcome {
+    /// The server's words (or ours), whatever the outcome.
+    pub fn into_text(self) -> String {
+        match self {
+            Outcome::Accepted(s) | Outcome::NotAccepted(s) | Outcome::Refused(s) | Outcome::Unknown(s) => s,
+        }
+    }
+}
+
 /// Sends `bytes` (a message formatted by lettre) to `envelope`. `on_data_started` runs after
 /// the server's `354` and before the first body byte; it must make that fact durable.
 pub async fn submit<F, Fut>(settings: &SmtpSettings, envelope: &Envelope, bytes: &[u8], on_data_started: F) -> Outcome
@@ -221,10 +230,7 @@ pub async fn probe(settings: &SmtpSettings, from: &str) -> Probe {
     let mut conn = match open(settings).await {
         Ok(c) => c,
         Err(o) => {
-            let why = match o {
-                Outcome::Accepted(s) | Outcome::NotAccepted(s) | Outcome::Refused(s) | Outcome::Unknown(s) => s,
-            };
-            return Probe { steps, failure: Some(why) };
+            return Probe { steps, failure: Some(o.into_text()) };
         }
     };
     steps.push("TLS: certificate valid, encrypted".into());
@@ -240,9 +246,7 @@ pub async fn probe(settings: &SmtpSettings, from: &str) -> Probe {
             let _ = tokio::time::timeout(Duration::from_secs(5), conn.command(lettre::transport::smtp::commands::Rset)).await;
             None
         }
-        Err(o) => Some(match o {
-            Outcome::Accepted(s) | Outcome::NotAccepted(s) | Outcome::Refused(s) | Outcome::Unknown(s) => s,
-        }),
+        Err(o) => Some(o.into_text()),
     };
     quit_briefly(&mut conn).await;
     Probe { steps, failure }
