@@ -30,29 +30,72 @@ fn ok_line(what: &str, ms: u128) -> String {
 
 /// Runs every SuperOffice check for one caller.
 pub async fn run(client: &Client, caller: Caller, task_type_id: i64) -> Vec<Check> {
+    run_for(client, caller, task_type_id).await.0
+}
+
+/// The checks, and the caller's email address when `identity` found a usable one (the relay
+/// and sender-domain checks need it).
+pub(crate) async fn run_for(client: &Client, caller: Caller, task_type_id: i64) -> (Vec<Check>, Option<String>) {
     let (identity, archive, template, tasks, agent, crm, marketing, me) = tokio::join!(
         identity(client, caller),
         archive_documents(client),
         email_template(client),
         task_handoff(client, task_type_id),
-        email_agent_and_inbox(client),
+        email_agent(client),
         crmscript(client),
         marketing(client, caller),
         associate_me(client, caller),
     );
-    let (agent, inbox) = agent;
+    let (identity, card_email) = identity;
+    let (agent, account) = agent;
+    let inbox = inbox_account(&agent, account, card_email.as_ref());
+    let email = (identity.status == Status::Pass).then(|| card_email.and_then(|r| r.ok()).flatten()).flatten();
     let mut all = vec![identity, archive, template, tasks, agent, inbox, crm, marketing];
     all.extend(me);
-    all
+    (all.into_iter().map(could_not_test).collect(), email)
 }
 
-async fn identity(client: &Client, caller: Caller) -> Check {
+/// A check that could not be tested (SuperOffice down, network) names no cause or owner of
+/// the feature: only that it has to be tried again.
+fn could_not_test(mut c: Check) -> Check {
+    if c.status == Status::Unknown && c.id != "inbox_account" {
+        c.cause = Some("Could not test: SuperOffice did not answer normally (see the evidence).".into());
+        c.owner = None;
+        c.action = Some("Re-run this check when the tenant answers again (see tenant_state).".into());
+    }
+    c
+}
+
+/// Runs one SuperOffice check again (the email agent and the Inbox account together).
+pub(crate) async fn run_one(client: &Client, caller: Caller, task_type_id: i64, id: &str) -> Option<Vec<Check>> {
+    let checks = match id {
+        "identity" => vec![identity(client, caller).await.0],
+        "archive_documents" => vec![archive_documents(client).await],
+        "email_template" => vec![email_template(client).await],
+        "task_handoff" => vec![task_handoff(client, task_type_id).await],
+        "email_agent" | "inbox_account" => {
+            let ((_, card), (agent, account)) = tokio::join!(identity(client, caller), email_agent(client));
+            let inbox = inbox_account(&agent, account, card.as_ref());
+            vec![agent, inbox]
+        }
+        "crmscript" => vec![crmscript(client).await],
+        "marketing" => vec![marketing(client, caller).await],
+        "associate_me" => associate_me(client, caller).await.into_iter().collect(),
+        _ => return None,
+    };
+    Some(checks.into_iter().map(could_not_test).collect())
+}
+
+/// Who the caller is; for a person, then the first email on their contact card
+/// (`GET Person/{id}`), which the Inbox account and the sender address must match.
+async fn identity(client: &Client, caller: Caller) -> (Check, Option<superoffice::Result<Option<String>>>) {
     let t = Instant::now();
     let r = client.current_principal().await;
     let ms = t.elapsed().as_millis();
     let mut c = Check::new("identity", Status::Pass);
     c.tried.push("GET User/currentPrincipal".into());
     c.docs = Some(DOCS_USERS.into());
+    let mut card = None;
     match r {
         Ok(p) => {
             c.evidence.push(ok_line(
@@ -68,6 +111,32 @@ async fn identity(client: &Client, caller: Caller) -> Check {
                 c.cause = Some("The rep's user has no email address.".into());
                 c.owner = Some(Owner::TenantAdmin);
                 c.action = Some("Add the rep's email address as the first email on their contact card.".into());
+            } else {
+                let t = Instant::now();
+                c.tried.push(format!("GET Person/{}", p.person_id));
+                let person = client.person(p.person_id).await;
+                let ms = t.elapsed().as_millis();
+                match &person {
+                    Ok(person) => c
+                        .evidence
+                        .push(ok_line(&format!("first email on the contact card: {:?}", person.primary_email().unwrap_or("")), ms)),
+                    Err(e) => c.evidence.push(format!("contact card: {}", evidence(e, ms))),
+                }
+                let first = person.map(|p| p.primary_email().map(str::to_owned));
+                if let Ok(Some(first)) = &first {
+                    if first.parse::<outbox::EmailAddress>().is_err() {
+                        c.status = Status::Fail;
+                        c.cause = Some(format!("The first email on the rep's contact card ({first:?}) is not a valid address."));
+                        c.owner = Some(Owner::TenantAdmin);
+                        c.action = Some("Correct the first email on the rep's contact card.".into());
+                    }
+                } else if let Ok(None) = &first {
+                    c.status = Status::Fail;
+                    c.cause = Some("The rep's contact card has no email address; nothing can be sent as them.".into());
+                    c.owner = Some(Owner::TenantAdmin);
+                    c.action = Some("Add the rep's email address as the first email on their contact card.".into());
+                }
+                card = Some(first);
             }
         }
         Err(e) => {
@@ -78,7 +147,7 @@ async fn identity(client: &Client, caller: Caller) -> Check {
             c.action = Some("Sign in again.".into());
         }
     }
-    c
+    (c, card)
 }
 
 async fn archive_documents(client: &Client) -> Check {
@@ -88,7 +157,22 @@ async fn archive_documents(client: &Client) -> Check {
     let mut c = Check::new("archive_documents", Status::Pass);
     c.tried.push("GET Document/default".into());
     match r {
-        Ok(_) => c.evidence.push(ok_line("200: document defaults returned", ms)),
+        Ok(entity) => match entity["TableRight"]["Mask"].as_str() {
+            Some(mask) if mask.split(',').any(|m| m.trim().eq_ignore_ascii_case("Insert")) => {
+                c.evidence.push(ok_line(&format!("200: document defaults; TableRight {mask:?}"), ms));
+            }
+            Some(mask) => {
+                c.status = Status::Fail;
+                c.evidence.push(ok_line(
+                    &format!("200: TableRight {mask:?} without Insert {:?}", entity["TableRight"]["Reason"].as_str().unwrap_or("")),
+                    ms,
+                ));
+                c.cause = Some("The user may not create documents, so sent emails cannot be archived.".into());
+                c.owner = Some(Owner::TenantAdmin);
+                c.action = Some("Give the user a role with the right to create documents (Settings and maintenance → Roles).".into());
+            }
+            None => c.evidence.push(ok_line("200: document defaults returned (no TableRight stated; the write check proves creation)", ms)),
+        },
         Err(e) => {
             c.evidence.push(evidence(&e, ms));
             c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
@@ -153,34 +237,18 @@ async fn task_handoff(client: &Client, task_type_id: i64) -> Check {
     c
 }
 
-/// The email agent, then (only when it answers) the rep's Inbox account.
-async fn email_agent_and_inbox(client: &Client) -> (Check, Check) {
+/// The email agent; its answer also carries the rep's Inbox account.
+async fn email_agent(client: &Client) -> (Check, Option<Option<superoffice::models::EMailAccount>>) {
     let t = Instant::now();
     let r = client.email_current_account().await;
     let ms = t.elapsed().as_millis();
     let mut agent = Check::new("email_agent", Status::Pass);
     agent.tried.push("POST Agents/EMail/GetCurrentAccount".into());
     agent.docs = Some(DOCS_AGENTS.into());
-    let mut inbox = Check::new("inbox_account", Status::Unknown);
-    inbox.tried.push("POST Agents/EMail/GetCurrentAccount → EMailAddress".into());
-    inbox.docs = Some(DOCS_INBOX.into());
     match r {
         Ok(account) => {
             agent.evidence.push(ok_line("200: the Email agent answers for this app", ms));
-            match account.filter(|a| !a.email_address.trim().is_empty()) {
-                Some(a) => {
-                    inbox.status = Status::Pass;
-                    inbox.evidence.push(format!("Inbox account {}", a.email_address));
-                }
-                None => {
-                    inbox.status = Status::Fail;
-                    inbox.evidence.push("200 without an account".into());
-                    inbox.cause = Some("The user has no SuperOffice Inbox account, which the Email agent sends with.".into());
-                    inbox.owner = Some(Owner::Rep);
-                    inbox.action =
-                        Some("Set up SuperOffice Inbox (IMAP + SMTP) with the same address as the first email on the contact card.".into());
-                }
-            }
+            (agent, Some(account))
         }
         Err(e) => {
             agent.evidence.push(evidence(&e, ms));
@@ -193,10 +261,58 @@ async fn email_agent_and_inbox(client: &Client) -> (Check, Check) {
                 }
                 _ => agent.status = Status::Unknown,
             }
-            inbox.evidence.push("not testable: the Email agent did not answer".into());
+            (agent, None)
         }
     }
-    (agent, inbox)
+}
+
+/// The rep's Inbox account (from the agent's answer), whose address must be the first email
+/// on their contact card.
+fn inbox_account(
+    agent: &Check,
+    account: Option<Option<superoffice::models::EMailAccount>>,
+    card: Option<&superoffice::Result<Option<String>>>,
+) -> Check {
+    let mut inbox = Check::new("inbox_account", Status::Unknown);
+    inbox.tried.push("POST Agents/EMail/GetCurrentAccount → EMailAddress, compared with the contact card".into());
+    inbox.docs = Some(DOCS_INBOX.into());
+    let Some(account) = account else {
+        inbox.evidence.push(format!("not testable: the Email agent did not answer ({})", agent.evidence.join("; ")));
+        return inbox;
+    };
+    let Some(a) = account.filter(|a| !a.email_address.trim().is_empty()) else {
+        inbox.status = Status::Fail;
+        inbox.evidence.push("200 without an account".into());
+        inbox.cause = Some("The user has no SuperOffice Inbox account, which the Email agent sends with.".into());
+        inbox.owner = Some(Owner::Rep);
+        inbox.action = Some("Set up SuperOffice Inbox (IMAP + SMTP) with the same address as the first email on the contact card.".into());
+        return inbox;
+    };
+    inbox.evidence.push(format!("Inbox account {}", a.email_address));
+    if let Some(reason) = a.error_reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        inbox.evidence.push(format!("account error: {reason}"));
+    }
+    match card {
+        Some(Ok(Some(first))) if first.eq_ignore_ascii_case(a.email_address.trim()) => inbox.status = Status::Pass,
+        Some(Ok(Some(first))) => {
+            inbox.status = Status::Fail;
+            inbox.evidence.push(format!("first email on the contact card: {first}"));
+            inbox.cause = Some(
+                "The Inbox account's address is not the first email on the rep's contact card, which SuperOffice requires for sending."
+                    .into(),
+            );
+            inbox.owner = Some(Owner::Rep);
+            inbox.action = Some(format!("Make {} the first email on the contact card, or set up Inbox with {first}.", a.email_address));
+        }
+        Some(Ok(None)) => {
+            inbox.status = Status::Fail;
+            inbox.cause = Some("The rep's contact card has no email to match the Inbox account.".into());
+            inbox.owner = Some(Owner::TenantAdmin);
+            inbox.action = Some(format!("Add {} as the first email on the rep's contact card.", a.email_address));
+        }
+        _ => inbox.evidence.push("the contact card could not be read to compare".into()),
+    }
+    inbox
 }
 
 async fn crmscript(client: &Client) -> Check {
@@ -254,4 +370,54 @@ async fn associate_me(client: &Client, caller: Caller) -> Option<Check> {
     });
     c.cause = Some("`/Associate/Me` is not a documented endpoint; its 500 is not a finding. `User/currentPrincipal` is the documented way (see the identity check).".into());
     Some(c)
+}
+
+/// Write check, only on the admin's request: creates a test document (with content) and
+/// deletes it again.
+pub(crate) async fn archive_write(client: &Client) -> Check {
+    let t = Instant::now();
+    let mut c = Check::new("archive_write", Status::Pass);
+    c.tried =
+        vec!["GET Document/default".into(), "POST Document".into(), "PUT Document/{id}/Content".into(), "DELETE Document/{id}".into()];
+    let created = async {
+        let mut entity = client.document_default().await?;
+        entity["Header"] = serde_json::json!("SuperOffice Outbox diagnostics test (safe to delete)");
+        entity["Name"] = serde_json::json!("so-outbox-diagnostics-test.txt");
+        entity["Description"] = serde_json::json!("Created and deleted by SuperOffice Outbox's write check.");
+        let doc = client.create_document(&entity).await?;
+        Ok::<_, superoffice::Error>(doc.document_id)
+    }
+    .await;
+    let id = match created {
+        Ok(id) => id,
+        Err(e) => {
+            c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
+            c.evidence.push(evidence(&e, t.elapsed().as_millis()));
+            c.cause = Some("A document could not be created: sent emails cannot be archived.".into());
+            c.owner = Some(Owner::TenantAdmin);
+            c.action = Some("Give the user a role with the right to create documents (Settings and maintenance → Roles).".into());
+            return c;
+        }
+    };
+    let content = client.put_document_content(id, b"SuperOffice Outbox diagnostics test\r\n".to_vec()).await;
+    let deleted = client.delete_document(id).await;
+    let ms = t.elapsed().as_millis();
+    match (content, deleted) {
+        (Ok(()), Ok(())) => c.evidence.push(ok_line(&format!("document {id} created with content and deleted"), ms)),
+        (Err(e), _) => {
+            c.status = Status::Fail;
+            c.evidence.push(format!("document {id}: content refused: {}", evidence(&e, ms)));
+            c.cause = Some("Documents can be created but their content cannot be stored (document archive or template).".into());
+            c.owner = Some(Owner::TenantAdmin);
+            c.action = Some("Check the document archive and the template's storage settings.".into());
+        }
+        (Ok(()), Err(e)) => {
+            c.status = Status::Warn;
+            c.evidence.push(format!("document {id} created, not deleted: {}", evidence(&e, ms)));
+            c.cause = Some("Archiving works; the test document could not be removed.".into());
+            c.owner = Some(Owner::TenantAdmin);
+            c.action = Some(format!("Delete the document {id} \"SuperOffice Outbox diagnostics test\" by hand."));
+        }
+    }
+    c
 }

@@ -11,13 +11,19 @@
 //! the app puts the two columns side by side.
 
 mod checks;
+pub mod dns;
 mod report;
+mod sender;
+pub mod spf;
+mod suite;
 mod transport;
 
 use serde::Serialize;
 
 pub use checks::{run, Caller};
 pub use report::{markdown, recommend, Recommendation};
+pub use sender::{sender_domain, test_email};
+pub use suite::{rerun, run_all, Report, Setup, REP_CHECKS};
 pub use transport::{keychain, sign_in, smtp_relay, tenant_state};
 
 /// "Could not test" is kept apart from "failed".

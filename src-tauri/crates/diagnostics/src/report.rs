@@ -68,10 +68,24 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// The Markdown report; `system` is the system-user column when one is configured.
-pub fn markdown(tenant: &str, rep: &[Check], system: Option<&[Check]>, rec: &Recommendation) -> String {
-    let mut md = format!("# SuperOffice sending capability report ({tenant})\n\n## Executive summary\n\n");
+/// The Markdown report in the seed analysis's structure.
+pub fn markdown(report: &crate::Report) -> String {
+    let (tenant, rep, system, rec) = (&report.tenant, &report.rep[..], report.system_user.as_deref(), &report.recommendation);
+    let mut md = format!(
+        "# SuperOffice sending capability report ({tenant})\n\nGenerated {} by SuperOffice Outbox {}.\n\n## Executive summary\n\n",
+        report.generated_at,
+        env!("CARGO_PKG_VERSION")
+    );
     md.push_str(&format!("Recommended channel: **{}**, because {}.\n\n", rec.channel.replace('_', " "), rec.reasons.join("; ")));
+    let failing: Vec<&str> = rep.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.as_str()).collect();
+    let unknown: Vec<&str> = rep.iter().filter(|c| c.status == Status::Unknown).map(|c| c.id.as_str()).collect();
+    md.push_str(&format!(
+        "{} of {} checks pass for the signed-in rep{}{}.\n\n",
+        rep.iter().filter(|c| c.status == Status::Pass).count(),
+        rep.len(),
+        if failing.is_empty() { String::new() } else { format!("; failing: {}", failing.join(", ")) },
+        if unknown.is_empty() { String::new() } else { format!("; could not test: {}", unknown.join(", ")) },
+    ));
     if system.is_some() {
         md.push_str("The system user cannot send as a rep by design (it has no person and cannot impersonate anyone); each rep signs in as themselves.\n\n");
     }
@@ -81,14 +95,16 @@ pub fn markdown(tenant: &str, rep: &[Check], system: Option<&[Check]>, rec: &Rec
         columns.insert(0, ("System user", s));
     }
     for (title, checks) in columns {
-        md.push_str(&format!("### {title}\n\n| Check | Status | Evidence | Cause |\n|---|---|---|---|\n"));
+        md.push_str(&format!("### {title}\n\n| Check | Status | Tried | Evidence | Cause | Owner |\n|---|---|---|---|---|---|\n"));
         for c in checks {
             md.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} |\n",
                 c.id,
                 status_word(c.status),
+                cell(&c.tried.join("; ")),
                 cell(&c.evidence.join("; ")),
-                cell(c.cause.as_deref().unwrap_or(""))
+                cell(c.cause.as_deref().unwrap_or("")),
+                c.owner.map(owner_name).unwrap_or("")
             ));
         }
         md.push('\n');
@@ -105,10 +121,16 @@ pub fn markdown(tenant: &str, rep: &[Check], system: Option<&[Check]>, rec: &Rec
         md.push_str(&format!("- {} — owner: {}\n", c.action.as_deref().unwrap_or(""), c.owner.map(owner_name).unwrap_or("—")));
     }
     md.push_str("\n### Option B: SMTP relay, then archive in SuperOffice\n\n");
-    md.push_str("- Configure the rep's SMTP relay (implicit TLS or STARTTLS; `so-outbox configure`) — owner: the mail administrator. Sent emails are archived as documents, which works for the rep.\n");
-    for c in
-        rep.iter().filter(|c| c.status == Status::Fail && !matches!(c.id.as_str(), "email_agent" | "inbox_account") && c.action.is_some())
-    {
+    if status_of(rep, "smtp_relay") == Some(Status::Pass) {
+        md.push_str("- The SMTP relay already accepts the rep as sender over TLS; sent emails are archived as documents linked to contact, person and sale.\n");
+    } else {
+        md.push_str("- Configure the rep's SMTP relay (implicit TLS or STARTTLS; `so-outbox configure`) — owner: the mail administrator. Sent emails are archived as documents, which works for the rep.\n");
+    }
+    for c in rep.iter().filter(|c| {
+        matches!(c.status, Status::Fail | Status::Warn)
+            && !matches!(c.id.as_str(), "email_agent" | "inbox_account" | "crmscript" | "marketing")
+            && c.action.is_some()
+    }) {
         md.push_str(&format!("- {} — owner: {}\n", c.action.as_deref().unwrap_or(""), c.owner.map(owner_name).unwrap_or("—")));
     }
     md.push_str("\n## Immediate workaround\n\nUntil a channel works, SuperOffice Outbox hands each approved email to the rep's own mail program: the text is copied, a new message opens, and the SuperOffice follow-up stays open until the rep confirms it was sent.\n");

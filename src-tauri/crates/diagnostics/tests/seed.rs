@@ -1,18 +1,22 @@
-//! The seed's findings, reproduced with the simulator's `seed-feb-2026` profile and corrected:
-//! the system-user column and the signed-in rep's column.
+//! The whole diagnosis against the simulator: for every permission profile the expected
+//! matrix (status, owner) of both columns, the seed's five findings with corrected causes,
+//! the channel that follows, the report, the write checks, DNS (SPF, DMARC) and a re-run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use diagnostics::{Caller, Owner, Status};
+use diagnostics::dns::Resolver;
+use diagnostics::{Owner, Report, Setup, Status};
 use keychain::{MemoryStore, Secret};
-use superoffice::{Client, Environment, PendingSignIn, SignInRequest, SystemSession, SystemUserConfig};
+use outbox::{SmtpSecurity, SmtpSettings};
+use superoffice::{Client, Environment, PendingSignIn, SignInRequest, SystemUserConfig};
+use superoffice_sim::dns::ZoneRecord;
 
 /// Signs the demo rep in through the real loopback flow, playing the browser.
-async fn signed_in_rep(sim: &superoffice_sim::SimHandle, env: Environment) -> Client {
+async fn signed_in_rep(sim: &superoffice_sim::SimHandle) -> Client {
     let pending = PendingSignIn::start(SignInRequest {
-        environment: env,
+        environment: Environment::Custom(sim.base_url().to_owned()),
         client_id: sim.client().client_id.clone(),
         tenant: Some(sim.context_id()),
         login_hint: None,
@@ -26,54 +30,133 @@ async fn signed_in_rep(sim: &superoffice_sim::SimHandle, env: Environment) -> Cl
     Client::new(finish.await.unwrap().unwrap())
 }
 
-fn by_id<'a>(checks: &'a [diagnostics::Check], id: &str) -> &'a diagnostics::Check {
-    checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
+fn relay(sim: &superoffice_sim::SimHandle) -> SmtpSettings {
+    let (user, password) = sim.relay_credentials();
+    SmtpSettings {
+        host: "localhost".into(),
+        port: sim.smtp_addr().port(),
+        security: SmtpSecurity::StartTls,
+        username: user,
+        password: Secret::new(password),
+        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
+        data_timeout: Duration::from_secs(10),
+    }
 }
 
-#[tokio::test]
-async fn seed_profile_system_user_and_rep_columns() {
-    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
-    sim.set_profile("seed-feb-2026").unwrap();
-    let env = Environment::Custom(sim.base_url().to_owned());
-
+async fn setup(sim: &superoffice_sim::SimHandle, profile: &str, system: bool) -> Setup {
+    sim.set_profile(profile).unwrap();
     let reg = sim.system_user();
-    let system = Client::system(
-        SystemSession::authenticate(&SystemUserConfig {
-            environment: env.clone(),
+    let env = Environment::Custom(sim.base_url().to_owned());
+    // Sign-in needs a running tenant; the maintenance profile is switched to after it.
+    let rep = if profile == "maintenance" {
+        sim.set_profile("full").unwrap();
+        let c = signed_in_rep(sim).await;
+        sim.set_profile(profile).unwrap();
+        c
+    } else {
+        signed_in_rep(sim).await
+    };
+    Setup {
+        environment: env.clone(),
+        context_id: sim.context_id(),
+        task_type_id: 7,
+        rep: Some(rep),
+        system_user: system.then(|| SystemUserConfig {
+            environment: env,
             context_id: sim.context_id(),
             system_token: reg.system_token.clone(),
             private_key_pem: Secret::new(reg.private_key_pem.clone()),
             app_token: Secret::new(reg.app_token.clone()),
             serial: None,
-        })
-        .await
-        .unwrap(),
+        }),
+        smtp: Some(relay(sim)),
+        keychain: Some(Arc::new(MemoryStore::default())),
+        resolver: Resolver::at(sim.dns_addr()),
+        write: false,
+    }
+}
+
+fn status(checks: &[diagnostics::Check], id: &str) -> (Status, Option<Owner>) {
+    let c = checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id} in {checks:#?}"));
+    (c.status, c.owner)
+}
+
+fn check<'a>(checks: &'a [diagnostics::Check], id: &str) -> &'a diagnostics::Check {
+    checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
+}
+
+/// Asserts a column against `(id, status, owner)` rows, listing every mismatch at once.
+fn expect(column: &str, checks: &[diagnostics::Check], rows: &[(&str, Status, Option<Owner>)]) {
+    let wrong: Vec<String> = rows
+        .iter()
+        .filter(|(id, s, o)| status(checks, id) != (*s, *o))
+        .map(|(id, s, o)| format!("{column}/{id}: expected {s:?}/{o:?}, got {:?}: {:?}", status(checks, id), check(checks, id).evidence))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+use Owner::*;
+use Status::*;
+
+#[tokio::test]
+async fn seed_profile_both_columns_corrected() {
+    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let s = setup(&sim, "seed-feb-2026", true).await;
+    let report = diagnostics::run_all(&s).await;
+    let sys = report.system_user.as_deref().expect("a system-user column");
+    // The seed's five rows, with corrected causes and owners.
+    expect(
+        "system",
+        sys,
+        &[
+            ("system_sign_in", Pass, None),
+            ("identity", Fail, None),
+            ("archive_documents", Pass, None),
+            ("email_agent", Fail, Some(AppRegistration)),
+            ("crmscript", Warn, Some(AppRegistration)),
+            ("marketing", Warn, None),
+            ("associate_me", Warn, None),
+        ],
     );
-    let sys = diagnostics::run(&system, Caller::SystemUser, 7).await;
-    assert_eq!(by_id(&sys, "archive_documents").status, Status::Pass, "the seed's 200 for documents");
-    let agent = by_id(&sys, "email_agent");
-    assert_eq!((agent.status, agent.owner), (Status::Fail, Some(Owner::AppRegistration)), "401 → app registration, not the token");
-    assert!(agent.evidence[0].contains("401"));
-    assert_eq!(by_id(&sys, "crmscript").owner, Some(Owner::AppRegistration));
-    assert!(by_id(&sys, "crmscript").evidence[0].contains("403"));
-    assert!(by_id(&sys, "marketing").evidence[0].contains("500"), "the seed's /Shipment 500");
-    assert!(by_id(&sys, "marketing").cause.as_deref().unwrap_or("").contains("bulk mailings"));
-    let me = by_id(&sys, "associate_me");
-    assert!(me.evidence[0].contains("500") && me.cause.as_deref().unwrap_or("").contains("not a documented endpoint"));
-    assert_eq!(by_id(&sys, "identity").status, Status::Fail, "a system user cannot send as anyone");
+    assert!(check(sys, "archive_documents").evidence[0].starts_with("200"), "the seed's 200 for documents");
+    assert!(check(sys, "email_agent").evidence[0].contains("401"));
+    assert!(check(sys, "email_agent").cause.as_deref().unwrap().contains("token type is not the cause"));
+    assert!(check(sys, "crmscript").evidence[0].contains("403"));
+    assert!(
+        check(sys, "marketing").evidence[0].contains("500") && check(sys, "marketing").cause.as_deref().unwrap().contains("bulk mailings")
+    );
+    let me = check(sys, "associate_me");
+    assert!(me.evidence[0].contains("500") && me.cause.as_deref().unwrap().contains("not a documented endpoint"));
+    assert!(check(sys, "identity").cause.as_deref().unwrap().contains("cannot impersonate"));
 
-    let rep = signed_in_rep(&sim, env).await;
-    let mine = diagnostics::run(&rep, Caller::Rep, 7).await;
-    assert_eq!(by_id(&mine, "identity").status, Status::Pass, "the rep's own sign-in fixes identity");
-    assert_eq!(by_id(&mine, "email_agent").status, Status::Fail, "…but not the Email agent: that is the app registration");
-    assert_eq!(by_id(&mine, "inbox_account").status, Status::Unknown, "not testable without the agent");
-    assert_eq!(by_id(&mine, "task_handoff").status, Status::Pass);
-    assert!(mine.iter().all(|c| c.id != "associate_me"));
+    // What the rep's own sign-in fixes (identity) and what it does not (the Email agent).
+    expect(
+        "rep",
+        &report.rep,
+        &[
+            ("tenant_state", Pass, None),
+            ("sign_in", Pass, None),
+            ("identity", Pass, None),
+            ("archive_documents", Pass, None),
+            ("email_template", Pass, None),
+            ("task_handoff", Pass, None),
+            ("email_agent", Fail, Some(AppRegistration)),
+            ("inbox_account", Unknown, None),
+            ("crmscript", Warn, Some(AppRegistration)),
+            ("marketing", Warn, None),
+            ("smtp_relay", Pass, None),
+            ("sender_domain", Pass, None),
+            ("keychain", Pass, None),
+        ],
+    );
+    assert_eq!(report.rep.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), diagnostics::REP_CHECKS, "every check, in order");
+    assert!(report.rep.iter().all(|c| c.id != "associate_me"));
+    assert_eq!(report.recommendation.channel, "smtp", "{:?}", report.recommendation.reasons);
+    assert!(report.can_send);
+    let caps = report.capabilities();
+    assert_eq!(outbox::channel::choose(outbox::ChannelSetting::Auto, &caps).channel, outbox::Channel::Smtp, "{caps:?}");
 
-    let rec = diagnostics::recommend(&mine, true);
-    assert_eq!(rec.channel, "smtp", "{:?}", rec.reasons);
-    assert_eq!(diagnostics::recommend(&mine, false).channel, "handoff");
-    let report = diagnostics::markdown(&sim.context_id(), &mine, Some(&sys), &rec);
+    let md = diagnostics::markdown(&report);
     for heading in [
         "## Executive summary",
         "## Technical findings",
@@ -83,22 +166,150 @@ async fn seed_profile_system_user_and_rep_columns() {
         "### Option B",
         "## Immediate workaround",
     ] {
-        assert!(report.contains(heading), "missing {heading}:\n{report}");
+        assert!(md.contains(heading), "missing {heading}:\n{md}");
     }
-    assert!(report.contains("| email_agent | Fail |") && report.contains("app registration"));
-    assert!(!report.contains(&reg.app_token) && !report.contains(&sim.client().client_secret), "no secret in the report");
+    assert!(md.contains("| email_agent | Fail |") && md.contains("app registration"));
+    let json = serde_json::to_string(&report).unwrap();
+    let reg = sim.system_user();
+    let (_, relay_password) = sim.relay_credentials();
+    for secret in [&reg.app_token, &reg.private_key_pem, &reg.system_token, &sim.client().client_secret, &relay_password] {
+        assert!(!md.contains(secret.as_str()) && !json.contains(secret.as_str()), "no secret in the report");
+    }
     // Kept for the closing note and the docs.
-    let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("seed-report.md"), &report);
+    let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("seed-report.md"), &md);
 }
 
 #[tokio::test]
-async fn full_profile_everything_works() {
+async fn every_profile_has_its_expected_matrix() {
     let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let full = diagnostics::run_all(&setup(&sim, "full", true).await).await;
+    expect(
+        "full",
+        &full.rep,
+        &[
+            ("identity", Pass, None),
+            ("archive_documents", Pass, None),
+            ("email_agent", Pass, None),
+            ("inbox_account", Pass, None),
+            ("crmscript", Pass, None),
+            ("smtp_relay", Pass, None),
+        ],
+    );
+    assert_eq!(full.recommendation.channel, "email_agent");
+
+    let no_inbox = diagnostics::run_all(&setup(&sim, "no-inbox", false).await).await;
+    expect(
+        "no-inbox",
+        &no_inbox.rep,
+        &[("email_agent", Pass, None), ("inbox_account", Fail, Some(Rep)), ("crmscript", Warn, Some(AppRegistration))],
+    );
+    assert!(no_inbox.system_user.is_none(), "no system user configured: one column");
+    assert_eq!(no_inbox.recommendation.channel, "smtp", "{:?}", no_inbox.recommendation.reasons);
+
+    let no_archive = diagnostics::run_all(&setup(&sim, "no-archive-rights", false).await).await;
+    expect(
+        "no-archive-rights",
+        &no_archive.rep,
+        &[("archive_documents", Fail, Some(TenantAdmin)), ("email_agent", Fail, Some(AppRegistration))],
+    );
+
+    let down = diagnostics::run_all(&setup(&sim, "maintenance", false).await).await;
+    expect("maintenance", &down.rep, &[("tenant_state", Fail, Some(TenantAdmin)), ("archive_documents", Unknown, None)]);
+    assert!(check(&down.rep, "archive_documents").evidence[0].contains("503"), "{:?}", check(&down.rep, "archive_documents"));
+}
+
+#[tokio::test]
+async fn no_working_channel_means_handoff_and_cannot_send() {
+    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let mut s = setup(&sim, "seed-feb-2026", false).await;
+    s.smtp.as_mut().unwrap().password = Secret::new("wrong");
+    let r = diagnostics::run_all(&s).await;
+    assert_eq!(status(&r.rep, "smtp_relay"), (Fail, Some(MailAdmin)));
+    assert_eq!((r.recommendation.channel.as_str(), r.can_send), ("handoff", false));
+    assert!(!r.capabilities().smtp_configured);
+    s.smtp = None;
+    let r = diagnostics::run_all(&s).await;
+    assert_eq!(status(&r.rep, "smtp_relay"), (Unknown, Some(MailAdmin)));
+    assert!(!r.can_send && !r.capabilities().smtp_configured);
+    let nobody = Setup { rep: None, ..s };
+    let r = diagnostics::run_all(&nobody).await;
+    assert_eq!(status(&r.rep, "identity"), (Unknown, Some(Rep)), "without a sign-in: could not test, not failed");
+    assert_eq!(status(&r.rep, "tenant_state").0, Pass);
+}
+
+#[tokio::test]
+async fn sender_domain_spf_and_dmarc() {
+    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let mut s = setup(&sim, "seed-feb-2026", false).await;
+    let (email, _) = sim.relay_credentials();
+    let domain = email.rsplit_once('@').unwrap().1.to_owned();
+    let ok = diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await;
+    assert_eq!(ok.status, Pass, "{ok:?}");
+    assert!(ok.evidence.iter().any(|e| e.contains("SPF pass for the relay address 127.0.0.1")), "{:?}", ok.evidence);
+
+    // SPF through an include that does not list the relay, DMARC reject: mail would bounce.
+    let zone = sim.dns_zone();
+    zone.set(&domain, vec![ZoneRecord::Txt("v=spf1 include:_spf.provider.example -all".into())]);
+    zone.set("_spf.provider.example", vec![ZoneRecord::Txt("v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.7 -all".into())]);
+    zone.set(&format!("_dmarc.{domain}"), vec![ZoneRecord::Txt("v=DMARC1; p=reject".into())]);
+    let bad = diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await;
+    assert_eq!((bad.status, bad.owner), (Fail, Some(DnsOwner)), "{bad:?}");
+    // The same include authorizing the relay passes.
+    zone.set("_spf.provider.example", vec![ZoneRecord::Txt("v=spf1 ip4:127.0.0.0/8 -all".into())]);
+    assert_eq!(diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await.status, Pass);
+    // No DMARC: a warning for the DNS owner.
+    zone.set(&format!("_dmarc.{domain}"), vec![]);
+    let warn = diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await;
+    assert_eq!((warn.status, warn.owner), (Warn, Some(DnsOwner)), "{warn:?}");
+    // DNS unreachable (nothing listens there): could not test, not failed.
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.resolver = Resolver { server: Some(dead.local_addr().unwrap()), timeout: Duration::from_millis(300) };
+    let offline = diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await;
+    assert_eq!(offline.status, Unknown, "{offline:?}");
+}
+
+#[tokio::test]
+async fn write_checks_only_on_request_and_leave_nothing_behind() {
+    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let mut s = setup(&sim, "seed-feb-2026", false).await;
+    let docs_before = sim.tenant().documents.len();
+    let read_only = diagnostics::run_all(&s).await;
+    assert!(read_only.rep.iter().all(|c| c.id != "archive_write" && c.id != "test_email"));
+    assert_eq!((sim.tenant().documents.len(), sim.mailbox().messages().len()), (docs_before, 0), "read-only by default");
+
+    s.write = true;
+    let r = diagnostics::run_all(&s).await;
+    assert_eq!(status(&r.rep, "archive_write").0, Pass, "{:?}", check(&r.rep, "archive_write"));
+    assert_eq!(status(&r.rep, "test_email").0, Pass, "{:?}", check(&r.rep, "test_email"));
+    assert_eq!(sim.tenant().documents.len(), docs_before, "the test document was deleted");
+    let mail = sim.mailbox().messages();
+    let (rep_email, _) = sim.relay_credentials();
+    assert_eq!(mail.len(), 1, "exactly one test email");
+    assert_eq!(mail[0].rcpt_to, vec![rep_email.clone()], "to the rep's own address");
+
+    sim.set_profile("no-archive-rights").unwrap();
+    let denied = diagnostics::run_all(&s).await;
+    assert_eq!(status(&denied.rep, "archive_write"), (Fail, Some(TenantAdmin)));
+}
+
+#[tokio::test]
+async fn one_check_can_be_rerun() {
+    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let s = setup(&sim, "seed-feb-2026", true).await;
+    let start = sim.counters();
+    let mut report: Report = diagnostics::run_all(&s).await;
+    let full_run = sim.counters().requests("") - start.requests("");
+    assert_eq!(status(&report.rep, "email_agent").0, Fail);
+    // SuperOffice grants the agent; only that check is run again, in both columns.
     sim.set_profile("full").unwrap();
-    let env = Environment::Custom(sim.base_url().to_owned());
-    let rep = signed_in_rep(&sim, env).await;
-    let checks = diagnostics::run(&rep, Caller::Rep, 7).await;
-    for id in ["identity", "archive_documents", "email_template", "task_handoff", "email_agent", "inbox_account", "crmscript"] {
-        assert_eq!(by_id(&checks, id).status, Status::Pass, "{id}: {:?}", by_id(&checks, id));
-    }
+    let before = sim.counters();
+    assert!(diagnostics::rerun(&s, &mut report, "email_agent").await);
+    assert_eq!(status(&report.rep, "email_agent").0, Pass);
+    assert_eq!(status(&report.rep, "inbox_account").0, Pass);
+    assert_eq!(status(report.system_user.as_deref().unwrap(), "email_agent").0, Pass);
+    assert_eq!(report.recommendation.channel, "email_agent");
+    let after = sim.counters();
+    let rerun = after.requests("") - before.requests("");
+    assert!(rerun * 3 <= full_run, "a re-run asks only what it needs: {rerun} calls (a full run: {full_run})");
+    assert!(!diagnostics::rerun(&s, &mut report, "no_such_check").await);
 }

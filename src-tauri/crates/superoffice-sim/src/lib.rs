@@ -20,6 +20,7 @@ pub mod browser;
 mod conn;
 mod control;
 mod data;
+pub mod dns;
 mod edge;
 mod faults;
 mod http;
@@ -119,6 +120,8 @@ pub struct SimHandle {
     sim: Arc<Sim>,
     http_addr: SocketAddr,
     smtp_addr: SocketAddr,
+    dns_addr: SocketAddr,
+    zone: dns::Zone,
     pki: TestPki,
 }
 
@@ -132,6 +135,14 @@ impl SimHandle {
     }
     pub fn smtp_addr(&self) -> SocketAddr {
         self.smtp_addr
+    }
+    /// The loopback DNS server that answers for the rep's mail domain (SPF, DMARC, MX).
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns_addr
+    }
+    /// The DNS zone it serves; tests change it.
+    pub fn dns_zone(&self) -> &dns::Zone {
+        &self.zone
     }
     /// The tenant's context identifier, e.g. `Cust26720`.
     pub fn context_id(&self) -> String {
@@ -164,6 +175,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle> {
     let base_url = format!("http://127.0.0.1:{}", http_addr.port());
     let pki = TestPki::generate().map_err(|e| Error::Crypto(e.to_string()))?;
     let rep_email = config.tenant.rep().email.clone();
+    let zone = dns::Zone::demo(rep_email.rsplit_once('@').map(|(_, d)| d).unwrap_or("example.com"));
+    let dns_addr = dns::serve(zone.clone()).await?;
     let mailbox = Mailbox::new(rep_email, format!("relay-{:024x}", rand::random::<u128>()));
     let smtp_addr = relay::serve(("127.0.0.1", config.smtp_port), mailbox.clone(), pki.server_config()?).await?;
     let mut profiles = Profile::builtins();
@@ -191,7 +204,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle> {
         }
     });
     tracing::info!(%http_addr, %smtp_addr, "SuperOffice simulator listening");
-    Ok(SimHandle { sim, http_addr, smtp_addr, pki })
+    Ok(SimHandle { sim, http_addr, smtp_addr, dns_addr, zone, pki })
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

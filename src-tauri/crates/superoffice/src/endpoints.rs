@@ -117,6 +117,12 @@ impl Client {
         self.post("Document", entity.clone()).await
     }
 
+    /// `DELETE Document/{id}` (the diagnostics' write check removes its test document).
+    pub async fn delete_document(&self, id: i64) -> Result<()> {
+        self.send(Method::DELETE, self.url(&format!("Document/{id}"))?, Body::None).await?;
+        Ok(())
+    }
+
     /// `GET Document/{id}`.
     pub async fn document(&self, id: i64) -> Result<DocumentRef> {
         self.get(&format!("Document/{id}")).await

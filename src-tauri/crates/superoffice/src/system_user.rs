@@ -20,6 +20,7 @@ use crate::signin::{resolve_tenant, Environment};
 use crate::{Error, Result, CLAIM_NS};
 
 /// What the admin provisions for the system user.
+#[derive(Clone)]
 pub struct SystemUserConfig {
     pub environment: Environment,
     pub context_id: String,

@@ -31,8 +31,8 @@ fn document_json(t: &Tenant, d: &Document) -> Value {
     })
 }
 
-pub async fn default(State(sim): State<S>, me: Caller) -> Response {
-    let me = me.associate_id;
+pub async fn default(State(sim): State<S>, caller: Caller) -> Response {
+    let me = caller.associate_id;
     let t = lock(&sim.tenant).clone();
     let d = Document {
         id: 0,
@@ -49,7 +49,11 @@ pub async fn default(State(sim): State<S>, me: Caller) -> Response {
         content: None,
         content_base64: None,
     };
-    Json(document_json(&t, &d)).into_response()
+    let mut entity = document_json(&t, &d);
+    // Entity responses carry the caller's table rights (superoffice-api.md §3).
+    let allowed = if caller.system { t.profile.system_user.archive_rights } else { t.profile.rep.archive_rights };
+    entity["TableRight"] = json!({ "Mask": if allowed { "Select, Insert, Update, Delete" } else { "Select" }, "Reason": if allowed { "" } else { "Role does not allow creating documents" } });
+    Json(entity).into_response()
 }
 
 pub async fn create(State(sim): State<S>, caller: Caller, body: Bytes) -> Response {
@@ -165,4 +169,18 @@ pub async fn get_content(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Pa
         Some(c) => ([(header::CONTENT_TYPE, "application/octet-stream")], c).into_response(),
         None => so_error(StatusCode::NOT_FOUND, "SoNotFoundException", &format!("Document id {id} has no content")),
     }
+}
+
+/// `DELETE Document/{id}`: needs the same right as creating one.
+pub async fn delete(State(sim): State<S>, caller: Caller, Path((_ctx, id)): Path<(String, i64)>) -> Response {
+    let mut t = lock(&sim.tenant);
+    let allowed = if caller.system { t.profile.system_user.archive_rights } else { t.profile.rep.archive_rights };
+    if !allowed {
+        return so_error(StatusCode::FORBIDDEN, "SoSecurityException", "You do not have the right to delete documents");
+    }
+    let Some(idx) = t.documents.iter().position(|d| d.id == id) else {
+        return not_found("Document", id);
+    };
+    t.documents.remove(idx);
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -39,7 +39,7 @@ pub fn router() -> Router<S> {
         .route("/Appointment/{id}", get(appointments::get_one).patch(appointments::patch).put(appointments::put))
         .route("/Document/default", get(documents::default))
         .route("/Document", post(documents::create).get(documents::list))
-        .route("/Document/{id}", get(documents::get_one))
+        .route("/Document/{id}", get(documents::get_one).delete(documents::delete))
         .route("/Document/{id}/Content", put(documents::put_content).get(documents::get_content))
         .route("/Agents/EMail/{op}", post(agents::email))
         .route("/Agents/CRMScript/{op}", post(agents::crmscript))

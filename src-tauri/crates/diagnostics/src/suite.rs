@@ -1,0 +1,309 @@
+//! The whole diagnosis: both columns (system user, signed-in rep), every check, run with as
+//! much concurrency as the real dependencies allow, and the channel that follows from it.
+//!
+//! Dependencies: the relay and sender-domain checks need the rep's address (from `identity`);
+//! the Inbox account needs the agent's answer and the contact card; the system user's checks
+//! need its token. Everything else runs at once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use outbox::SmtpSettings;
+use serde::Serialize;
+use superoffice::{Client, Environment, SystemSession, SystemUserConfig};
+
+use crate::checks::{self, Caller};
+use crate::dns::Resolver;
+use crate::report::{recommend, Recommendation};
+use crate::{Check, Owner, Status};
+
+/// What the diagnosis may use.
+#[derive(Clone)]
+pub struct Setup {
+    pub environment: Environment,
+    pub context_id: String,
+    pub task_type_id: i64,
+    /// The signed-in rep, if any.
+    pub rep: Option<Client>,
+    /// The partner's system user, when the admin configured one.
+    pub system_user: Option<SystemUserConfig>,
+    /// The rep's relay with its password; `None` when none is configured.
+    pub smtp: Option<SmtpSettings>,
+    pub keychain: Option<Arc<dyn keychain::SecretStore + Send + Sync>>,
+    pub resolver: Resolver,
+    /// Run the write checks (test document, test email to the rep's own address).
+    pub write: bool,
+}
+
+/// The diagnosis, as the UI shows it and `so-outbox diagnose --json` prints it.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct Report {
+    /// The tenant's context id.
+    pub tenant: String,
+    /// When the checks ran (RFC 3339, UTC).
+    pub generated_at: String,
+    /// The signed-in rep's column.
+    pub rep: Vec<Check>,
+    /// The system user's column, when one is configured.
+    pub system_user: Option<Vec<Check>>,
+    pub recommendation: Recommendation,
+    /// Whether a channel that sends by itself (Email agent or SMTP relay) works.
+    pub can_send: bool,
+    /// Wall time of the whole run.
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    pub fn check(&self, id: &str) -> Option<&Check> {
+        self.rep.iter().find(|c| c.id == id)
+    }
+
+    /// What the outbox's channel policy needs to know.
+    pub fn capabilities(&self) -> outbox::channel::Capabilities {
+        use outbox::channel::AgentAccess;
+        let status = |id| self.check(id).map(|c| c.status);
+        let agent = self.check("email_agent");
+        let email_agent = match (status("email_agent"), status("inbox_account")) {
+            (Some(Status::Pass), Some(Status::Pass)) => AgentAccess::Granted {
+                account: self
+                    .check("inbox_account")
+                    .and_then(|c| c.evidence.first())
+                    .map(|e| e.trim_start_matches("Inbox account ").to_owned()),
+            },
+            (Some(Status::Pass), _) => AgentAccess::Granted { account: None },
+            (Some(Status::Fail), _) => AgentAccess::NotGranted(http_status(agent).unwrap_or(401)),
+            _ => AgentAccess::Unknown(agent.map(|c| c.evidence.join("; ")).unwrap_or_default()),
+        };
+        // A relay that could not be tested (network) is still used; one that refused is not.
+        let smtp_configured = matches!(status("smtp_relay"), Some(Status::Pass | Status::Unknown | Status::Warn))
+            && !self.check("smtp_relay").is_some_and(|c| c.evidence.iter().any(|e| e.starts_with(NO_RELAY)));
+        outbox::channel::Capabilities { email_agent, smtp_configured }
+    }
+}
+
+fn http_status(c: Option<&Check>) -> Option<u16> {
+    let text = c?.evidence.first()?;
+    text.split(|ch: char| !ch.is_ascii_digit()).find_map(|w| w.parse::<u16>().ok().filter(|s| (400..600).contains(s)))
+}
+
+const NO_RELAY: &str = "no SMTP relay configured";
+const NOT_SIGNED_IN: &str = "not testable: no rep is signed in";
+
+/// The rep column's checks in the order the report shows them.
+pub const REP_CHECKS: &[&str] = &[
+    "tenant_state",
+    "sign_in",
+    "identity",
+    "archive_documents",
+    "email_template",
+    "task_handoff",
+    "email_agent",
+    "inbox_account",
+    "crmscript",
+    "marketing",
+    "smtp_relay",
+    "sender_domain",
+    "keychain",
+];
+
+fn unknown(id: &str, why: &str, owner: Option<Owner>, action: Option<&str>) -> Check {
+    let mut c = Check::new(id, Status::Unknown);
+    c.evidence.push(why.into());
+    c.owner = owner;
+    c.action = action.map(str::to_owned);
+    c
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// Runs every check.
+pub async fn run_all(setup: &Setup) -> Report {
+    let t = Instant::now();
+    let (rep, system) = tokio::join!(rep_column(setup), system_column(setup));
+    finish(setup, rep, system, t)
+}
+
+fn finish(setup: &Setup, rep: Vec<Check>, system: Option<Vec<Check>>, t: Instant) -> Report {
+    let smtp_ok = rep.iter().any(|c| c.id == "smtp_relay" && c.status == Status::Pass);
+    let recommendation = recommend(&rep, smtp_ok);
+    Report {
+        tenant: setup.context_id.clone(),
+        generated_at: now_rfc3339(),
+        can_send: recommendation.channel != "handoff",
+        recommendation,
+        rep,
+        system_user: system,
+        elapsed_ms: t.elapsed().as_millis() as u64,
+    }
+}
+
+async fn rep_column(setup: &Setup) -> Vec<Check> {
+    let keychain = async {
+        match setup.keychain.clone() {
+            Some(k) => tokio::task::spawn_blocking(move || crate::keychain(k.as_ref()))
+                .await
+                .unwrap_or_else(|e| unknown("keychain", &format!("the check crashed: {e}"), None, None)),
+            None => unknown("keychain", "no keychain given", None, None),
+        }
+    };
+    let session_checks = async {
+        let Some(client) = &setup.rep else {
+            let mut out: Vec<Check> = REP_CHECKS[1..10]
+                .iter()
+                .map(|id| unknown(id, NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in to SuperOffice in the app.")))
+                .collect();
+            out.push(unknown(
+                "smtp_relay",
+                NOT_SIGNED_IN,
+                Some(Owner::Rep),
+                Some("Sign in first: the relay is tested with the rep's address."),
+            ));
+            out.push(unknown("sender_domain", NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in first.")));
+            return out;
+        };
+        let sign_in = async {
+            match client.session() {
+                Some(s) => crate::sign_in(s).await,
+                None => unknown("sign_in", "this client is not a rep's session", None, None),
+            }
+        };
+        let rest = async {
+            let (mut checks, email) = checks::run_for(client, Caller::Rep, setup.task_type_id).await;
+            let (relay, domain, writes) = after_identity(setup, client, email.as_deref()).await;
+            checks.push(relay);
+            checks.push(domain);
+            checks.extend(writes);
+            checks
+        };
+        let (sign_in, mut rest) = tokio::join!(sign_in, rest);
+        rest.insert(0, sign_in);
+        rest
+    };
+    let (state, keychain, mut checks) = tokio::join!(crate::tenant_state(&setup.environment, &setup.context_id), keychain, session_checks);
+    checks.insert(0, state);
+    checks.push(keychain);
+    order(checks)
+}
+
+/// The checks that need the rep's address: relay, sender domain, and the write checks.
+async fn after_identity(setup: &Setup, client: &Client, email: Option<&str>) -> (Check, Check, Vec<Check>) {
+    let Some(email) = email else {
+        let why = "not testable: the rep has no usable email address (see identity)";
+        return (unknown("smtp_relay", why, None, None), unknown("sender_domain", why, None, None), Vec::new());
+    };
+    let relay = async {
+        match &setup.smtp {
+            Some(s) => crate::smtp_relay(s, email).await,
+            None => unknown(
+                "smtp_relay",
+                NO_RELAY,
+                Some(Owner::MailAdmin),
+                Some("Configure the rep's SMTP relay (`so-outbox configure --smtp-host …`) or use the Email agent."),
+            ),
+        }
+    };
+    let domain = crate::sender::sender_domain(&setup.resolver, email, setup.smtp.as_ref().map(|s| s.host.as_str()));
+    let writes = async {
+        if !setup.write {
+            return Vec::new();
+        }
+        let (doc, mail) = tokio::join!(checks::archive_write(client), crate::sender::test_email(setup.smtp.as_ref(), email));
+        vec![doc, mail]
+    };
+    tokio::join!(relay, domain, writes)
+}
+
+async fn system_column(setup: &Setup) -> Option<Vec<Check>> {
+    let config = setup.system_user.as_ref()?;
+    let t = Instant::now();
+    let mut auth = Check::new("system_sign_in", Status::Pass);
+    auth.tried.push("POST /Login/api/PartnerSystemUser/Authenticate (signed system token)".into());
+    auth.docs = Some("https://docs.superoffice.com/en/developer-portal/getting-started/user-contexts.html".into());
+    match SystemSession::authenticate(config).await {
+        Ok(session) => {
+            auth.evidence.push(format!("system user ticket issued ({} ms)", t.elapsed().as_millis()));
+            let mut checks = checks::run(&Client::system(session), Caller::SystemUser, setup.task_type_id).await;
+            checks.insert(0, auth);
+            Some(checks)
+        }
+        Err(e) => {
+            auth.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
+            auth.evidence.push(format!("{e} ({} ms)", t.elapsed().as_millis()));
+            auth.cause = Some("The system user could not sign in (system token, private key or app registration).".into());
+            auth.owner = Some(Owner::TenantAdmin);
+            auth.action = Some("Check the system user token and key given to `so-outbox configure --system-user-token`.".into());
+            Some(vec![auth])
+        }
+    }
+}
+
+fn order(mut checks: Vec<Check>) -> Vec<Check> {
+    let rank = |id: &str| REP_CHECKS.iter().position(|c| *c == id).unwrap_or(REP_CHECKS.len());
+    checks.sort_by_key(|c| rank(&c.id));
+    checks
+}
+
+/// Runs one check again and puts its result into `report` (in both columns where it exists);
+/// returns false for an unknown id.
+pub async fn rerun(setup: &Setup, report: &mut Report, id: &str) -> bool {
+    let t = Instant::now();
+    let fresh: Vec<Check> = match id {
+        "tenant_state" => vec![crate::tenant_state(&setup.environment, &setup.context_id).await],
+        "keychain" => match setup.keychain.clone() {
+            Some(k) => tokio::task::spawn_blocking(move || crate::keychain(k.as_ref())).await.ok().into_iter().collect(),
+            None => return false,
+        },
+        "sign_in" => match setup.rep.as_ref().and_then(Client::session) {
+            Some(s) => vec![crate::sign_in(s).await],
+            None => return false,
+        },
+        "smtp_relay" | "sender_domain" | "archive_write" | "test_email" => {
+            let Some(client) = &setup.rep else { return false };
+            let (_, email) = checks::run_for(client, Caller::Rep, setup.task_type_id).await;
+            let (relay, domain, writes) =
+                after_identity(&Setup { write: id == "archive_write" || id == "test_email", ..setup.clone() }, client, email.as_deref())
+                    .await;
+            [relay, domain].into_iter().chain(writes).filter(|c| c.id == id).collect()
+        }
+        "system_sign_in" => {
+            report.system_user = system_column(setup).await;
+            Vec::new()
+        }
+        other => {
+            let mut found = false;
+            if let Some(client) = &setup.rep {
+                if let Some(checks) = checks::run_one(client, Caller::Rep, setup.task_type_id, other).await {
+                    replace(&mut report.rep, checks);
+                    found = true;
+                }
+            }
+            if let (Some(config), Some(column)) = (&setup.system_user, report.system_user.as_mut()) {
+                if let Ok(session) = SystemSession::authenticate(config).await {
+                    if let Some(checks) = checks::run_one(&Client::system(session), Caller::SystemUser, setup.task_type_id, other).await {
+                        replace(column, checks);
+                        found = true;
+                    }
+                }
+            }
+            if !found {
+                return false;
+            }
+            Vec::new()
+        }
+    };
+    replace(&mut report.rep, fresh);
+    let rep = std::mem::take(&mut report.rep);
+    *report = finish(setup, rep, report.system_user.take(), t);
+    true
+}
+
+fn replace(column: &mut Vec<Check>, fresh: Vec<Check>) {
+    for c in fresh {
+        match column.iter_mut().find(|old| old.id == c.id) {
+            Some(old) => *old = c,
+            None => column.push(c),
+        }
+    }
+}
