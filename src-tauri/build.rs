@@ -21,6 +21,12 @@ const COMMANDS: &[&str] = &[
     "resolve_draft",
     "demo_mailbox",
     "ui_ready",
+    "run_diagnostics",
+    "rerun_check",
+    "last_diagnostics",
+    "export_diagnostics",
+    "copy_diagnostics",
+    "save_diagnostics",
 ];
 
 fn main() {

@@ -27,6 +27,8 @@ pub struct AppState {
     waiting: std::sync::Mutex<Option<(String, i64)>>,
     last_intake: std::sync::Mutex<Option<std::time::Instant>>,
     restore_tried: std::sync::atomic::AtomicBool,
+    /// The last diagnosis (the screen opens on it; the channel policy follows it).
+    diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
@@ -49,20 +51,6 @@ fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
             "SuperOffice Outbox is already running for this data directory. Switch to the open window, or close it first.",
         )),
         Err(std::fs::TryLockError::Error(e)) => Err(CommandError::new("data_dir_unusable", format!("cannot lock {}: {e}", path.display()))),
-    }
-}
-
-/// Whether SuperOffice's email agent can send for this rep: granted to the app registration,
-/// and the rep has an Inbox account. (The diagnostics screen explains the details.)
-async fn probe_email_agent(client: &superoffice::Client) -> outbox::channel::AgentAccess {
-    use outbox::channel::AgentAccess;
-    match client.email_current_account().await {
-        Ok(Some(account)) if !account.email_address.trim().is_empty() => AgentAccess::Granted { account: Some(account.email_address) },
-        Ok(_) => AgentAccess::Granted { account: None },
-        Err(e) => match e.status() {
-            Some(s @ (401 | 403)) => AgentAccess::NotGranted(s),
-            _ => AgentAccess::Unknown(e.to_string()),
-        },
     }
 }
 
@@ -94,6 +82,7 @@ impl AppState {
             waiting: std::sync::Mutex::new(None),
             last_intake: std::sync::Mutex::new(None),
             restore_tried: std::sync::atomic::AtomicBool::new(false),
+            diagnostics: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -170,7 +159,7 @@ impl AppState {
         }
         let delivery = self.delivery.lock().await.clone();
         let rep = delivery.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
-        let channel = delivery.as_ref().map(|d| d.channel().clone());
+        let channel = delivery.as_ref().map(|d| d.channel());
         let waiting = self
             .waiting
             .lock()
@@ -246,25 +235,66 @@ impl AppState {
                 "your SuperOffice user has no valid email address; ask your administrator to add one to your contact card",
             ));
         }
-        let smtp = {
-            let (k, t) = (keychain.clone(), tenant.clone());
-            tokio::task::spawn_blocking(move || t.relay.settings(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??
-        };
-        let caps = outbox::channel::Capabilities { email_agent: probe_email_agent(&client).await, smtp_configured: smtp.is_some() };
-        let channel = outbox::channel::choose(self.config().channel.unwrap_or_default(), &caps);
+        // The channel follows from the diagnosis (read-only checks, concurrent).
+        let setup = crate::diagnose::setup(tenant, &keychain, Some(client.clone()), false).await?;
+        let report = diagnostics::run_all(&setup).await;
+        let channel = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
         tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason);
-        let smtp = smtp.unwrap_or_else(|| tenant.relay.without_password());
+        let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
         let delivery = Arc::new(
             Delivery::new(self.store()?, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
                 .with_hold(self.config().hold())
                 .with_channel(channel),
         );
+        *self.diagnostics.lock().await = Some(report);
         *self.delivery.lock().await = Some(delivery.clone());
         tracing::info!(associate = delivery.rep.associate_id, "signed in");
         if let Err(e) = self.intake().await {
             tracing::warn!(code = %e.code, "intake after sign-in failed: {}", e.message);
         }
         Ok(())
+    }
+
+    /// Runs every check (the write checks too when asked); the channel policy follows.
+    pub async fn diagnose(&self, write: bool) -> CmdResult<diagnostics::Report> {
+        let setup = self.diagnostics_setup(write).await?;
+        let report = diagnostics::run_all(&setup).await;
+        self.adopt(&report).await;
+        Ok(report)
+    }
+
+    /// Runs one check again (a full run when there is no diagnosis yet).
+    pub async fn rerun_check(&self, id: &str) -> CmdResult<diagnostics::Report> {
+        let setup = self.diagnostics_setup(matches!(id, "archive_write" | "test_email")).await?;
+        let last = self.diagnostics.lock().await.clone();
+        let Some(mut report) = last else { return self.diagnose(false).await };
+        if !diagnostics::rerun(&setup, &mut report, id).await {
+            return Err(CommandError::new("unknown_check", format!("there is no check '{id}' to run")));
+        }
+        self.adopt(&report).await;
+        Ok(report)
+    }
+
+    pub async fn last_diagnostics(&self) -> Option<diagnostics::Report> {
+        self.diagnostics.lock().await.clone()
+    }
+
+    async fn diagnostics_setup(&self, write: bool) -> CmdResult<diagnostics::Setup> {
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let rep = self.delivery.lock().await.as_ref().map(|d| d.client.clone());
+        crate::diagnose::setup(&tenant, &self.keychain()?, rep, write).await
+    }
+
+    /// Keeps the diagnosis and lets the channel for new approvals follow it.
+    async fn adopt(&self, report: &diagnostics::Report) {
+        if let Some(d) = self.delivery.lock().await.clone() {
+            let choice = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
+            if choice != d.channel() {
+                tracing::info!(channel = choice.channel.as_db(), "channel changed after diagnostics: {}", choice.reason);
+                d.set_channel(choice);
+            }
+        }
+        *self.diagnostics.lock().await = Some(report.clone());
     }
 
     /// Sends what is due, retries what may be retried, archives what was sent. Called every

@@ -6,6 +6,29 @@ pub enum Invocation {
     App(Options),
     /// Store a tenant's configuration (and its secrets in the keychain), then exit.
     Configure(ConfigureArgs),
+    /// Run the capability diagnostics headless, print the report, exit with its verdict.
+    Diagnose(DiagnoseArgs),
+}
+
+/// How `so-outbox diagnose` prints its report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReportFormat {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+}
+
+/// `so-outbox diagnose ...`
+#[derive(Clone, Debug, Default)]
+pub struct DiagnoseArgs {
+    pub format: ReportFormat,
+    /// A `config.json` to use instead of the data directory's.
+    pub config: Option<String>,
+    /// Diagnose the built-in demo tenant (signs its rep in headlessly).
+    pub demo: bool,
+    /// Also run the write checks (test document, test email to the rep).
+    pub write: bool,
 }
 
 /// `so-outbox configure ...`
@@ -24,6 +47,10 @@ pub struct ConfigureArgs {
     pub client_secret_stdin: bool,
     /// Read the SMTP password from the next line of stdin.
     pub smtp_password_stdin: bool,
+    /// Read the system user token from the next line of stdin.
+    pub system_user_token_stdin: bool,
+    /// The partner's private key (PEM) for the system user; stored in the keychain.
+    pub system_user_key: Option<String>,
 }
 
 /// How the app was started.
@@ -42,6 +69,8 @@ Usage: so-outbox [--demo] [--smoke-test]
        so-outbox configure --environment ENV --tenant CTX --client-id ID --smtp-host HOST --smtp-user USER
                  [--task-type N] [--smtp-port P] [--smtp-security tls|starttls] [--smtp-ca-file PEM]
                  [--client-secret-stdin] [--smtp-password-stdin]
+                 [--system-user-token-stdin --system-user-key PEM]
+       so-outbox diagnose [--json | --markdown] [--config FILE] [--demo] [--write]
 
   --demo        start on the built-in demo tenant (nothing leaves this computer)
   --smoke-test  start the demo, exit 0 once the window is up and working
@@ -49,7 +78,15 @@ Usage: so-outbox [--demo] [--smoke-test]
 
 configure stores a SuperOffice tenant for this computer's user: ENV is sod, qaonline, online or
 an https:// base URL (onsite). Secrets are read from standard input, one per line (client secret
-first, then the SMTP password), and stored only in the OS keychain.
+first, then the SMTP password, then the system user token), and stored only in the OS keychain;
+the system user's private key is read from PEM and stored in the keychain too (delete the file
+afterwards). With a system user, diagnostics show its column beside the rep's.
+
+diagnose runs every capability check without a window (the rep's checks use the sign-in stored
+in the keychain) and prints a summary, the report as JSON (--json) or Markdown (--markdown).
+Exit status: 0 when the Email agent or the SMTP relay can send, 1 when only the handoff to the
+rep's own mail program is left, 2 when the checks could not run. --write also creates and
+deletes a test document and sends a test email to the rep's own address.
   --help        print this help
 
 Environment:
@@ -61,6 +98,9 @@ pub fn parse(args: impl Iterator<Item = String>) -> Result<Invocation, String> {
     let args: Vec<String> = args.collect();
     if args.first().map(String::as_str) == Some("configure") {
         return parse_configure(&args[1..]).map(Invocation::Configure);
+    }
+    if args.first().map(String::as_str) == Some("diagnose") {
+        return parse_diagnose(&args[1..]).map(Invocation::Diagnose);
     }
     parse_app(args.into_iter()).map(Invocation::App)
 }
@@ -82,6 +122,8 @@ fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
             "--smtp-ca-file" => c.smtp_ca_file = Some(value()?),
             "--client-secret-stdin" => c.client_secret_stdin = true,
             "--smtp-password-stdin" => c.smtp_password_stdin = true,
+            "--system-user-token-stdin" => c.system_user_token_stdin = true,
+            "--system-user-key" => c.system_user_key = Some(value()?),
             "--help" | "-h" => return Err(HELP.into()),
             other => return Err(format!("unknown argument: {other}\n\n{HELP}")),
         }
@@ -101,6 +143,23 @@ fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
         return Err("--smtp-security is tls (implicit TLS, port 465) or starttls (port 587); plaintext is not offered".into());
     }
     Ok(c)
+}
+
+fn parse_diagnose(args: &[String]) -> Result<DiagnoseArgs, String> {
+    let mut d = DiagnoseArgs::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--json" => d.format = ReportFormat::Json,
+            "--markdown" => d.format = ReportFormat::Markdown,
+            "--config" => d.config = Some(it.next().cloned().ok_or_else(|| format!("--config needs a file\n\n{HELP}"))?),
+            "--demo" => d.demo = true,
+            "--write" => d.write = true,
+            "--help" | "-h" => return Err(HELP.into()),
+            other => return Err(format!("unknown argument: {other}\n\n{HELP}")),
+        }
+    }
+    Ok(d)
 }
 
 fn parse_app(args: impl Iterator<Item = String>) -> Result<Options, String> {

@@ -281,3 +281,76 @@ pub async fn ui_ready(app: AppHandle, state: State<'_, AppState>) -> CmdResult<(
     }
     Ok(())
 }
+
+/// The report formats the diagnostics screen exports.
+#[derive(Clone, Copy, Debug, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+}
+
+fn render(report: &diagnostics::Report, format: ReportFormat) -> CmdResult<String> {
+    match format {
+        ReportFormat::Markdown => Ok(diagnostics::markdown(report)),
+        ReportFormat::Json => serde_json::to_string_pretty(report).map_err(|e| CommandError::new("internal", e.to_string())),
+    }
+}
+
+/// Runs every check; `write` adds the test document and the test email to the rep.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_diagnostics(state: State<'_, AppState>, write: bool) -> CmdResult<diagnostics::Report> {
+    state.diagnose(write).await
+}
+
+/// Runs one check again.
+#[tauri::command]
+#[specta::specta]
+pub async fn rerun_check(state: State<'_, AppState>, id: String) -> CmdResult<diagnostics::Report> {
+    state.rerun_check(&id).await
+}
+
+/// The last diagnosis, if any (made at sign-in).
+#[tauri::command]
+#[specta::specta]
+pub async fn last_diagnostics(state: State<'_, AppState>) -> CmdResult<Option<diagnostics::Report>> {
+    Ok(state.last_diagnostics().await)
+}
+
+/// The last diagnosis as Markdown (the seed analysis's structure) or JSON.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_diagnostics(state: State<'_, AppState>, format: ReportFormat) -> CmdResult<String> {
+    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
+    render(&report, format)
+}
+
+/// Copies the report to the clipboard.
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_diagnostics(app: AppHandle, state: State<'_, AppState>, format: ReportFormat) -> CmdResult<()> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
+    app.clipboard()
+        .write_text(render(&report, format)?)
+        .map_err(|e| CommandError::new("clipboard_unavailable", format!("could not copy to the clipboard: {e}")))
+}
+
+/// Saves the report in the rep's Downloads folder (else the data directory); returns the path.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_diagnostics(app: AppHandle, state: State<'_, AppState>, format: ReportFormat) -> CmdResult<String> {
+    use tauri::Manager;
+    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
+    let dir = app.path().download_dir().ok().filter(|d| d.is_dir()).unwrap_or_else(|| state.data_dir.clone());
+    let stamp: String = report.generated_at.chars().filter(char::is_ascii_digit).take(12).collect();
+    let ext = match format {
+        ReportFormat::Markdown => "md",
+        ReportFormat::Json => "json",
+    };
+    let path = dir.join(format!("so-outbox-diagnostics-{}-{stamp}.{ext}", report.tenant));
+    std::fs::write(&path, render(&report, format)?)
+        .map_err(|e| CommandError::new("save_failed", format!("could not save {}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}

@@ -72,6 +72,20 @@ fn configure(a: ConfigureArgs) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         stored.push("SMTP password");
     }
+    if a.system_user_token_stdin != a.system_user_key.is_some() {
+        return Err("a system user needs both --system-user-token-stdin and --system-user-key".into());
+    }
+    if let Some(path) = &a.system_user_key {
+        let token = read_secret("system user token")?;
+        let pem = keychain::Secret::new(std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?);
+        if !pem.expose().contains("PRIVATE KEY-----") {
+            return Err(format!("{path} is not a PEM private key"));
+        }
+        let (token_key, pem_key) = crate::tenant::system_user_keys(&tenant.context_id);
+        keychain.set(&token_key, &token).map_err(|e| e.to_string())?;
+        keychain.set(&pem_key, &pem).map_err(|e| e.to_string())?;
+        stored.push("system user token and key");
+    }
     let dir = crate::default_data_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut config = Config::load(&dir);

@@ -7,6 +7,7 @@ pub mod cli;
 mod commands;
 mod config;
 mod configure;
+mod diagnose;
 mod error;
 mod events;
 mod logging;
@@ -44,6 +45,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::resolve_draft,
             commands::demo_mailbox,
             commands::ui_ready,
+            commands::run_diagnostics,
+            commands::rerun_check,
+            commands::last_diagnostics,
+            commands::export_diagnostics,
+            commands::copy_diagnostics,
+            commands::save_diagnostics,
         ])
         .events(tauri_specta::collect_events![events::OutboxChanged])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
@@ -73,6 +80,11 @@ pub fn default_data_dir() -> PathBuf {
 /// `so-outbox configure`: see [`configure`].
 pub fn configure(args: cli::ConfigureArgs) -> i32 {
     configure::run(args)
+}
+
+/// `so-outbox diagnose`: see [`diagnose`].
+pub fn diagnose(args: cli::DiagnoseArgs) -> i32 {
+    diagnose::run_cli(args)
 }
 
 /// Runs the app; returns the process exit code.

@@ -69,6 +69,11 @@ impl Relay {
     }
 }
 
+/// The keychain entries of a tenant's system user: its token and the partner's private key.
+pub fn system_user_keys(context_id: &str) -> (String, String) {
+    (format!("superoffice-system-token:{context_id}"), format!("superoffice-system-key:{context_id}"))
+}
+
 /// A configured tenant.
 pub struct Tenant {
     pub environment: Environment,
@@ -78,6 +83,8 @@ pub struct Tenant {
     pub relay: Relay,
     /// Present for the demo tenant: the running simulator.
     pub demo: Option<superoffice_sim::SimHandle>,
+    /// The DNS server for the sender-domain check: the demo's own zone, else the system's.
+    pub dns: Option<std::net::SocketAddr>,
 }
 
 impl Tenant {
@@ -87,6 +94,31 @@ impl Tenant {
 
     pub fn client_secret(&self, keychain: &Keychain) -> Result<Option<Secret>, keychain::Error> {
         keychain.get(&self.client_secret_key())
+    }
+
+    /// The system user, when its token and key are in the keychain (`so-outbox configure
+    /// --system-user-token-stdin --system-user-key FILE`); its app token is the client secret.
+    pub fn system_user(&self, keychain: &Keychain) -> Result<Option<superoffice::SystemUserConfig>, keychain::Error> {
+        let (token_key, pem_key) = system_user_keys(&self.context_id);
+        let (Some(token), Some(pem), Some(app_token)) = (keychain.get(&token_key)?, keychain.get(&pem_key)?, self.client_secret(keychain)?)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(superoffice::SystemUserConfig {
+            environment: self.environment.clone(),
+            context_id: self.context_id.clone(),
+            system_token: token.expose().to_owned(),
+            private_key_pem: pem,
+            app_token,
+            serial: None,
+        }))
+    }
+
+    pub fn resolver(&self) -> diagnostics::dns::Resolver {
+        match self.dns {
+            Some(addr) => diagnostics::dns::Resolver::at(addr),
+            None => diagnostics::dns::Resolver::system(),
+        }
     }
 }
 
@@ -112,14 +144,21 @@ pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
             extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
         },
         demo: None,
+        dns: Some(sim.dns_addr()),
     };
     let store = keychain.clone();
     let secret = Secret::new(sim.client().client_secret.clone());
     let relay_password = Secret::new(password);
     let (secret_key, relay_key) = (tenant.client_secret_key(), tenant.relay.keychain_key());
+    // The partner's system user, so the diagnostics show the seed's two columns.
+    let reg = sim.system_user();
+    let (system_token, system_key) = (Secret::new(reg.system_token), Secret::new(reg.private_key_pem));
+    let (token_key, pem_key) = system_user_keys(&tenant.context_id);
     // Keychain calls block on D-Bus; keep them off the async workers.
     tokio::task::spawn_blocking(move || {
         store.set(&secret_key, &secret)?;
+        store.set(&token_key, &system_token)?;
+        store.set(&pem_key, &system_key)?;
         store.set(&relay_key, &relay_password)
     })
     .await
@@ -151,5 +190,6 @@ pub fn from_config(c: &crate::config::TenantConfig) -> Result<Tenant, String> {
             extra_ca_pem,
         },
         demo: None,
+        dns: None,
     })
 }

@@ -47,6 +47,18 @@ export const commands = {
 	demoMailbox: () => __TAURI_INVOKE<MailboxMessage[]>("demo_mailbox"),
 	/**  The UI has loaded and talked to the core. In `--smoke-test` mode the app then exits 0. */
 	uiReady: () => __TAURI_INVOKE<null>("ui_ready"),
+	/**  Runs every check; `write` adds the test document and the test email to the rep. */
+	runDiagnostics: (write: boolean) => __TAURI_INVOKE<Report_Serialize>("run_diagnostics", { write }),
+	/**  Runs one check again. */
+	rerunCheck: (id: string) => __TAURI_INVOKE<Report_Serialize>("rerun_check", { id }),
+	/**  The last diagnosis, if any (made at sign-in). */
+	lastDiagnostics: () => __TAURI_INVOKE<Report_Serialize | null>("last_diagnostics"),
+	/**  The last diagnosis as Markdown (the seed analysis's structure) or JSON. */
+	exportDiagnostics: (format: ReportFormat) => __TAURI_INVOKE<string>("export_diagnostics", { format }),
+	/**  Copies the report to the clipboard. */
+	copyDiagnostics: (format: ReportFormat) => __TAURI_INVOKE<null>("copy_diagnostics", { format }),
+	/**  Saves the report in the rep's Downloads folder (else the data directory); returns the path. */
+	saveDiagnostics: (format: ReportFormat) => __TAURI_INVOKE<string>("save_diagnostics", { format }),
 };
 
 /** Events */
@@ -103,6 +115,41 @@ export type BulkItem_Serialize = {
 export type ChannelChoice = {
 	channel: SendChannel,
 	reason: string,
+};
+
+/**  One check's result. */
+export type Check = Check_Serialize | Check_Deserialize;
+
+/**  One check's result. */
+export type Check_Deserialize = {
+	/**  Stable id, e.g. `email_agent`. */
+	id: string,
+	status: Status,
+	/**  What was tried (method and path). */
+	tried: string[],
+	/**  What came back (status, SuperOffice error type and message, timing). */
+	evidence: string[],
+	cause?: string | null,
+	owner?: Owner | null,
+	/**  What to change, exactly. */
+	action?: string | null,
+	docs?: string | null,
+};
+
+/**  One check's result. */
+export type Check_Serialize = {
+	/**  Stable id, e.g. `email_agent`. */
+	id: string,
+	status: Status,
+	/**  What was tried (method and path). */
+	tried: string[],
+	/**  What came back (status, SuperOffice error type and message, timing). */
+	evidence: string[],
+	cause: string | null,
+	owner: Owner | null,
+	/**  What to change, exactly. */
+	action: string | null,
+	docs: string | null,
 };
 
 export type CommandError = {
@@ -249,12 +296,64 @@ export type OutboxChanged = {
 	ids: number[],
 };
 
+/**  Who has to act. */
+export type Owner = "rep" | "tenant_admin" | 
+/**  SuperOffice's app manager, for the app registration. */
+"app_registration" | "mail_admin" | "dns_owner";
+
 /**  Why a draft cannot be sent as it is. Such drafts stay in the outbox, visible, with this. */
 export type Problem = "needs_recipient" | "invalid_recipient" | "needs_subject" | "subject_too_long" | "body_too_large" | "empty_body";
+
+/**  The channel to use, with the reasoning chain. */
+export type Recommendation = {
+	/**  `email_agent`, `smtp` or `handoff`. */
+	channel: string,
+	reasons: string[],
+};
 
 export type RepInfo = {
 	name: string,
 	email: string,
+};
+
+/**  The diagnosis, as the UI shows it and `so-outbox diagnose --json` prints it. */
+export type Report = Report_Serialize | Report_Deserialize;
+
+/**  The report formats the diagnostics screen exports. */
+export type ReportFormat = "markdown" | "json";
+
+/**  The diagnosis, as the UI shows it and `so-outbox diagnose --json` prints it. */
+export type Report_Deserialize = {
+	/**  The tenant's context id. */
+	tenant: string,
+	/**  When the checks ran (RFC 3339, UTC). */
+	generated_at: string,
+	/**  The signed-in rep's column. */
+	rep: Check_Deserialize[],
+	/**  The system user's column, when one is configured. */
+	system_user?: Check_Deserialize[] | null,
+	recommendation: Recommendation,
+	/**  Whether a channel that sends by itself (Email agent or SMTP relay) works. */
+	can_send: boolean,
+	/**  Wall time of the whole run. */
+	elapsed_ms: number,
+};
+
+/**  The diagnosis, as the UI shows it and `so-outbox diagnose --json` prints it. */
+export type Report_Serialize = {
+	/**  The tenant's context id. */
+	tenant: string,
+	/**  When the checks ran (RFC 3339, UTC). */
+	generated_at: string,
+	/**  The signed-in rep's column. */
+	rep: Check_Serialize[],
+	/**  The system user's column, when one is configured. */
+	system_user: Check_Serialize[] | null,
+	recommendation: Recommendation,
+	/**  Whether a channel that sends by itself (Email agent or SMTP relay) works. */
+	can_send: boolean,
+	/**  Wall time of the whole run. */
+	elapsed_ms: number,
 };
 
 export type SendChannel = "email_agent" | "smtp" | "handoff";
@@ -280,6 +379,9 @@ export type State =
 "rejected" | 
 /**  Put aside until a given time, then back to review. */
 "snoozed";
+
+/**  "Could not test" is kept apart from "failed". */
+export type Status = "pass" | "warn" | "fail" | "unknown";
 
 export type TenantInfo = {
 	context_id: string,

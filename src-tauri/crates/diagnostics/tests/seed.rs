@@ -313,3 +313,37 @@ async fn one_check_can_be_rerun() {
     assert!(rerun * 3 <= full_run, "a re-run asks only what it needs: {rerun} calls (a full run: {full_run})");
     assert!(!diagnostics::rerun(&s, &mut report, "no_such_check").await);
 }
+
+/// Benchmark (printed, not asserted): with 200 ms added to every simulated SuperOffice call,
+/// the whole diagnosis (both columns) against its dependency critical path — two calls deep
+/// (`User/currentPrincipal` → `Person/{id}` for the rep; the system user's ticket → its checks)
+/// — and against asking every question one after another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn benchmark_wall_time_vs_critical_path() {
+    const LATENCY_MS: u64 = 200;
+    const DEPTH: u64 = 2;
+    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let s = setup(&sim, "seed-feb-2026", true).await;
+    sim.inject(superoffice_sim::Fault {
+        path_contains: "/".into(),
+        method: None,
+        kind: superoffice_sim::FaultKind::Latency { ms: LATENCY_MS },
+        times: None,
+    });
+    let before = sim.counters().requests("");
+    let t = std::time::Instant::now();
+    let report = diagnostics::run_all(&s).await;
+    let wall = t.elapsed().as_millis() as u64;
+    let calls = sim.counters().requests("") - before;
+    assert_eq!(report.recommendation.channel, "smtp", "the same verdict under latency");
+    assert_eq!(report.rep.len(), diagnostics::REP_CHECKS.len());
+    let critical = LATENCY_MS * DEPTH;
+    let line = format!(
+        "diagnostics: {calls} simulated calls, {LATENCY_MS} ms each; wall {wall} ms; critical path {critical} ms ({DEPTH} calls deep); wall/critical = {:.2} (target <= 1.2); one-after-another would take {} ms ({:.1}x the wall time)",
+        wall as f64 / critical as f64,
+        calls * LATENCY_MS,
+        (calls * LATENCY_MS) as f64 / wall as f64
+    );
+    println!("{line}");
+    let _ = std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("diagnostics-bench.txt"), line);
+}

@@ -38,8 +38,8 @@ pub struct Delivery {
     archiving: std::sync::Mutex<HashSet<i64>>,
     /// How long an approval can be undone before it is sent.
     hold: Duration,
-    /// The channel new approvals take, and why.
-    channel: ChannelChoice,
+    /// The channel new approvals take, and why (diagnostics may change it while running).
+    channel: std::sync::Mutex<ChannelChoice>,
 }
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
@@ -53,7 +53,7 @@ impl Delivery {
             rep,
             archiving: std::sync::Mutex::new(HashSet::new()),
             hold: Duration::ZERO,
-            channel: ChannelChoice { channel: Channel::Smtp, reason: "the SMTP relay".into() },
+            channel: std::sync::Mutex::new(ChannelChoice { channel: Channel::Smtp, reason: "the SMTP relay".into() }),
         }
     }
 
@@ -68,13 +68,18 @@ impl Delivery {
     }
 
     /// Sets the channel new approvals take (chosen from what the tenant allows).
-    pub fn with_channel(mut self, channel: ChannelChoice) -> Self {
-        self.channel = channel;
+    pub fn with_channel(self, channel: ChannelChoice) -> Self {
+        self.set_channel(channel);
         self
     }
 
-    pub fn channel(&self) -> &ChannelChoice {
-        &self.channel
+    /// Changes the channel for approvals from now on (messages approved before keep theirs).
+    pub fn set_channel(&self, channel: ChannelChoice) {
+        *self.channel.lock().unwrap_or_else(|p| p.into_inner()) = channel;
+    }
+
+    pub fn channel(&self) -> ChannelChoice {
+        self.channel.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
@@ -99,7 +104,8 @@ impl Delivery {
         })?;
         let send_after = crate::store::now_ms() + self.hold.as_millis() as i64;
         self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted(), send_after)?;
-        self.store.set_channel(id, self.channel.channel, &self.channel.reason)?;
+        let choice = self.channel();
+        self.store.set_channel(id, choice.channel, &choice.reason)?;
         failpoint::hit("after_approve");
         Ok(())
     }
@@ -110,7 +116,7 @@ impl Delivery {
         if mime::sha256_hex(&a.mime) != a.mime_sha256 {
             return Err(Error::ApprovalMismatch);
         }
-        match a.channel.unwrap_or(self.channel.channel) {
+        match a.channel.unwrap_or_else(|| self.channel().channel) {
             Channel::Smtp => self.deliver_by_smtp(id, &a).await,
             Channel::EmailAgent => self.deliver_by_agent(id, &a).await,
             Channel::Handoff => {

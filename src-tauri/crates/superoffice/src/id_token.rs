@@ -22,12 +22,12 @@ pub struct Claims {
     pub company_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct Jwks {
     keys: Vec<Jwk>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct Jwk {
     kid: Option<String>,
     kty: String,
@@ -76,9 +76,9 @@ pub(crate) async fn verify_signed(
         return Err(Error::sign_in("id_token_bad_alg", format!("token algorithm {:?} is not allowed (RS256 only)", header.alg)));
     }
     let kid = header.kid.ok_or_else(|| Error::sign_in("id_token_no_kid", "the token names no signing key"))?;
-    let key = match find_key(&fetch_jwks(http, jwks_uri).await?, &kid) {
+    let key = match find_key(&jwks(http, jwks_uri, false).await?, &kid) {
         Some(k) => k,
-        None => find_key(&fetch_jwks(http, jwks_uri).await?, &kid)
+        None => find_key(&jwks(http, jwks_uri, true).await?, &kid)
             .ok_or_else(|| Error::sign_in("id_token_unknown_key", "the token was signed with an unknown key"))?,
     }?;
     let mut v = Validation::new(Algorithm::RS256);
@@ -122,6 +122,26 @@ fn claims_from(c: &serde_json::Value) -> Result<Claims> {
         email: ns("email"),
         company_name: ns("company_name"),
     })
+}
+
+/// Signing keys are kept for a few minutes (every refresh validates an id_token); an unknown
+/// `kid` fetches them again at once, so a key rotation is picked up on first sight.
+const JWKS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+static JWKS_CACHE: std::sync::Mutex<Vec<(String, std::time::Instant, Jwks)>> = std::sync::Mutex::new(Vec::new());
+
+async fn jwks(http: &reqwest::Client, uri: &str, fresh: bool) -> Result<Jwks> {
+    if !fresh {
+        let cache = JWKS_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, k)) = cache.iter().find(|(u, at, _)| u == uri && at.elapsed() < JWKS_TTL) {
+            return Ok(k.clone());
+        }
+    }
+    let keys = fetch_jwks(http, uri).await?;
+    let mut cache = JWKS_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    cache.retain(|(u, at, _)| u != uri && at.elapsed() < JWKS_TTL);
+    cache.push((uri.to_owned(), std::time::Instant::now(), keys.clone()));
+    Ok(keys)
 }
 
 async fn fetch_jwks(http: &reqwest::Client, uri: &str) -> Result<Jwks> {

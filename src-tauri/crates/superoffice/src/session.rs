@@ -88,7 +88,11 @@ struct Inner {
     client_id: String,
     client_secret: Option<Secret>,
     claims: Claims,
-    tokens: tokio::sync::Mutex<TokenState>,
+    /// The current access token; held only to read or swap it, never across a request, so a
+    /// refresh in flight does not stall callers whose token is still valid.
+    tokens: std::sync::Mutex<TokenState>,
+    /// Held for the whole refresh exchange: one refresh at a time (single-flight).
+    refreshing: tokio::sync::Mutex<()>,
     store: Arc<dyn SecretStore>,
 }
 
@@ -202,11 +206,12 @@ impl Session {
                 client_id,
                 client_secret,
                 claims,
-                tokens: tokio::sync::Mutex::new(TokenState {
+                tokens: std::sync::Mutex::new(TokenState {
                     access: tokens.access_token,
                     generation: 1,
                     expires_at: Instant::now() + tokens.expires_in,
                 }),
+                refreshing: tokio::sync::Mutex::new(()),
                 store,
             }),
         })
@@ -234,28 +239,32 @@ impl Session {
     /// expire.
     pub(crate) async fn bearer(&self) -> Result<(Secret, u64)> {
         let generation = {
-            let t = self.inner.tokens.lock().await;
+            let t = self.tokens();
             if t.expires_at > Instant::now() + EXPIRY_MARGIN {
                 return Ok((t.access.clone(), t.generation));
             }
             t.generation
         };
         self.refresh(generation).await?;
-        let t = self.inner.tokens.lock().await;
+        let t = self.tokens();
         Ok((t.access.clone(), t.generation))
+    }
+
+    fn tokens(&self) -> std::sync::MutexGuard<'_, TokenState> {
+        self.inner.tokens.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Refreshes now (for diagnostics: proves the refresh token, the client secret and the
     /// refreshed id_token all work).
     pub async fn refresh_now(&self) -> Result<()> {
-        let generation = self.inner.tokens.lock().await.generation;
+        let generation = self.tokens().generation;
         self.refresh(generation).await
     }
 
     /// Refreshes unless another caller already replaced the token of `used_generation`.
     pub(crate) async fn refresh(&self, used_generation: u64) -> Result<()> {
-        let mut t = self.inner.tokens.lock().await;
-        if t.generation != used_generation {
+        let _single_flight = self.inner.refreshing.lock().await;
+        if self.tokens().generation != used_generation {
             return Ok(());
         }
         let key = refresh_token_key(&self.inner.claims.context_id, &self.inner.client_id);
@@ -297,6 +306,7 @@ impl Session {
                 return Err(Error::sign_in("id_token_subject_changed", "the refreshed id_token belongs to another user or tenant"));
             }
         }
+        let mut t = self.tokens();
         t.access = tokens.access_token;
         t.generation += 1;
         t.expires_at = Instant::now() + tokens.expires_in;
@@ -314,7 +324,8 @@ impl Session {
             None => Ok(()),
         };
         self.inner.store.delete(&key)?;
-        let mut t = self.inner.tokens.lock().await;
+        let _single_flight = self.inner.refreshing.lock().await;
+        let mut t = self.tokens();
         t.access = Secret::new("");
         t.expires_at = Instant::now();
         t.generation += 1;

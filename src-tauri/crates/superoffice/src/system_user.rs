@@ -77,6 +77,17 @@ impl SystemSession {
             "ContextIdentifier": cfg.context_id,
             "ReturnTokenType": "JWT",
         });
+        // The tenant's address does not depend on the ticket: resolve both at once.
+        let (ticket, api_base) = tokio::join!(Self::ticket(&http, cfg, body), resolve_tenant(&http, &cfg.environment, &cfg.context_id));
+        let (ticket, api_base) = (ticket?, api_base?);
+        Ok(SystemSession {
+            link: TenantLink::new(http, cfg.environment.clone(), cfg.context_id.clone(), api_base),
+            ticket,
+            app_token: cfg.app_token.clone(),
+        })
+    }
+
+    async fn ticket(http: &reqwest::Client, cfg: &SystemUserConfig, body: serde_json::Value) -> Result<Secret> {
         let resp = http.post(cfg.environment.system_user_endpoint()).json(&body).send().await.map_err(Error::from_reqwest)?;
         if !resp.status().is_success() {
             return Err(crate::rest::api_error(resp).await);
@@ -92,13 +103,7 @@ impl SystemSession {
                 ))
             }
         };
-        let ticket = validate_system_jwt(&http, &cfg.environment, &jwt, cfg.serial.as_deref()).await?;
-        let api_base = resolve_tenant(&http, &cfg.environment, &cfg.context_id).await?;
-        Ok(SystemSession {
-            link: TenantLink::new(http, cfg.environment.clone(), cfg.context_id.clone(), api_base),
-            ticket,
-            app_token: cfg.app_token.clone(),
-        })
+        validate_system_jwt(http, &cfg.environment, &jwt, cfg.serial.as_deref()).await
     }
 }
 
