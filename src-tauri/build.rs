@@ -27,6 +27,11 @@ const COMMANDS: &[&str] = &[
     "export_diagnostics",
     "copy_diagnostics",
     "save_diagnostics",
+    "list_page",
+    "preview_draft",
+    "get_settings",
+    "save_settings",
+    "set_relay_password",
 ];
 
 fn main() {

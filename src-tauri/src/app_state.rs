@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use keychain::Keychain;
+use keychain::{Keychain, SecretStore};
 use outbox::{Delivery, Rep, Store};
 use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
 
@@ -253,6 +253,95 @@ impl AppState {
             tracing::warn!(code = %e.code, "intake after sign-in failed: {}", e.message);
         }
         Ok(())
+    }
+
+    /// The settings screen's values.
+    pub async fn settings(&self) -> CmdResult<crate::commands::Settings> {
+        let config = self.config();
+        let tenant = self.tenant().await?;
+        let relay = match (&config.superoffice, &tenant) {
+            (Some(c), Some(t)) if t.demo.is_none() => {
+                let (k, key) = (self.keychain()?, t.relay.keychain_key());
+                let has_password = tokio::task::spawn_blocking(move || k.get(&key).map(|p| p.is_some_and(|p| !p.is_empty())))
+                    .await
+                    .map_err(|e| CommandError::new("internal", e.to_string()))??;
+                Some(crate::commands::RelaySettings {
+                    host: c.smtp.host.clone(),
+                    port: c.smtp.port,
+                    security: c.smtp.security.clone(),
+                    username: c.smtp.username.clone(),
+                    has_password,
+                })
+            }
+            _ => None,
+        };
+        Ok(crate::commands::Settings {
+            hold_secs: config.hold().as_secs() as u32,
+            limits: config.limits.unwrap_or_default(),
+            channel: config.channel.unwrap_or_default(),
+            relay,
+            task_type_id: tenant.as_ref().map(|t| t.task_type_id).unwrap_or(7),
+            demo: tenant.as_ref().is_some_and(|t| t.demo.is_some()),
+        })
+    }
+
+    /// Validates and saves the settings; hold window and channel apply at once, a changed
+    /// relay or task type with the next sign-in.
+    pub async fn save_settings(&self, s: crate::commands::Settings) -> CmdResult<crate::commands::Settings> {
+        let bad = |m: &str| Err(CommandError::new("settings_invalid", m));
+        if s.hold_secs > 60 {
+            return bad("the undo window is 0 to 60 seconds");
+        }
+        if s.limits.daily_cap == 0 || s.limits.daily_cap > 10_000 {
+            return bad("the daily limit is 1 to 10,000 messages");
+        }
+        if s.limits.min_spacing_ms > 3_600_000 {
+            return bad("the spacing between messages is at most one hour");
+        }
+        let mut config = self.config();
+        config.hold_secs = Some(u64::from(s.hold_secs));
+        config.limits = Some(s.limits);
+        config.channel = Some(s.channel);
+        if let (Some(tc), Some(r)) = (config.superoffice.as_mut(), &s.relay) {
+            if r.host.trim().is_empty() || r.host.contains(|c: char| c.is_whitespace() || c.is_control()) {
+                return bad("the relay host is a host name or address");
+            }
+            if !matches!(r.security.as_str(), "tls" | "starttls") {
+                return bad("the relay's security is tls or starttls; plaintext is not offered");
+            }
+            if r.port == 0 || r.username.trim().is_empty() {
+                return bad("the relay needs a port and a user name");
+            }
+            tc.smtp.host = r.host.trim().to_owned();
+            tc.smtp.port = r.port;
+            tc.smtp.security = r.security.clone();
+            tc.smtp.username = r.username.trim().to_owned();
+            if s.task_type_id <= 0 {
+                return bad("the task type is a positive id");
+            }
+            tc.task_type_id = s.task_type_id;
+        }
+        self.save_config(&config)?;
+        if let Some(d) = self.delivery.lock().await.clone() {
+            if let Some(report) = self.diagnostics.lock().await.clone() {
+                d.set_channel(outbox::channel::choose(s.channel, &report.capabilities()));
+            }
+        }
+        self.settings().await
+    }
+
+    /// Stores the relay password of the configured tenant in the keychain.
+    pub async fn set_relay_password(&self, password: keychain::Secret) -> CmdResult<crate::commands::Settings> {
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        if tenant.demo.is_some() {
+            return Err(CommandError::new("settings_invalid", "the demo tenant's relay password is set by the demo"));
+        }
+        if password.is_empty() {
+            return Err(CommandError::new("settings_invalid", "the password is empty"));
+        }
+        let (k, key) = (self.keychain()?, tenant.relay.keychain_key());
+        tokio::task::spawn_blocking(move || k.set(&key, &password)).await.map_err(|e| CommandError::new("internal", e.to_string()))??;
+        self.settings().await
     }
 
     /// Runs every check (the write checks too when asked); the channel policy follows.

@@ -354,3 +354,64 @@ pub async fn save_diagnostics(app: AppHandle, state: State<'_, AppState>, format
         .map_err(|e| CommandError::new("save_failed", format!("could not save {}: {e}", path.display())))?;
     Ok(path.display().to_string())
 }
+
+/// One page of the outbox list (filtered, searched, sorted in SQLite).
+#[tauri::command]
+#[specta::specta]
+pub async fn list_page(state: State<'_, AppState>, query: outbox::page::PageQuery) -> CmdResult<outbox::page::Page> {
+    Ok(state.store()?.page(&query)?)
+}
+
+/// The sanitized HTML preview of a draft's current text; remote images only when asked.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_draft(state: State<'_, AppState>, id: i64, show_images: bool) -> CmdResult<outbox::preview::Preview> {
+    let draft = state.store()?.get(id)?;
+    Ok(outbox::preview::render(&draft.body, show_images))
+}
+
+/// The settings screen's values. Secrets are never sent to the UI: only whether one is stored.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
+pub struct Settings {
+    /// Seconds an approval can be undone (0–60).
+    pub hold_secs: u32,
+    pub limits: outbox::Limits,
+    pub channel: outbox::ChannelSetting,
+    /// The relay of a configured tenant (the demo's is fixed).
+    pub relay: Option<RelaySettings>,
+    /// The GTM engine's follow-up task type.
+    pub task_type_id: i64,
+    /// Read-only: whether the demo tenant is in use.
+    pub demo: bool,
+}
+
+#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
+pub struct RelaySettings {
+    pub host: String,
+    pub port: u16,
+    /// `tls` or `starttls`.
+    pub security: String,
+    pub username: String,
+    /// Read-only: whether a password for this relay is in the keychain.
+    pub has_password: bool,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Settings> {
+    state.settings().await
+}
+
+/// Validates and saves; the channel for new approvals follows at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> CmdResult<Settings> {
+    state.save_settings(settings).await
+}
+
+/// Stores the relay password in the keychain (it goes nowhere else and never comes back).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_relay_password(state: State<'_, AppState>, password: String) -> CmdResult<Settings> {
+    state.set_relay_password(keychain::Secret::new(password)).await
+}

@@ -51,6 +51,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::export_diagnostics,
             commands::copy_diagnostics,
             commands::save_diagnostics,
+            commands::list_page,
+            commands::preview_draft,
+            commands::get_settings,
+            commands::save_settings,
+            commands::set_relay_password,
         ])
         .events(tauri_specta::collect_events![events::OutboxChanged])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
@@ -94,6 +99,7 @@ pub fn run(options: Options) -> i32 {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -121,6 +127,7 @@ pub fn run(options: Options) -> i32 {
                             ids.extend(report.retried.iter().chain(&report.woken).chain(&report.archived));
                             let _ = tauri_specta::Event::emit(&events::OutboxChanged { ids }, &ticker);
                         }
+                        events::notify_attention(&ticker, &state, &report.attempted);
                     }
                 }
             });

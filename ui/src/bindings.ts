@@ -59,6 +59,15 @@ export const commands = {
 	copyDiagnostics: (format: ReportFormat) => __TAURI_INVOKE<null>("copy_diagnostics", { format }),
 	/**  Saves the report in the rep's Downloads folder (else the data directory); returns the path. */
 	saveDiagnostics: (format: ReportFormat) => __TAURI_INVOKE<string>("save_diagnostics", { format }),
+	/**  One page of the outbox list (filtered, searched, sorted in SQLite). */
+	listPage: (query: PageQuery) => __TAURI_INVOKE<Page_Serialize>("list_page", { query }),
+	/**  The sanitized HTML preview of a draft's current text; remote images only when asked. */
+	previewDraft: (id: number, showImages: boolean) => __TAURI_INVOKE<Preview>("preview_draft", { id, showImages }),
+	getSettings: () => __TAURI_INVOKE<Settings_Serialize>("get_settings"),
+	/**  Validates and saves; the channel for new approvals follows at once. */
+	saveSettings: (settings: Settings_Deserialize) => __TAURI_INVOKE<Settings_Serialize>("save_settings", { settings }),
+	/**  Stores the relay password in the keychain (it goes nowhere else and never comes back). */
+	setRelayPassword: (password: string) => __TAURI_INVOKE<Settings_Serialize>("set_relay_password", { password }),
 };
 
 /** Events */
@@ -116,6 +125,9 @@ export type ChannelChoice = {
 	channel: SendChannel,
 	reason: string,
 };
+
+/**  What the admin configured: automatic, or one channel forced. */
+export type ChannelSetting = "auto" | "email_agent" | "smtp" | "handoff";
 
 /**  One check's result. */
 export type Check = Check_Serialize | Check_Deserialize;
@@ -283,6 +295,14 @@ export type IntakeReport = {
 	skipped: number,
 };
 
+/**  Sending limits per rep, so a bulk approval does not look like a spam run to the relay. */
+export type Limits = {
+	/**  At most this many messages in any 24 hours. */
+	daily_cap: number,
+	/**  At least this long between two messages, in milliseconds. */
+	min_spacing_ms: number,
+};
+
 export type MailboxMessage = {
 	id: string,
 	received_at: string,
@@ -301,6 +321,49 @@ export type Owner = "rep" | "tenant_admin" |
 /**  SuperOffice's app manager, for the app registration. */
 "app_registration" | "mail_admin" | "dns_owner";
 
+export type Page = Page_Serialize | Page_Deserialize;
+
+export type PageQuery = {
+	view: View,
+	/**  Matched against company, recipient name and address, and subject (case-insensitive). */
+	search: string,
+	sort: SortKey,
+	descending: boolean,
+	offset: number,
+	/**  At most 500. */
+	limit: number,
+};
+
+export type Page_Deserialize = {
+	/**  Rows matching the view and search, in all. */
+	total: number,
+	offset: number,
+	/**  The rows of this page; `body` is left empty (see the detail). */
+	rows: DraftRow_Deserialize[],
+	counts: ViewCount[],
+};
+
+export type Page_Serialize = {
+	/**  Rows matching the view and search, in all. */
+	total: number,
+	offset: number,
+	/**  The rows of this page; `body` is left empty (see the detail). */
+	rows: DraftRow_Serialize[],
+	counts: ViewCount[],
+};
+
+/**  What the preview iframe gets. */
+export type Preview = {
+	/**  A complete document for `srcdoc`, with a restrictive CSP of its own. */
+	document: string,
+	/**  Whether the draft contained HTML markup (else it was plain text). */
+	is_html: boolean,
+	/**  Remote images held back (0 when shown or when there were none). */
+	blocked_images: number,
+	/**  Elements or attributes the sanitizer removed (scripts, handlers, unsafe links…). */
+	removed: number,
+};
+
 /**  Why a draft cannot be sent as it is. Such drafts stay in the outbox, visible, with this. */
 export type Problem = "needs_recipient" | "invalid_recipient" | "needs_subject" | "subject_too_long" | "body_too_large" | "empty_body";
 
@@ -309,6 +372,16 @@ export type Recommendation = {
 	/**  `email_agent`, `smtp` or `handoff`. */
 	channel: string,
 	reasons: string[],
+};
+
+export type RelaySettings = {
+	host: string,
+	port: number,
+	/**  `tls` or `starttls`. */
+	security: string,
+	username: string,
+	/**  Read-only: whether a password for this relay is in the keychain. */
+	has_password: boolean,
 };
 
 export type RepInfo = {
@@ -357,6 +430,43 @@ export type Report_Serialize = {
 };
 
 export type SendChannel = "email_agent" | "smtp" | "handoff";
+
+/**  The settings screen's values. Secrets are never sent to the UI: only whether one is stored. */
+export type Settings = Settings_Serialize | Settings_Deserialize;
+
+/**  The settings screen's values. Secrets are never sent to the UI: only whether one is stored. */
+export type Settings_Deserialize = {
+	/**  Seconds an approval can be undone (0–60). */
+	hold_secs: number,
+	limits: Limits,
+	channel: ChannelSetting,
+	/**  The relay of a configured tenant (the demo's is fixed). */
+	relay?: RelaySettings | null,
+	/**  The GTM engine's follow-up task type. */
+	task_type_id: number,
+	/**  Read-only: whether the demo tenant is in use. */
+	demo: boolean,
+};
+
+/**  The settings screen's values. Secrets are never sent to the UI: only whether one is stored. */
+export type Settings_Serialize = {
+	/**  Seconds an approval can be undone (0–60). */
+	hold_secs: number,
+	limits: Limits,
+	channel: ChannelSetting,
+	/**  The relay of a configured tenant (the demo's is fixed). */
+	relay: RelaySettings | null,
+	/**  The GTM engine's follow-up task type. */
+	task_type_id: number,
+	/**  Read-only: whether the demo tenant is in use. */
+	demo: boolean,
+};
+
+export type SortKey = 
+/**  Newest activity first. */
+"updated" | "company" | "recipient" | "subject" | 
+/**  Arrival order. */
+"created";
 
 export type State = 
 /**  Waiting for the rep's review. */
@@ -429,6 +539,17 @@ export type Version_Serialize = {
 	subject: string | null,
 	body: string,
 	sha256: string,
+};
+
+/**  The list's tabs; each is a set of states. */
+export type View = "all" | "to_review" | 
+/**  Approved and waiting for the hold window or the limits, or being sent. */
+"scheduled" | "sent" | "needs_decision" | "failed" | "rejected" | "snoozed";
+
+/**  How many drafts each tab holds (for the current search). */
+export type ViewCount = {
+	view: View,
+	count: number,
 };
 
 /**  Why approved messages are not sent yet, and when they will be. */

@@ -17,6 +17,8 @@ pub mod failpoint;
 pub mod import;
 mod intake;
 pub mod mime;
+pub mod page;
+pub mod preview;
 pub mod review;
 pub mod schedule;
 pub mod smtp;

@@ -183,9 +183,9 @@ pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable, channel, channel_reason";
+pub(crate) const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable, channel, channel_reason";
 
-fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
+pub(crate) fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
     let state: String = r.get(9)?;
     let problem: Option<String> = r.get(8)?;
     Ok(DraftRow {
