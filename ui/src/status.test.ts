@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { canApprove, statusOf } from "./status";
+import { canApprove, statusOf, timelineKind } from "./status";
+import { translator } from "./i18n";
 
 const base = {
   state: "pending" as const,
@@ -31,5 +32,17 @@ describe("statusOf", () => {
     expect(canApprove({ state: "pending", problem: null })).toBe(true);
     expect(canApprove({ state: "pending", problem: "needs_subject" })).toBe(false);
     expect(canApprove({ state: "sent", problem: null })).toBe(false);
+  });
+});
+
+describe("statusOf in German", () => {
+  const de = translator("de");
+  it("speaks German when given the German translator", () => {
+    const now = 1_000_000;
+    expect(statusOf({ ...base, state: "approved", send_after_ms: now + 8_000 }, now, de, "de").label).toBe("Freigegeben · wird in 8 s gesendet");
+    expect(statusOf({ ...base, state: "done", document_id: 7 }, now, de, "de").label).toBe("Gesendet · archiviert als Dokument 7");
+    expect(statusOf({ ...base, problem: "needs_recipient" }, now, de, "de").label).toBe("Empfänger fehlt");
+    expect(timelineKind("data_started", de)).toBe("Übertragung begonnen");
+    expect(timelineKind("unheard_of")).toBe("unheard of");
   });
 });

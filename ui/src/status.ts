@@ -1,62 +1,67 @@
 // How a draft's state reads to the rep: a short label, a tone for the badge and, where it
-// matters, the reason ("why not yet, and when").
+// matters, the reason ("why not yet, and when"). Labels come from the given translator
+// (English by default).
 import type { DraftRow_Serialize as DraftRow, Problem, SendChannel } from "./bindings";
+import { isKey, localeTag, translator, type Lang, type Translate } from "./i18n";
 
 export type Tone = "neutral" | "progress" | "ok" | "warn" | "error";
 
-const problemText: Record<Problem, string> = {
-  needs_recipient: "Needs recipient",
-  invalid_recipient: "Invalid recipient address",
-  needs_subject: "Needs subject",
-  subject_too_long: "Subject too long",
-  body_too_large: "Body too large",
-  empty_body: "Empty body",
-};
+const english = translator("en");
 
 type StatusFields = Pick<DraftRow, "state" | "problem" | "document_id" | "reason" | "send_after_ms" | "next_attempt_ms" | "snoozed_until_ms" | "retryable">;
 
-/** "in 8 s", "in 4 min", "at 14:05" for a time `at` (ms) seen from `now` (ms). */
-export function when(at: number, now: number): string {
+/** "in 8 s", "in 4 min", "on Mon 14:05" for a time `at` (ms) seen from `now` (ms). */
+export function when(at: number, now: number, t: Translate = english, lang: Lang = "en"): string {
   const s = Math.max(0, Math.round((at - now) / 1000));
-  if (s < 60) return `in ${s} s`;
-  if (s < 3600) return `in ${Math.round(s / 60)} min`;
+  if (s < 60) return t("when.seconds", { n: s });
+  if (s < 3600) return t("when.minutes", { n: Math.round(s / 60) });
   const d = new Date(at);
-  return `at ${d.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" })}`;
+  return t("when.at", { time: d.toLocaleString(localeTag(lang), { weekday: "short", hour: "2-digit", minute: "2-digit" }) });
 }
 
-export function statusOf(d: StatusFields, now: number = Date.now()): { label: string; tone: Tone } {
+export function problemLabel(p: Problem, t: Translate = english): string {
+  return t(`problem.${p}`);
+}
+
+export function statusOf(d: StatusFields, now: number = Date.now(), t: Translate = english, lang: Lang = "en"): { label: string; tone: Tone } {
+  const w = (at: number) => when(at, now, t, lang);
   switch (d.state) {
     case "pending":
-      return d.problem ? { label: problemText[d.problem], tone: "warn" } : { label: "To review", tone: "neutral" };
+      return d.problem ? { label: problemLabel(d.problem, t), tone: "warn" } : { label: t("state.toReview"), tone: "neutral" };
     case "approved":
       return d.send_after_ms != null && d.send_after_ms > now
-        ? { label: `Approved · sends ${when(d.send_after_ms, now)}`, tone: "progress" }
-        : { label: "Approved · sending", tone: "progress" };
+        ? { label: t("state.approvedSends", { when: w(d.send_after_ms) }), tone: "progress" }
+        : { label: t("state.approvedSending"), tone: "progress" };
     case "sending":
-      return { label: "Sending…", tone: "progress" };
+      return { label: t("state.sending"), tone: "progress" };
     case "sent":
-      return { label: d.reason ? "Sent · archive pending" : "Sent · archiving…", tone: d.reason ? "warn" : "progress" };
+      return d.reason ? { label: t("state.sentArchivePending"), tone: "warn" } : { label: t("state.sentArchiving"), tone: "progress" };
     case "archived":
     case "done":
-      return { label: d.document_id != null ? `Sent · archived as document ${d.document_id}` : "Sent · archived", tone: "ok" };
+      return { label: d.document_id != null ? t("state.archivedAs", { id: d.document_id }) : t("state.archived"), tone: "ok" };
     case "failed":
       return d.retryable && d.next_attempt_ms != null
-        ? { label: `Not sent · retrying ${when(d.next_attempt_ms, now)}`, tone: "warn" }
-        : { label: "Not sent", tone: "error" };
+        ? { label: t("state.retrying", { when: w(d.next_attempt_ms) }), tone: "warn" }
+        : { label: t("state.notSent"), tone: "error" };
     case "needs_decision":
-      return { label: "Needs your decision", tone: "warn" };
+      return { label: t("state.needsDecision"), tone: "warn" };
     case "rejected":
-      return { label: "Rejected", tone: "neutral" };
+      return { label: t("state.rejected"), tone: "neutral" };
     case "snoozed":
-      return { label: d.snoozed_until_ms != null ? `Snoozed · back ${when(d.snoozed_until_ms, now)}` : "Snoozed", tone: "neutral" };
+      return { label: d.snoozed_until_ms != null ? t("state.snoozedUntil", { when: w(d.snoozed_until_ms) }) : t("state.snoozed"), tone: "neutral" };
   }
 }
 
-export const channelLabel: Record<SendChannel, string> = {
-  email_agent: "SuperOffice email agent",
-  smtp: "SMTP relay",
-  handoff: "Your mail program",
-};
+export function channelLabel(c: SendChannel | string, t: Translate = english): string {
+  const key = `channel.${c}`;
+  return isKey(key) ? t(key) : c.replace(/_/g, " ");
+}
+
+/** A timeline entry's kind in words ("data_started" → "transfer started"). */
+export function timelineKind(kind: string, t: Translate = english): string {
+  const key = `timeline.${kind}`;
+  return isKey(key) ? t(key) : kind.replace(/_/g, " ");
+}
 
 export function canApprove(d: Pick<DraftRow, "state" | "problem">): boolean {
   return d.state === "pending" && !d.problem;

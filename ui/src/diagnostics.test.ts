@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { Check_Serialize as Check, Status } from "./bindings";
+import { alignChecks, checkTitle, docsUrl, ownerWord, reasonText, statusWord } from "./diagnostics";
+import { translator } from "./i18n";
+
+const check = (id: string, status: Status = "pass"): Check => ({ id, status, tried: [], evidence: [], cause: null, owner: null, action: null, docs: null });
+const en = translator("en");
+const de = translator("de");
+
+describe("alignChecks", () => {
+  it("pairs both columns by id in the screen's order", () => {
+    const rep = ["tenant_state", "sign_in", "identity", "email_agent", "smtp_relay", "keychain"].map((id) => check(id));
+    const system = ["system_sign_in", "identity", "email_agent", "associate_me"].map((id) => check(id, "fail"));
+    const rows = alignChecks(rep, system);
+    expect(rows.map((r) => r.id)).toEqual(["tenant_state", "sign_in", "system_sign_in", "identity", "associate_me", "email_agent", "smtp_relay", "keychain"]);
+    const identity = rows.find((r) => r.id === "identity");
+    expect(identity?.rep?.status).toBe("pass");
+    expect(identity?.system?.status).toBe("fail");
+    expect(rows.find((r) => r.id === "smtp_relay")?.system).toBeNull();
+    expect(rows.find((r) => r.id === "associate_me")?.rep).toBeNull();
+  });
+  it("keeps unknown ids, after the known ones", () => {
+    const rows = alignChecks([check("brand_new"), check("keychain")], null);
+    expect(rows.map((r) => r.id)).toEqual(["keychain", "brand_new"]);
+    expect(rows[0].system).toBeNull();
+  });
+});
+
+describe("words for codes", () => {
+  it("names checks, statuses and owners in both languages", () => {
+    expect(checkTitle("email_agent", en)).toBe("SuperOffice Email agent");
+    expect(checkTitle("email_agent", de)).toBe("SuperOffice-E-Mail-Agent");
+    expect(checkTitle("some_new_check", de)).toBe("some new check");
+    expect(statusWord("unknown", en)).toBe("Could not test");
+    expect(statusWord("fail", de)).toBe("Fehlgeschlagen");
+    expect(ownerWord("app_registration", en)).toContain("app manager");
+    expect(ownerWord("dns_owner", de)).toContain("DNS");
+  });
+  it("translates the known reasoning steps and keeps others as written", () => {
+    expect(reasonText("no working SMTP relay", de)).toBe("kein funktionierendes SMTP-Relay");
+    expect(reasonText("something new", de)).toBe("something new");
+  });
+  it("shows only web links as documentation", () => {
+    expect(docsUrl("https://docs.superoffice.com/en/x.html")).toBe("https://docs.superoffice.com/en/x.html");
+    expect(docsUrl("javascript:alert(1)")).toBeNull();
+    expect(docsUrl(null)).toBeNull();
+  });
+});

@@ -1,0 +1,85 @@
+// The diagnostics screen's logic: the two columns aligned by check id, and words for the
+// core's codes.
+import type { Check_Serialize as Check, Owner, Status } from "./bindings";
+import { isKey, type Key, type Translate } from "./i18n";
+
+/** The order the matrix shows checks in; ids not listed follow in the order they came. */
+export const CHECK_ORDER = [
+  "tenant_state",
+  "sign_in",
+  "system_sign_in",
+  "identity",
+  "associate_me",
+  "archive_documents",
+  "archive_write",
+  "email_template",
+  "task_handoff",
+  "email_agent",
+  "inbox_account",
+  "crmscript",
+  "marketing",
+  "smtp_relay",
+  "sender_domain",
+  "test_email",
+  "keychain",
+];
+
+export type Row = { id: string; rep: Check | null; system: Check | null };
+
+/** One row per check id found in either column, in CHECK_ORDER. */
+export function alignChecks(rep: readonly Check[], system: readonly Check[] | null): Row[] {
+  const ids: string[] = [];
+  for (const c of [...rep, ...(system ?? [])]) if (!ids.includes(c.id)) ids.push(c.id);
+  const rank = (id: string) => {
+    const i = CHECK_ORDER.indexOf(id);
+    return i === -1 ? CHECK_ORDER.length + ids.indexOf(id) : i;
+  };
+  ids.sort((a, b) => rank(a) - rank(b));
+  return ids.map((id) => ({
+    id,
+    rep: rep.find((c) => c.id === id) ?? null,
+    system: system?.find((c) => c.id === id) ?? null,
+  }));
+}
+
+export const statusIcon: Record<Status, string> = { pass: "✓", warn: "!", fail: "✕", unknown: "?" };
+
+export function statusWord(s: Status, t: Translate): string {
+  return t(`status.${s}`);
+}
+
+export function ownerWord(o: Owner, t: Translate): string {
+  return t(`owner.${o}`);
+}
+
+/** A human title for a check id; the id itself when there is none. */
+export function checkTitle(id: string, t: Translate): string {
+  const key = `check.${id}`;
+  return isKey(key) ? t(key) : id.replace(/_/g, " ");
+}
+
+const reasonKeys: Record<string, Key> = {
+  "the Email agent is granted to the app and the rep has a SuperOffice Inbox account": "reason.agentGranted",
+  "the Email agent is granted, but the rep has no usable Inbox account": "reason.agentNoInbox",
+  "the Email agent is not granted to the app registration": "reason.agentNotGranted",
+  "the Email agent could not be tested": "reason.agentUnknown",
+  "the SMTP relay accepts the rep as sender over TLS": "reason.smtpOk",
+  "no working SMTP relay": "reason.noSmtp",
+};
+
+/** A step of the recommendation's reasoning in the UI's language (as the core wrote it when unknown). */
+export function reasonText(reason: string, t: Translate): string {
+  const key = reasonKeys[reason];
+  return key ? t(key) : reason;
+}
+
+/** Only http(s) links are shown as documentation (and never opened in the app's window). */
+export function docsUrl(docs: string | null): string | null {
+  if (!docs) return null;
+  try {
+    const u = new URL(docs);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}

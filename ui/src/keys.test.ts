@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { isTyping, moveSelection, shortcutFor } from "./keys";
+
+describe("shortcutFor", () => {
+  const body = { tagName: "BODY" };
+  it("maps the keys", () => {
+    expect(shortcutFor({ key: "j", target: body })).toBe("next");
+    expect(shortcutFor({ key: "k", target: body })).toBe("prev");
+    expect(shortcutFor({ key: "a", target: { tagName: "BUTTON" } })).toBe("approve");
+    expect(shortcutFor({ key: "e", target: body })).toBe("edit");
+    expect(shortcutFor({ key: "r", target: body })).toBe("reject");
+    expect(shortcutFor({ key: "/", target: body })).toBe("search");
+    expect(shortcutFor({ key: "?", target: body })).toBe("help");
+    expect(shortcutFor({ key: "x", target: body })).toBeNull();
+  });
+  it("does nothing while the rep types", () => {
+    for (const target of [{ tagName: "INPUT", type: "text" }, { tagName: "INPUT", type: "search" }, { tagName: "TEXTAREA" }, { tagName: "SELECT" }, { tagName: "DIV", isContentEditable: true }]) {
+      expect(shortcutFor({ key: "a", target }), JSON.stringify(target)).toBeNull();
+      expect(isTyping(target)).toBe(true);
+    }
+    expect(shortcutFor({ key: "j", target: { tagName: "INPUT", type: "checkbox" } })).toBe("next");
+  });
+  it("leaves modified keys to the system", () => {
+    expect(shortcutFor({ key: "a", ctrlKey: true, target: body })).toBeNull();
+    expect(shortcutFor({ key: "r", metaKey: true, target: body })).toBeNull();
+    expect(shortcutFor({ key: "j", altKey: true, target: body })).toBeNull();
+  });
+});
+
+describe("moveSelection", () => {
+  it("moves and stops at the ends", () => {
+    expect(moveSelection([4, 5, 6], 5, 1)).toBe(6);
+    expect(moveSelection([4, 5, 6], 6, 1)).toBe(6);
+    expect(moveSelection([4, 5, 6], 4, -1)).toBe(4);
+    expect(moveSelection([4, 5, 6], null, 1)).toBe(4);
+    expect(moveSelection([4, 5, 6], 9, -1)).toBe(6);
+    expect(moveSelection([], 1, 1)).toBeNull();
+  });
+});
