@@ -313,7 +313,6 @@ async fn every_hostile_subject_is_encoded_at_approval() {
 /// Display names (the recipient's, from the person in SuperOffice or a draft file, and the
 /// rep's own) with CR, LF or NUL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: a CR or LF in a display name makes Delivery::approve panic inside lettre (docs/reliability.md, finding 3)"]
 async fn every_hostile_display_name_is_encoded_or_refused_at_approval() {
     let failures = approve_hostile(&["to_name", "rep name"]).await;
     assert!(failures.is_empty(), "{} of {} failed:\n\n{}", failures.len(), HOSTILE.len() * 2, failures.join("\n\n"));
@@ -523,7 +522,6 @@ async fn an_over_long_address_never_breaks_the_message() {
 /// RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its angle brackets, so an address
 /// over 254 octets cannot be delivered; the draft check should say so before the rep approves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG (minor): the draft check accepts addresses over 254 octets (docs/reliability.md, finding 5)"]
 async fn an_address_over_254_octets_is_flagged_at_the_draft_check() {
     let relay = Relay::start(false);
     let rig = rig(&relay).await;
@@ -676,7 +674,6 @@ async fn end_of_data_look_alikes_in_the_body_stay_in_the_body() {
 /// Bare CR look-alikes (`<CR>.<CR>`): a bare CR must not reach the wire (RFC 5322 §2.3: CR and
 /// LF only together), since some receivers end lines at a bare CR.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: a bare CR in the body is sent as is (docs/reliability.md, finding 4)"]
 async fn bare_cr_look_alikes_in_the_body_do_not_reach_the_wire() {
     let failures = smuggle(&["\r.\r", "\r\n.\r", "\r.\n"]).await;
     assert!(failures.is_empty(), "{failures:#?}");

@@ -604,7 +604,6 @@ async fn implicit_tls_against_a_plaintext_server_sends_nothing() {
 /// Here the forged EHLO reply offers only AUTH LOGIN; the real one, inside TLS, offers PLAIN
 /// first. A client that acts on the pre-TLS bytes chooses LOGIN.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: pre-TLS bytes buffered by lettre are read as the first replies inside TLS (docs/reliability.md, finding 1)"]
 async fn an_ehlo_reply_injected_before_the_tls_upgrade_is_not_acted_on() {
     let mut script = starttls(vec![]);
     script["inject"] = json!("250-injected.example\r\n250 AUTH LOGIN\r\n");
@@ -625,7 +624,6 @@ async fn an_ehlo_reply_injected_before_the_tls_upgrade_is_not_acted_on() {
 /// client that acted on the injected bytes records it as sent, archives it and completes the
 /// task: an approved email lost without a word (P5).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: pre-TLS bytes buffered by lettre shift every reply by one; a refused message is recorded as sent (docs/reliability.md, finding 1)"]
 async fn replies_injected_before_the_tls_upgrade_cannot_make_a_refused_message_look_sent() {
     let mut script = starttls(vec![reply_at("dot", "554 5.7.1 refused-after-injection")]);
     script["inject"] = json!("250-injected.example\r\n250 AUTH PLAIN LOGIN\r\n");
@@ -644,7 +642,6 @@ async fn replies_injected_before_the_tls_upgrade_cannot_make_a_refused_message_l
 /// A certificate failure is final (`open()` maps TLS errors to a refusal "TLS with <host>
 /// failed"), not a transient error retried four times.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: lettre reports TLS handshake failures as connection errors, so open() retries them (docs/reliability.md, finding 2)"]
 async fn an_untrusted_certificate_is_refused_not_retried() {
     for (label, script, security) in
         [("STARTTLS", starttls(vec![]), SmtpSecurity::StartTls), ("implicit TLS", implicit(vec![]), SmtpSecurity::ImplicitTls)]

@@ -53,8 +53,9 @@ pub fn parse_description(description: &str) -> ParsedDraft {
             }
         }
     }
+    let Some(subject) = subject else { return ParsedDraft { subject: None, body: text.trim().to_owned() } };
     let body = if consumed >= text.len() { String::new() } else { text[consumed..].to_owned() };
-    ParsedDraft { subject: subject.filter(|s| !s.is_empty()), body: body.trim_matches('\n').trim_end().to_owned() }
+    ParsedDraft { subject: Some(subject).filter(|s| !s.is_empty()), body: body.trim_matches('\n').trim_end().to_owned() }
 }
 
 fn is_header_name(name: &str) -> bool {
@@ -112,7 +113,10 @@ impl Problem {
 pub fn check(recipient: Option<&str>, subject: Option<&str>, body: &str) -> Option<Problem> {
     match recipient.map(str::trim).filter(|r| !r.is_empty()) {
         None => return Some(Problem::NeedsRecipient),
-        Some(r) if r.parse::<lettre::Address>().is_err() || r.contains(['\r', '\n', '\0']) => return Some(Problem::InvalidRecipient),
+        // RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254.
+        Some(r) if r.parse::<lettre::Address>().is_err() || r.contains(['\r', '\n', '\0']) || r.len() > 254 => {
+            return Some(Problem::InvalidRecipient)
+        }
         _ => {}
     }
     match subject.map(str::trim).filter(|s| !s.is_empty()) {

@@ -22,6 +22,7 @@ pub mod preview;
 pub mod review;
 pub mod schedule;
 pub mod smtp;
+mod starttls;
 pub mod state;
 mod steps;
 mod store;

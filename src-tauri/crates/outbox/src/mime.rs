@@ -30,9 +30,20 @@ pub fn new_message_id(from_address: &str) -> String {
 }
 
 pub fn build(o: &Outgoing<'_>) -> Result<Message> {
-    let addr = |a: &str| a.trim().parse::<lettre::Address>().map_err(|e| Error::Mime(format!("address '{a}': {e}")));
-    let from = Mailbox::new(Some(o.from_name.to_owned()).filter(|n| !n.is_empty()), addr(o.from_address)?);
-    let to = Mailbox::new(Some(o.to_name.to_owned()).filter(|n| !n.is_empty()), addr(o.to_address)?);
+    let addr = |a: &str| {
+        if a.contains(|c: char| c.is_control()) {
+            return Err(Error::Mime(format!("address {a:?} contains a control character")));
+        }
+        a.trim().parse::<lettre::Address>().map_err(|e| Error::Mime(format!("address '{a}': {e}")))
+    };
+    // Display names come from SuperOffice cards and imported files: control characters
+    // (CR, LF, NUL…) become spaces, so a name can never start a header line.
+    let name = |n: &str| {
+        Some(n.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect::<String>().trim().to_owned())
+            .filter(|n| !n.is_empty())
+    };
+    let from = Mailbox::new(name(o.from_name), addr(o.from_address)?);
+    let to = Mailbox::new(name(o.to_name), addr(o.to_address)?);
     let date = std::time::SystemTime::from(o.date);
     let mut builder = Message::builder()
         .from(from.clone())
@@ -43,7 +54,9 @@ pub fn build(o: &Outgoing<'_>) -> Result<Message> {
         .message_id(Some(o.message_id.to_owned()))
         .header(ContentType::TEXT_PLAIN);
     builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Mailer"), "SuperOffice Outbox".into()));
-    builder.body(o.body.replace("\r\n", "\n")).map_err(|e| Error::Mime(e.to_string()))
+    // Line ends become CRLF on the wire; a lone CR is made a line end first, so no bare CR
+    // (an SMTP-smuggling ingredient) ever leaves.
+    builder.body(o.body.replace("\r\n", "\n").replace('\r', "\n")).map_err(|e| Error::Mime(e.to_string()))
 }
 
 /// The message as the relay stores it: lettre sends the formatted bytes followed by

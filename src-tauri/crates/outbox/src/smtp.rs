@@ -14,6 +14,7 @@
 
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use keychain::Secret;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -107,9 +108,17 @@ where
             return o;
         }
     }
-    if let Err(o) = step(conn.command(Data), "DATA").await {
-        quit_briefly(&mut conn).await;
-        return o;
+    match step(conn.command(Data), "DATA").await {
+        Err(o) => {
+            quit_briefly(&mut conn).await;
+            return o;
+        }
+        // Only 354 lets the body go: any other positive reply means the dialogue is out of step.
+        Ok(r) if r.code().to_string() != "354" => {
+            quit_briefly(&mut conn).await;
+            return Outcome::NotAccepted(format!("DATA: unexpected reply {}; nothing was sent", reply_text(&r)));
+        }
+        Ok(_) => {}
     }
     if !on_data_started().await {
         // Could not record that DATA began: stop before any body byte leaves. After 354 a QUIT
@@ -119,7 +128,9 @@ where
         return Outcome::NotAccepted("the outbox could not record the attempt; nothing was sent".into());
     }
     let outcome = match tokio::time::timeout(settings.data_timeout, conn.message(bytes)).await {
-        Ok(Ok(reply)) => Outcome::Accepted(reply_text(&reply)),
+        Ok(Ok(reply)) if reply.code().to_string().starts_with('2') => Outcome::Accepted(reply_text(&reply)),
+        // A positive but not final reply after the dot: out of step, so we cannot know.
+        Ok(Ok(reply)) => Outcome::Unknown(format!("unexpected reply after the message: {}", reply_text(&reply))),
         Ok(Err(e)) if e.is_permanent() => Outcome::Refused(error_text(&e)),
         Ok(Err(e)) if e.is_transient() => Outcome::NotAccepted(error_text(&e)),
         Ok(Err(e)) => Outcome::Unknown(format!("the connection failed after the message was sent: {}", error_text(&e))),
@@ -137,30 +148,31 @@ where
 async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
     let tls = tls_parameters(s).map_err(Outcome::Refused)?;
     let hello = ClientId::Domain(s.username.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_else(|| "localhost".into()));
-    let implicit = matches!(s.security, SmtpSecurity::ImplicitTls).then(|| tls.clone());
-    let connect = AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(CONNECT_TIMEOUT), &hello, implicit, None);
+    // STARTTLS is negotiated by `starttls` (lettre would act on bytes injected before the
+    // upgrade); implicit TLS is lettre's, which has no plaintext phase.
+    let (connect, encrypted) = match s.security {
+        SmtpSecurity::StartTls => {
+            let stream = crate::starttls::connect(s, &hello.to_string(), CONNECT_TIMEOUT).await?;
+            (AsyncSmtpConnection::connect_with_transport(stream, &hello).boxed(), true)
+        }
+        SmtpSecurity::ImplicitTls => {
+            (AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(CONNECT_TIMEOUT), &hello, Some(tls), None).boxed(), false)
+        }
+    };
     let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(5), connect).await {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) if e.is_tls() => return Err(Outcome::Refused(format!("TLS with {} failed: {}", s.host, error_text(&e)))),
+        // After our STARTTLS, lettre's first step is EHLO inside TLS.
+        Ok(Err(e)) if encrypted && !e.is_permanent() && !is_tls_failure(&e) => {
+            return Err(Outcome::NotAccepted(format!("STARTTLS with {}: EHLO inside TLS failed: {}", s.host, error_text(&e))))
+        }
+        Ok(Err(e)) if e.is_tls() || is_tls_failure(&e) => {
+            return Err(Outcome::Refused(format!("TLS with {} failed: {}", s.host, error_text(&e))))
+        }
         Ok(Err(e)) if e.is_permanent() => return Err(Outcome::Refused(error_text(&e))),
         Ok(Err(e)) => return Err(Outcome::NotAccepted(format!("could not connect to {}:{}: {}", s.host, s.port, error_text(&e)))),
         Err(_) => return Err(Outcome::NotAccepted(format!("connecting to {}:{} timed out", s.host, s.port))),
     };
-    if matches!(s.security, SmtpSecurity::StartTls) {
-        if !conn.can_starttls() {
-            quit_briefly(&mut conn).await;
-            return Err(Outcome::Refused(format!("{} does not offer STARTTLS; refusing to send without TLS", s.host)));
-        }
-        match tokio::time::timeout(COMMAND_TIMEOUT, conn.starttls(tls, &hello)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) if e.is_tls() || e.is_permanent() => {
-                return Err(Outcome::Refused(format!("STARTTLS with {} failed: {}", s.host, error_text(&e))))
-            }
-            Ok(Err(e)) => return Err(Outcome::NotAccepted(format!("STARTTLS failed: {}", error_text(&e)))),
-            Err(_) => return Err(Outcome::NotAccepted("STARTTLS timed out".into())),
-        }
-    }
-    if !conn.is_encrypted() {
+    if !(encrypted || conn.is_encrypted()) {
         quit_briefly(&mut conn).await;
         return Err(Outcome::Refused("the connection is not encrypted; refusing to authenticate".into()));
     }
@@ -170,6 +182,25 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
         return Err(o);
     }
     Ok(conn)
+}
+
+/// Whether a rustls error (a certificate that cannot be verified, a failed handshake) is in
+/// the error's chain: lettre reports those as connection errors, but they are configuration
+/// faults that retrying cannot fix.
+fn is_tls_failure(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) {
+                return true;
+            }
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Ends a session before DATA: QUIT, but never wait long for the reply.

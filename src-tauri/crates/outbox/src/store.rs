@@ -82,6 +82,11 @@ INSERT INTO versions (draft_id, at, kind, recipient_email, subject, body, sha256
 ALTER TABLE drafts ADD COLUMN channel TEXT;
 ALTER TABLE drafts ADD COLUMN channel_reason TEXT;
 "#,
+    // The list's default order (newest activity first), per view and overall.
+    r#"
+CREATE INDEX drafts_updated ON drafts(updated_at, id);
+CREATE INDEX drafts_state_updated ON drafts(state, updated_at, id);
+"#,
 ];
 
 /// Milliseconds since the Unix epoch, the unit of every scheduling column.
@@ -247,8 +252,26 @@ impl Store {
 
     /// Adds a draft unless one with the same source reference exists. Returns whether it was new.
     pub fn insert_draft(&self, d: &NewDraft) -> Result<bool> {
-        let conn = self.conn();
+        Ok(self.insert_drafts(std::slice::from_ref(d))?[0])
+    }
+
+    /// Adds drafts in one transaction (draft, timeline line and first version together, or
+    /// nothing); returns for each whether it was new.
+    pub fn insert_drafts(&self, drafts: &[NewDraft]) -> Result<Vec<bool>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let now = now();
+        let mut added = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            added.push(insert_one(&tx, d, &now)?);
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+}
+
+fn insert_one(conn: &rusqlite::Transaction<'_>, d: &NewDraft, now: &str) -> Result<bool> {
+    {
         let n = conn.execute(
             "INSERT INTO drafts (source, source_ref, contact_id, person_id, sale_id, company, recipient_name, recipient_email, subject, body, problem, state, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12, ?12)
@@ -269,7 +292,9 @@ impl Store {
         }
         Ok(n == 1)
     }
+}
 
+impl Store {
     pub fn list(&self) -> Result<Vec<DraftRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!("SELECT {ROW_COLUMNS} FROM drafts ORDER BY id"))?;
