@@ -228,7 +228,6 @@ fn a_locked_keychain_stops_the_app_with_keychain_unavailable_and_no_fallback() {
 /// `Unavailable` in another). The window adds its own help text for `keychain_*` codes, but
 /// `so-outbox configure` and the log show only this.
 #[test]
-#[ignore = "BUG: a locked keychain's message says neither 'locked' nor 'unlock' and repeats 'the OS keychain is not available' (keychain::Keychain::self_test)"]
 fn a_locked_keychain_says_it_is_locked_and_how_to_unlock_it() {
     if std::env::var_os(CHILD).is_some() {
         return;

@@ -41,7 +41,10 @@ impl Keychain {
     fn self_test(&self) -> Result<()> {
         let name = format!("self-test-{:016x}", rand::random::<u64>());
         let value = Secret::new(format!("canary-{:032x}", rand::random::<u128>()));
-        let unavailable = |what: &str, e: Error| Error::Unavailable(format!("{what}: {e}"));
+        // The inner error's own words, without a second "not available" prefix.
+        let unavailable = |what: &str, e: Error| match e {
+            Error::Unavailable(m) | Error::Failed(m) => Error::Unavailable(format!("{what}: {m}")),
+        };
         self.set(&name, &value).map_err(|e| unavailable("could not store a test entry", e))?;
         let back = self.get(&name).map_err(|e| unavailable("could not read a test entry back", e));
         let deleted = self.delete(&name);
@@ -76,7 +79,12 @@ impl SecretStore for Keychain {
 
 fn classify(e: &keyring_core::Error) -> Error {
     match e {
-        keyring_core::Error::NoStorageAccess(_) | keyring_core::Error::PlatformFailure(_) => Error::Unavailable(describe(e)),
+        // A locked collection whose unlock prompt was dismissed (or could not be shown).
+        keyring_core::Error::NoStorageAccess(_) => Error::Unavailable(format!(
+            "the keychain is locked ({}); unlock it (GNOME Keyring, KWallet, Keychain Access) and start again",
+            describe(e)
+        )),
+        keyring_core::Error::PlatformFailure(_) => Error::Unavailable(describe(e)),
         _ => Error::Failed(describe(e)),
     }
 }
