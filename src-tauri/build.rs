@@ -32,6 +32,8 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "save_settings",
     "set_relay_password",
+    "configure_tenant",
+    "open_document",
 ];
 
 fn main() {

@@ -344,6 +344,56 @@ impl AppState {
         self.settings().await
     }
 
+    /// Stores a real tenant from the first-run form and switches to it (the rep signs in next).
+    pub async fn configure_tenant(
+        &self,
+        s: crate::commands::TenantSetup,
+        client_secret: keychain::Secret,
+        smtp_password: Option<keychain::Secret>,
+    ) -> CmdResult<()> {
+        if let Some(b) = self.blocker() {
+            return Err(b);
+        }
+        if client_secret.is_empty() {
+            return Err(CommandError::new("config_invalid", "the client secret is empty"));
+        }
+        let args = crate::cli::ConfigureArgs {
+            environment: s.environment,
+            tenant: s.context_id,
+            client_id: s.client_id,
+            task_type: s.task_type_id,
+            smtp_host: s.smtp_host,
+            smtp_port: s.smtp_port,
+            smtp_security: s.smtp_security,
+            smtp_user: s.smtp_user,
+            smtp_ca_file: None,
+            client_secret_stdin: true,
+            smtp_password_stdin: smtp_password.is_some(),
+            system_user_token_stdin: false,
+            system_user_key: None,
+        };
+        let data_dir = self.data_dir.clone();
+        let mut secrets = vec![Some(client_secret), smtp_password].into_iter().flatten();
+        tokio::task::spawn_blocking(move || {
+            crate::configure::apply(args, &data_dir, |what| secrets.next().ok_or_else(|| format!("the {what} is missing")))
+        })
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+        .map_err(|e| CommandError::new("config_invalid", e))?;
+        *self.delivery.lock().await = None;
+        *self.tenant.lock().await = None;
+        *self.diagnostics.lock().await = None;
+        Ok(())
+    }
+
+    /// The SuperOffice web client's address of a sent message's archived document.
+    pub async fn document_url(&self, draft_id: i64) -> CmdResult<String> {
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let row = self.store()?.get(draft_id)?;
+        let doc = row.document_id.ok_or_else(|| CommandError::new("not_archived", "this message has no archived document yet"))?;
+        Ok(format!("{}/{}/default.aspx?document_id={doc}", tenant.environment.base(), tenant.context_id))
+    }
+
     /// Runs every check (the write checks too when asked); the channel policy follows.
     pub async fn diagnose(&self, write: bool) -> CmdResult<diagnostics::Report> {
         let setup = self.diagnostics_setup(write).await?;

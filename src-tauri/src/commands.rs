@@ -415,3 +415,42 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Cm
 pub async fn set_relay_password(state: State<'_, AppState>, password: String) -> CmdResult<Settings> {
     state.set_relay_password(keychain::Secret::new(password)).await
 }
+
+/// A real tenant from the first-run form; the client secret and the relay password go to
+/// the keychain (and nowhere else), the rest to `config.json`.
+#[derive(Clone, Debug, serde::Deserialize, specta::Type)]
+pub struct TenantSetup {
+    /// `sod`, `qaonline`, `online` or an `https://` base URL.
+    pub environment: String,
+    pub context_id: String,
+    pub client_id: String,
+    pub task_type_id: i64,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `tls` or `starttls`.
+    pub smtp_security: String,
+    pub smtp_user: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn configure_tenant(
+    state: State<'_, AppState>,
+    setup: TenantSetup,
+    client_secret: String,
+    smtp_password: Option<String>,
+) -> CmdResult<AppStatus> {
+    state
+        .configure_tenant(setup, keychain::Secret::new(client_secret), smtp_password.filter(|p| !p.is_empty()).map(keychain::Secret::new))
+        .await?;
+    Ok(state.status().await)
+}
+
+/// Opens the archived document of a sent message in SuperOffice (the system browser).
+#[tauri::command]
+#[specta::specta]
+pub async fn open_document(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<String> {
+    let url = state.document_url(id).await?;
+    app.opener().open_url(&url, None::<&str>).map_err(|e| CommandError::new("open_failed", format!("could not open the browser: {e}")))?;
+    Ok(url)
+}

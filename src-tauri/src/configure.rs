@@ -29,6 +29,26 @@ pub fn run(a: ConfigureArgs) -> i32 {
 }
 
 fn configure(a: ConfigureArgs) -> Result<String, String> {
+    let mut lines = std::io::stdin().lock().lines();
+    let read_secret = move |what: &str| -> Result<Secret, String> {
+        let line = lines.next().ok_or_else(|| format!("expected the {what} on standard input"))?.map_err(|e| e.to_string())?;
+        let value = line.trim_end_matches(['\r', '\n']).to_owned();
+        if value.is_empty() {
+            return Err(format!("the {what} on standard input is empty"));
+        }
+        Ok(Secret::new(value))
+    };
+    apply(a, &crate::default_data_dir(), read_secret)
+}
+
+/// Validates and stores a tenant: `config.json` without secrets, the secrets in the keychain.
+/// `read_secret` yields each requested secret (stdin for the CLI, the first-run form's fields
+/// for the app).
+pub fn apply(
+    a: ConfigureArgs,
+    dir: &std::path::Path,
+    mut read_secret: impl FnMut(&str) -> Result<Secret, String>,
+) -> Result<String, String> {
     let tenant = TenantConfig {
         environment: a.environment.trim().to_owned(),
         context_id: a.tenant.trim().to_owned(),
@@ -49,16 +69,21 @@ fn configure(a: ConfigureArgs) -> Result<String, String> {
             return Err(format!("{} is not a PEM certificate", ca.display()));
         }
     }
-    let keychain = Keychain::open(crate::KEYCHAIN_SERVICE).map_err(|e| e.to_string())?;
-    let mut lines = std::io::stdin().lock().lines();
-    let mut read_secret = |what: &str| -> Result<Secret, String> {
-        let line = lines.next().ok_or_else(|| format!("expected the {what} on standard input"))?.map_err(|e| e.to_string())?;
-        let value = line.trim_end_matches(['\r', '\n']).to_owned();
-        if value.is_empty() {
-            return Err(format!("the {what} on standard input is empty"));
+    for (name, v) in [
+        ("environment", &tenant.environment),
+        ("tenant id", &tenant.context_id),
+        ("client id", &tenant.client_id),
+        ("SMTP host", &tenant.smtp.host),
+        ("SMTP user", &tenant.smtp.username),
+    ] {
+        if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return Err(format!("the {name} is missing or contains spaces"));
         }
-        Ok(Secret::new(value))
-    };
+    }
+    if !matches!(tenant.smtp.security.as_str(), "tls" | "starttls") {
+        return Err("the SMTP security is tls (implicit TLS, port 465) or starttls (port 587); plaintext is not offered".into());
+    }
+    let keychain = Keychain::open(crate::KEYCHAIN_SERVICE).map_err(|e| e.to_string())?;
     let mut stored = Vec::new();
     if a.client_secret_stdin {
         let secret = read_secret("client secret")?;
@@ -86,12 +111,11 @@ fn configure(a: ConfigureArgs) -> Result<String, String> {
         keychain.set(&pem_key, &pem).map_err(|e| e.to_string())?;
         stored.push("system user token and key");
     }
-    let dir = crate::default_data_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut config = Config::load(&dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut config = Config::load(dir);
     config.tenant = Some("superoffice".into());
     config.superoffice = Some(tenant.clone());
-    config.save(&dir).map_err(|e| format!("cannot write {}: {e}", Config::path(&dir).display()))?;
+    config.save(dir).map_err(|e| format!("cannot write {}: {e}", Config::path(dir).display()))?;
     Ok(format!(
         "Configured tenant {} ({}) with client id {}; relay {}:{} ({}) as {}.\nSaved {}; in the keychain: {}.",
         tenant.context_id,
@@ -101,7 +125,7 @@ fn configure(a: ConfigureArgs) -> Result<String, String> {
         tenant.smtp.port,
         tenant.smtp.security,
         tenant.smtp.username,
-        Config::path(&dir).display(),
+        Config::path(dir).display(),
         if stored.is_empty() { "nothing new".to_string() } else { stored.join(", ") }
     ))
 }

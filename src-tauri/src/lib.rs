@@ -56,6 +56,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::get_settings,
             commands::save_settings,
             commands::set_relay_password,
+            commands::configure_tenant,
+            commands::open_document,
         ])
         .events(tauri_specta::collect_events![events::OutboxChanged])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)

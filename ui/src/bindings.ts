@@ -68,6 +68,9 @@ export const commands = {
 	saveSettings: (settings: Settings_Deserialize) => __TAURI_INVOKE<Settings_Serialize>("save_settings", { settings }),
 	/**  Stores the relay password in the keychain (it goes nowhere else and never comes back). */
 	setRelayPassword: (password: string) => __TAURI_INVOKE<Settings_Serialize>("set_relay_password", { password }),
+	configureTenant: (setup: TenantSetup, clientSecret: string, smtpPassword: string | null) => __TAURI_INVOKE<AppStatus_Serialize>("configure_tenant", { setup, clientSecret, smtpPassword }),
+	/**  Opens the archived document of a sent message in SuperOffice (the system browser). */
+	openDocument: (id: number) => __TAURI_INVOKE<string>("open_document", { id }),
 };
 
 /** Events */
@@ -496,6 +499,23 @@ export type Status = "pass" | "warn" | "fail" | "unknown";
 export type TenantInfo = {
 	context_id: string,
 	demo: boolean,
+};
+
+/**
+ *  A real tenant from the first-run form; the client secret and the relay password go to
+ *  the keychain (and nowhere else), the rest to `config.json`.
+ */
+export type TenantSetup = {
+	/**  `sod`, `qaonline`, `online` or an `https://` base URL. */
+	environment: string,
+	context_id: string,
+	client_id: string,
+	task_type_id: number,
+	smtp_host: string,
+	smtp_port: number,
+	/**  `tls` or `starttls`. */
+	smtp_security: string,
+	smtp_user: string,
 };
 
 /**  One line of a draft's audit timeline. */

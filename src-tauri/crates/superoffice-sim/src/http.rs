@@ -24,6 +24,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/login/common/oauth/revoke", post(token::revoke))
         .route("/Login/api/PartnerSystemUser/Authenticate", post(system_user::authenticate))
         .route("/api/state/{ctx}", get(tenant_state))
+        .route("/{ctx}/default.aspx", get(web_client))
         .nest("/{ctx}/api/v1", rest::router())
         .merge(control::router())
         .with_state(sim.clone());
@@ -49,6 +50,37 @@ async fn discovery(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
     }))
+}
+
+#[derive(Deserialize)]
+struct WebClientQuery {
+    document_id: Option<i64>,
+}
+
+/// A stand-in for SuperOffice's web client at `/{ctx}/default.aspx?document_id=N`: the
+/// archived document's header, links and content, so the demo's "open in SuperOffice" shows
+/// what was archived.
+async fn web_client(State(sim): State<Arc<Sim>>, Path(ctx): Path<String>, Query(q): Query<WebClientQuery>) -> Response {
+    let t = lock(&sim.tenant).clone();
+    if !ctx.eq_ignore_ascii_case(&t.context_id) {
+        return (StatusCode::NOT_FOUND, "unknown tenant").into_response();
+    }
+    let Some(d) = q.document_id.and_then(|id| t.documents.iter().find(|d| d.id == id)) else {
+        return (StatusCode::NOT_FOUND, Html("<h1>Document not found</h1>".to_owned())).into_response();
+    };
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let content = d.content.as_deref().map(String::from_utf8_lossy).map(|c| esc(&c)).unwrap_or_else(|| "(no content)".into());
+    Html(format!(
+        "<!doctype html><meta charset=utf-8><title>{h} – SuperOffice (simulated)</title><body style=\"font:14px system-ui;margin:2em\"><p><em>Simulated SuperOffice web client, tenant {ctx}</em></p><h1>{h}</h1><p>Document {id} · {name} · contact {c} · person {p} · sale {s} · ExternalRef {r}</p><pre style=\"white-space:pre-wrap;border:1px solid #ccc;padding:1em\">{content}</pre></body>",
+        h = esc(&d.header),
+        id = d.id,
+        name = esc(&d.name),
+        c = d.contact_id,
+        p = d.person_id,
+        s = d.sale_id,
+        r = esc(&d.external_ref),
+    ))
+    .into_response()
 }
 
 async fn jwks(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
