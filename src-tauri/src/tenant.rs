@@ -124,12 +124,17 @@ impl Tenant {
 
 /// Starts the demo tenant. `SO_OUTBOX_DEMO_HTTP_PORT` fixes the simulator's port (tests read
 /// the simulator's records over loopback); otherwise the port is random.
+/// `SO_OUTBOX_DEMO_EXTRA_TASKS` seeds more drafts.
 pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
     let mut config = superoffice_sim::SimConfig::demo();
     if let Some(p) = std::env::var("SO_OUTBOX_DEMO_HTTP_PORT").ok().and_then(|p| p.parse().ok()) {
         config.http_port = p;
     }
     let sim = superoffice_sim::start(config).await.map_err(|e| format!("the demo tenant could not start: {e}"))?;
+    // `SO_OUTBOX_DEMO_EXTRA_TASKS=N` adds N drafted tasks (performance measurements, 10,000+).
+    if let Some(n) = std::env::var("SO_OUTBOX_DEMO_EXTRA_TASKS").ok().and_then(|n| n.parse::<usize>().ok()) {
+        sim.seed_tasks(n.min(100_000));
+    }
     let (user, password) = sim.relay_credentials();
     let tenant = Tenant {
         environment: Environment::Custom(sim.base_url().to_owned()),
