@@ -48,7 +48,10 @@ in_desktop_session() {
 log "running the Rust tests (display $DISPLAY)"
 in_desktop_session cargo test --workspace
 log "tests done after $(stamp)"
-log "crash recovery: $(cat target/tmp/crash-summary.txt 2>/dev/null || echo 'no summary')"
+# The figures the tests measured (printed, never asserted).
+for f in crash-summary canary-summary canary-app-summary diagnostics-bench ui-perf; do
+  [ -s "target/tmp/$f.txt" ] && log "$f: $(cat "target/tmp/$f.txt")"
+done
 
 if [ "${SKIP_DEB:-}" = 1 ]; then
   log "SKIP_DEB=1: not building the package"
