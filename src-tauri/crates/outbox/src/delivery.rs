@@ -237,9 +237,13 @@ impl Delivery {
             attempt += 1;
             match self.finish_once(id).await {
                 Ok(s) => return Ok(s),
-                Err(e) if e.is_transient() && attempt < ARCHIVE_ATTEMPTS => {
-                    tracing::warn!(draft = id, code = e.code(), "archiving failed, retrying");
-                    tokio::time::sleep(delay).await;
+                // A Retry-After longer than a short pause leaves it to the scheduler (60 s).
+                Err(e)
+                    if e.is_transient() && attempt < ARCHIVE_ATTEMPTS && e.retry_after().is_none_or(|r| r <= Duration::from_secs(10)) =>
+                {
+                    let wait = delay.max(e.retry_after().unwrap_or_default());
+                    tracing::warn!(draft = id, code = e.code(), wait_ms = wait.as_millis() as u64, "archiving failed, retrying");
+                    tokio::time::sleep(wait).await;
                     delay *= 2;
                 }
                 Err(e) => {

@@ -40,6 +40,14 @@ impl Error {
     }
 
     /// Worth retrying later without asking the rep.
+    /// The server's `Retry-After`, when it sent one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::SuperOffice(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             Error::SuperOffice(e) => e.is_transient(),

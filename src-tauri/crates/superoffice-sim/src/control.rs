@@ -72,6 +72,11 @@ impl SimHandle {
     pub fn inject(&self, fault: Fault) {
         self.sim.faults.inject(fault)
     }
+    /// The faults not used up yet (a test can check that its fault really happened).
+    pub fn active_faults(&self) -> Vec<Fault> {
+        self.sim.faults.active()
+    }
+
     pub fn clear_faults(&self) {
         self.sim.faults.clear()
     }

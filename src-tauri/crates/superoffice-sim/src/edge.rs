@@ -78,6 +78,7 @@ pub async fn edge(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let mut slow_body = None;
+    let mut lose_answer = false;
     // Faults match the path and the query, so a test can aim at one OData filter.
     let target = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| path.clone());
     match sim.faults.take(&method, &target) {
@@ -93,6 +94,7 @@ pub async fn edge(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> 
             return r;
         }
         Some(FaultKind::Reset) => return cut_connection(&req),
+        Some(FaultKind::LoseAnswer) => lose_answer = true,
         Some(FaultKind::SlowBody { delay_ms }) => slow_body = Some(Duration::from_millis(delay_ms)),
         Some(FaultKind::MisdirectOnce) => {
             let moved_to = sim.node.fetch_add(1, Ordering::SeqCst) + 1;
@@ -127,7 +129,11 @@ pub async fn edge(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> 
             );
         }
     }
+    let cutter = req.extensions().get::<ConnectInfo<ConnectionCutter>>().map(|c| c.0.clone());
     let response = next.run(req).await;
+    if lose_answer {
+        return cut_after(cutter);
+    }
     match slow_body {
         Some(delay) => trickle(response, delay).await,
         None => response,
@@ -146,6 +152,17 @@ fn cut_connection(req: &Request) -> Response {
     }
     let failing = futures_util::stream::once(async {
         Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))
+    });
+    (StatusCode::INTERNAL_SERVER_ERROR, Body::from_stream(failing)).into_response()
+}
+
+/// The answer is lost after the request took effect: the connection is cut instead.
+fn cut_after(cutter: Option<ConnectionCutter>) -> Response {
+    if let Some(c) = cutter {
+        c.cut();
+    }
+    let failing = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected: answer lost"))
     });
     (StatusCode::INTERNAL_SERVER_ERROR, Body::from_stream(failing)).into_response()
 }

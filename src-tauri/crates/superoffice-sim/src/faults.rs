@@ -35,6 +35,9 @@ pub enum FaultKind {
     TooManyRequests { retry_after_secs: u64 },
     /// Closes the connection without an answer.
     Reset,
+    /// Serves the request (its effect happens, e.g. a document is created), then closes the
+    /// connection instead of answering: the client cannot know whether it worked.
+    LoseAnswer,
     /// Sends the headers at once, then the body only after `delay_ms`.
     SlowBody { delay_ms: u64 },
     /// 421 "Wrong subdomain used to access tenant", and the tenant moves to a new node.

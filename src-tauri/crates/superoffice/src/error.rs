@@ -38,6 +38,14 @@ impl Error {
     }
 
     /// Worth retrying later: 5xx, 429, 421 (re-resolve), timeouts and transport faults.
+    /// How long the server asked us to wait (`Retry-After`, seconds), if it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Api { retry_after: Some(s), .. } => Some(std::time::Duration::from_secs(*s)),
+            _ => None,
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Api { status, .. } => *status >= 500 || *status == 429 || *status == 421 || *status == 408,
