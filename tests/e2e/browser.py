@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Plays the rep's system browser in tests (set as $BROWSER, which xdg-open honours).
 
-Opens the authorize URL, presses "Allow" on the simulator's consent page and follows the
-redirect back to the app's loopback listener, like a real browser. Only loopback URLs are
-visited. Writes what it did to $BROWSER_LOG when set.
+Opens the URL it is given. On the simulator's consent page it presses "Allow" and follows the
+redirect back to the app's loopback listener, like a real browser; any other page (an archived
+document opened "in SuperOffice") is just fetched. Only loopback URLs are visited. Writes what
+it did to $BROWSER_LOG when set.
 """
 import os
 import re
@@ -26,11 +27,13 @@ def main() -> int:
         log(f"refusing non-loopback URL host {host}")
         return 2
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    page = opener.open(url, timeout=20).read().decode("utf-8", "replace")
+    resp = opener.open(url, timeout=20)
+    page = resp.read().decode("utf-8", "replace")
     m = re.search(r'name="request_id" value="([^"]+)"', page)
     if not m:
-        log("no consent form")
-        return 3
+        path = urllib.parse.urlparse(url)
+        log(f"opened {path.path}?{path.query} ({resp.status}, {len(page)} bytes, no consent form)")
+        return 0
     form = urllib.parse.urlencode({"request_id": m.group(1), "decision": "allow"}).encode()
     action = urllib.parse.urljoin(url, "/login/common/oauth/authorize")
     # The consent answer redirects (303) to the app's loopback listener; urllib follows it.
