@@ -70,12 +70,7 @@ pub(crate) async fn verify_signed(
     issuer: &str,
     audience: Option<&str>,
 ) -> Result<serde_json::Value> {
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|e| Error::sign_in("id_token_malformed", format!("the token is not a signed JWT: {e}")))?;
-    if header.alg != Algorithm::RS256 {
-        return Err(Error::sign_in("id_token_bad_alg", format!("token algorithm {:?} is not allowed (RS256 only)", header.alg)));
-    }
-    let kid = header.kid.ok_or_else(|| Error::sign_in("id_token_no_kid", "the token names no signing key"))?;
+    let kid = signing_kid(token)?;
     let key = match find_key(&jwks(http, jwks_uri, false).await?, &kid) {
         Some(k) => k,
         None => find_key(&jwks(http, jwks_uri, true).await?, &kid)
@@ -111,7 +106,17 @@ pub(crate) async fn verify_signed(
     Ok(c)
 }
 
-fn claims_from(c: &serde_json::Value) -> Result<Claims> {
+/// The `kid` from a JWT's header; anything but RS256 is refused before a key is looked up.
+pub fn signing_kid(token: &str) -> Result<String> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| Error::sign_in("id_token_malformed", format!("the token is not a signed JWT: {e}")))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(Error::sign_in("id_token_bad_alg", format!("token algorithm {:?} is not allowed (RS256 only)", header.alg)));
+    }
+    header.kid.ok_or_else(|| Error::sign_in("id_token_no_kid", "the token names no signing key"))
+}
+
+pub fn claims_from(c: &serde_json::Value) -> Result<Claims> {
     let ns = |k: &str| c[format!("{CLAIM_NS}{k}")].as_str().map(str::to_owned);
     let missing = |k: &str| Error::sign_in("id_token_missing_claim", format!("the id_token lacks the claim {k}"));
     Ok(Claims {

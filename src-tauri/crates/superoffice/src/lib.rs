@@ -31,3 +31,19 @@ pub use system_user::{SystemSession, SystemUserConfig};
 
 /// Namespace of SuperOffice's own claims.
 pub const CLAIM_NS: &str = "http://schemes.superoffice.net/identity/";
+
+/// The pure parsers behind the network code, for the fuzz targets (`fuzz/` and
+/// `crates/fuzz-targets`, whose corpus replay runs in `cargo test`). Not an API.
+#[doc(hidden)]
+pub mod fuzz {
+    pub use crate::id_token::{claims_from, signing_kid};
+    pub use crate::loopback::{parse_redirect, Redirect};
+    pub use crate::rest::error_from_answer as api_error;
+
+    /// Decodes one page of the appointment listing as `Client::open_tasks` does: the rows and
+    /// the `odata.nextLink`.
+    pub fn appointment_page(bytes: &[u8]) -> serde_json::Result<(Vec<crate::models::AppointmentRow>, Option<String>)> {
+        let page: crate::models::ODataPage<crate::models::AppointmentRow> = serde_json::from_slice(bytes)?;
+        Ok((page.value, page.next_link))
+    }
+}
