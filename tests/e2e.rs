@@ -53,17 +53,14 @@ async fn first_run_with_the_demo_tenant() {
     app.wait("#choose-demo").await;
     app.click("#setup-open").await;
     app.wait("#setup-form").await;
-    app.shot("first-run").await;
     app.click("#choose-demo").await;
     app.wait("#demo-banner").await;
     let steps = app.text(".signin-steps").await;
     assert!(steps.contains("Cust26720"), "the sign-in steps name the tenant: {steps}");
-    app.shot("sign-in").await;
     app.click("#sign-in").await;
     app.wait_for(".draft-row", Duration::from_secs(60)).await;
     // 25 drafts, all to review; two of them cannot be sent (no email address) and say so.
     app.wait_count("to_review", 25, WAIT).await;
-    app.shot("outbox").await;
     assert_eq!(app.count("all").await, 25);
     assert_eq!(app.count("sent").await, 0);
     let rep = app.text("#rep-name").await;
@@ -87,6 +84,19 @@ async fn first_run_with_the_demo_tenant() {
     needs.sort_by_key(|v| v.as_str().unwrap_or_default().to_owned());
     needs.dedup();
     assert_eq!(needs.len(), 2, "the two drafts without an email address are marked: {needs:?}");
+    // Keyboard: arrows and j/k move the selection and keep it on screen (rows are virtualized).
+    app.js("const s = document.querySelector('#draft-list'); s.scrollTop = 0; s.dispatchEvent(new Event('scroll')); return 1;").await;
+    app.select_row(0).await;
+    app.keys("\u{E015}").await; // ArrowDown
+    app.wait(".draft-row.selected[data-index=\"1\"]").await;
+    app.keys("jjjjjjjjjjjjjjjjjjj").await;
+    app.wait(".draft-row.selected[data-index=\"20\"]").await;
+    let visible = app
+        .js("const r = document.querySelector('.draft-row.selected').getBoundingClientRect(); const l = document.querySelector('#draft-list').getBoundingClientRect(); return r.top >= l.top - 1 && r.bottom <= l.bottom + 1")
+        .await;
+    assert_eq!(visible, true, "the selected row is scrolled into view");
+    app.keys("k").await;
+    app.wait(".draft-row.selected[data-index=\"19\"]").await;
     let rendered = app.js("return document.querySelectorAll('.row-line').length").await;
     assert!(rendered.as_u64().unwrap_or(99) < 25, "only the visible rows are rendered ({rendered} of 25)");
     app.done().await;
@@ -142,7 +152,6 @@ async fn approve_one_draft() {
         log = std::fs::read_to_string(app.data.join("browser.log")).unwrap_or_default();
     }
     assert!(log.contains(&format!("document_id={doc_id}")), "the browser was asked to open the document: {log}");
-    app.shot("sent").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let png = app.c.screenshot().await.expect("screenshot");
     std::fs::write(harness::root().join("docs/screenshots/outbox-after-send.png"), png).expect("save screenshot");
@@ -166,7 +175,6 @@ async fn undo_an_approval() {
     app.keys("a").await;
     let toast = app.wait_text("#undo-toast", "sends in", WAIT).await;
     assert!(toast.contains(&subject), "the toast names the draft: {toast}");
-    app.shot("undo-toast").await;
     app.click("#toast-undo").await;
     app.wait_text("#draft-status", "To review", WAIT).await;
     // And with the detail's own Undo button.
@@ -213,7 +221,6 @@ async fn edit_then_approve() {
     assert!(versions.contains("AI draft") && versions.contains("Edit"), "{versions}");
     let diff = app.text("#versions .diff").await;
     assert!(diff.contains("+ P.S. Added by the rep") && diff.contains("Edited subject 4711"), "the diff shows the edit: {diff}");
-    app.shot("edit-diff").await;
     app.click("#approve").await;
     app.wait_text("#draft-status", "archived as document", Duration::from_secs(60)).await;
     let mail = wait_mail(&app, 1, WAIT).await;
@@ -269,7 +276,6 @@ async fn snooze_a_draft() {
     app.select_row(4).await;
     app.click("#snooze").await;
     app.wait("#snooze-panel").await;
-    app.shot("snooze").await;
     app.click("#snooze-tomorrow").await;
     app.wait_text("#draft-status", "Snoozed", WAIT).await;
     app.wait_count("snoozed", 1, WAIT).await;
@@ -320,7 +326,6 @@ async fn bulk_approve_with_progress() {
     app.wait_text("#selected-count", "6 selected", WAIT).await;
     app.click("#approve-selected").await;
     app.wait_text("#batch-text", "0/6 sent", WAIT).await;
-    app.shot("bulk").await;
     app.wait_text("#batch-text", "6/6 sent", Duration::from_secs(60)).await;
     let progress = app.find("#batch progress").await;
     assert_eq!(progress.attr("value").await.unwrap().as_deref(), Some("6"));
@@ -359,7 +364,6 @@ async fn needs_decision_after_a_crash_mid_send() {
     assert_eq!(app.text("#detail-subject").await, first);
     let why = app.text("#decision").await;
     assert!(why.contains("may have been delivered, or not"), "explained in plain words: {why}");
-    app.shot("needs-decision").await;
     // "It was sent": archived, not sent again.
     app.click("#it-was-sent").await;
     app.wait_text("#draft-status", "archived as document", Duration::from_secs(60)).await;
@@ -444,7 +448,6 @@ async fn diagnostics_run_and_export() {
     assert_eq!(ui_ids, cli_ids, "the UI lists every check the CLI ran");
     let channel = app.text("#recommended-channel").await;
     assert!(channel.contains("SMTP"), "{channel}");
-    app.shot("diagnostics").await;
     // Export: the saved JSON report says the same.
     app.click("#save-json").await;
     let saved = app.wait_text("#saved-path", ".json", WAIT).await;
@@ -508,7 +511,6 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     // The keychain section's Test runs the keychain check.
     app.click("#test-secrets").await;
     app.wait_text("#result-secrets", "Passed", WAIT).await;
-    app.shot("settings").await;
 
     let config: Value = serde_json::from_slice(&std::fs::read(app.data.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["hold_secs"], 20);

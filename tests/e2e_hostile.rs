@@ -122,7 +122,6 @@ async fn hostile_draft_runs_nothing_fetches_nothing_invokes_nothing() {
     assert!(blocked.contains("(1)"), "the https image is held back (the http ones are gone for good): {blocked}");
     // (What the frame shows cannot be read through WebDriver: its scripts are off, so its atoms
     // do not run there. `docs/screenshots/detail-preview.png` shows it.)
-    app.shot("detail-preview").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_clean(&app, &canary, "before showing images").await;
     // Remote images on request: https only, so the http canary is still never asked.

@@ -393,7 +393,8 @@ pub async fn import_file(app: &App, path: &Path) {
     if let Err(e) = input.send_keys(&path.display().to_string()).await {
         app.fail(format!("import {}: {e}", path.display()));
     }
-    app.wait_text("#notice", "added", WAIT).await;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    app.wait_text("#notice", &name, WAIT).await;
     app.js("const i = document.querySelector('#import-file'); i.hidden = true; i.style.display = ''; return 1;").await;
 }
 
