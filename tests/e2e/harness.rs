@@ -213,8 +213,17 @@ impl App {
         self.c.find(Locator::Css(css)).await.is_ok()
     }
 
+    /// Clicks like the rep: the element brought to the middle of its scroll area first (WebDriver
+    /// would scroll it to the bottom edge, under a sticky footer).
     pub async fn click(&self, css: &str) {
         let el = self.wait(css).await;
+        let _ = self
+            .c
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' }); return 1;",
+                vec![serde_json::to_value(&el).unwrap()],
+            )
+            .await;
         if let Err(e) = el.click().await {
             self.fail(format!("click {css}: {e}"));
         }
