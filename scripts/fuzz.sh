@@ -4,7 +4,7 @@
 #   MERGE=1 scripts/fuzz.sh 600     ... then adds the inputs that found new coverage to fuzz/corpus
 #   scripts/fuzz.sh cmin [target...]  minimises fuzz/corpus/<target>: the named (hand-made and
 #                                     regression) inputs stay, the generated ones (SHA-1 names)
-#                                     are cut to a set with the same coverage
+#                                     are cut to a set with the same edge coverage
 # Needs the nightly toolchain (libFuzzer, AddressSanitizer); installs cargo-fuzz when missing.
 # New inputs go to fuzz/new-corpus/<target> (not committed); crashes to fuzz/artifacts/<target>.
 # Exits non-zero when any target crashed. See fuzz/README.md.
@@ -34,7 +34,7 @@ minimize() {
   find "corpus/$t" -type f -regextype posix-extended ! -regex '.*/[0-9a-f]{40}' -exec cp {} "$tmp/keep/" \;
   find "corpus/$t" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -exec cp {} "$tmp/generated/" \;
   ls "$tmp/keep" >"$tmp/named"
-  cargo +nightly fuzz run "$t" "$tmp/keep" "$tmp/generated" -- -set_cover_merge=1 -max_len=4096 >"$tmp/log" 2>&1 \
+  cargo +nightly fuzz run "$t" "$tmp/keep" "$tmp/generated" -- -set_cover_merge=1 -use_counters=0 -max_len=4096 >"$tmp/log" 2>&1 \
     || { tail -n 20 "$tmp/log" >&2; rm -rf "$tmp"; return 1; }
   find "corpus/$t" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
   for f in "$tmp/keep"/*; do

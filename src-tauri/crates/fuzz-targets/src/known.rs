@@ -25,11 +25,20 @@ pub enum Finding {
     /// are written between two encoded words, where receivers must ignore them (RFC 2047
     /// §6.2): the subject reads `GrüßeMüller`.
     SpacesBetweenEncodedWords,
+    /// fuzz/README.md: a long run of spaces and TABs inside the subject is folded into a
+    /// continuation line of white space only, which lenient readers take for the end of the
+    /// header block.
+    WhitespaceOnlyFoldedLine,
 }
 
 impl Finding {
-    pub const ALL: &[Finding] =
-        &[Finding::NonAsciiMessageId, Finding::OverlongDisplayName, Finding::ControlCharInSubject, Finding::SpacesBetweenEncodedWords];
+    pub const ALL: &[Finding] = &[
+        Finding::NonAsciiMessageId,
+        Finding::OverlongDisplayName,
+        Finding::ControlCharInSubject,
+        Finding::SpacesBetweenEncodedWords,
+        Finding::WhitespaceOnlyFoldedLine,
+    ];
 }
 
 static STRICT: AtomicBool = AtomicBool::new(false);
