@@ -16,7 +16,8 @@ fn known_findings_are_still_open_and_only_stepped_around() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../fuzz/known");
     let mut seen = Vec::new();
     let mut problems = Vec::new();
-    for target_dir in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+    // No directory: no open finding.
+    for target_dir in std::fs::read_dir(&dir).into_iter().flatten().map(|e| e.unwrap().path()) {
         let target_name = target_dir.file_name().unwrap().to_string_lossy().into_owned();
         let (_, target) = fuzz_targets::TARGETS
             .iter()

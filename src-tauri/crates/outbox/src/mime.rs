@@ -23,10 +23,27 @@ pub struct Outgoing<'a> {
     pub date: time::OffsetDateTime,
 }
 
-/// A fresh random Message-ID on the rep's domain.
+/// A fresh random Message-ID on the rep's domain (an internationalised domain in its ASCII
+/// form, so the header carries exactly the id the outbox stores and archives by).
 pub fn new_message_id(from_address: &str) -> String {
-    let domain = from_address.rsplit_once('@').map(|(_, d)| d).filter(|d| !d.is_empty()).unwrap_or("so-outbox.invalid");
+    let domain = from_address
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .and_then(|d| idna::domain_to_ascii(d).ok())
+        .filter(|d| !d.is_empty() && d.is_ascii() && !d.contains(|c: char| c.is_whitespace() || "<>@\"".contains(c)))
+        .unwrap_or_else(|| "so-outbox.invalid".to_owned());
     format!("<{}@{}>", uuid::Uuid::new_v4().simple(), domain)
+}
+
+/// The longest display name written (longer ones are cut): lettre folds only at spaces, and a
+/// header line must stay under 998 octets (RFC 5322 §2.1.1).
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// The subject as written: control characters (TAB too) become spaces and runs of white space
+/// one space, trimmed — no control character in the header, no folded line of white space
+/// only, and no double space between encoded words (where receivers drop it, RFC 2047 §6.2).
+pub fn clean_subject(subject: &str) -> String {
+    subject.split(|c: char| c.is_control() || c == ' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 pub fn build(o: &Outgoing<'_>) -> Result<Message> {
@@ -39,8 +56,8 @@ pub fn build(o: &Outgoing<'_>) -> Result<Message> {
     // Display names come from SuperOffice cards and imported files: control characters
     // (CR, LF, NUL…) become spaces, so a name can never start a header line.
     let name = |n: &str| {
-        Some(n.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect::<String>().trim().to_owned())
-            .filter(|n| !n.is_empty())
+        let n: String = n.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect();
+        Some(n.trim().chars().take(MAX_NAME_CHARS).collect::<String>().trim().to_owned()).filter(|n| !n.is_empty())
     };
     let from = Mailbox::new(name(o.from_name), addr(o.from_address)?);
     let to = Mailbox::new(name(o.to_name), addr(o.to_address)?);
@@ -49,7 +66,7 @@ pub fn build(o: &Outgoing<'_>) -> Result<Message> {
         .from(from.clone())
         .reply_to(from)
         .to(to)
-        .subject(o.subject)
+        .subject(clean_subject(o.subject))
         .date(date)
         .message_id(Some(o.message_id.to_owned()))
         .header(ContentType::TEXT_PLAIN);
