@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 N_SEND=${N_SEND:-1000}; N_INTAKE=${N_INTAKE:-5000}
 if [[ -n "${QUICK:-}" ]]; then N_SEND=100; N_INTAKE=500; fi
 echo "== diagnostics: wall time vs. critical path (200 ms per simulated call)"
-cargo test -q -p diagnostics --test seed benchmark -- --nocapture 2>&1 | grep '^diagnostics:'
+cargo test -q -p diagnostics --test seed benchmark -- --ignored --nocapture 2>&1 | grep '^diagnostics:'
 echo "== bulk send of $N_SEND vs. the raw-protocol baseline"
 cargo run -q --release -p outbox --example bench_send -- --n "$N_SEND" 2>&1 | tail -n 12
 echo "== intake of $N_INTAKE tasks vs. raw paging; list first page at 10,000 vs. 100 drafts"

@@ -48,9 +48,11 @@ in_desktop_session() {
 log "running the Rust tests (display $DISPLAY)"
 in_desktop_session cargo test --workspace
 log "tests done after $(stamp)"
+log "benchmark: diagnostics wall time vs. critical path (run alone)"
+cargo test -q -p diagnostics --test seed benchmark -- --ignored --nocapture | grep '^diagnostics:' || true
 # The figures the tests measured (printed, never asserted).
 for f in crash-summary canary-summary canary-app-summary diagnostics-bench ui-perf; do
-  [ -s "target/tmp/$f.txt" ] && log "$f: $(cat "target/tmp/$f.txt")"
+  if [ -s "target/tmp/$f.txt" ]; then log "$f: $(cat "target/tmp/$f.txt")"; fi
 done
 
 if [ "${SKIP_DEB:-}" = 1 ]; then
