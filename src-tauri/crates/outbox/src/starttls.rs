@@ -40,22 +40,38 @@ impl Reply {
     }
 }
 
+/// One line, consumed exactly up to its LF: `peek` shows what has arrived, and only the
+/// bytes up to the line end are read, so nothing after a reply is taken from the socket.
+async fn read_line(tcp: &mut TcpStream, total: &mut usize) -> io::Result<Vec<u8>> {
+    let mut line = Vec::new();
+    loop {
+        let mut buf = [0u8; 512];
+        let n = tcp.peek(&mut buf).await?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the connection closed"));
+        }
+        let take = buf[..n].iter().position(|&b| b == b'\n').map_or(n, |i| i + 1);
+        let mut exact = vec![0u8; take];
+        tcp.read_exact(&mut exact).await?;
+        *total += take;
+        if *total > MAX_REPLY {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "reply too long"));
+        }
+        line.extend_from_slice(&exact);
+        if line.ends_with(b"\n") {
+            if !line.ends_with(b"\r\n") {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "a reply line without CRLF"));
+            }
+            return Ok(line);
+        }
+    }
+}
+
 async fn read_reply(tcp: &mut TcpStream) -> io::Result<Reply> {
     let mut text = Vec::new();
     let mut total = 0;
     loop {
-        let mut line = Vec::new();
-        loop {
-            let b = tcp.read_u8().await?;
-            total += 1;
-            if total > MAX_REPLY {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "reply too long"));
-            }
-            line.push(b);
-            if line.ends_with(b"\r\n") {
-                break;
-            }
-        }
+        let line = read_line(tcp, &mut total).await?;
         let line = String::from_utf8_lossy(&line[..line.len() - 2]).into_owned();
         let code = line
             .get(..3)
