@@ -130,9 +130,26 @@ pub fn data_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The pids of app processes running on `data` (found by their environment in /proc).
+pub fn apps_on(data: &Path) -> Vec<u32> {
+    let want = format!("SO_OUTBOX_DATA_DIR={}", data.display());
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "so-outbox"))
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|e| e.split(|b| *b == 0).any(|kv| kv == want.as_bytes())))
+        .collect()
+}
+
 impl App {
-    /// Starts the app on `data` (created by `data_dir`, reused across restarts of one test).
+    /// Starts the app on `data` (created by `data_dir`, reused across restarts of one test),
+    /// once the app of a previous start on it has really gone (one instance per data dir).
     pub async fn start(name: &str, data: &Path, sim_port: u16, opts: Start) -> App {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !apps_on(data).is_empty() {
+            assert!(Instant::now() < deadline, "an earlier app on {} did not exit", data.display());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         if let Some(cfg) = &opts.config {
             std::fs::write(data.join("config.json"), serde_json::to_vec_pretty(cfg).unwrap()).unwrap();
         }
@@ -157,12 +174,15 @@ impl App {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), json!({ "application": env!("CARGO_BIN_EXE_so-outbox") }));
-        let c = ClientBuilder::rustls()
-            .expect("tls")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("WebDriver session");
+        // The session starts the app; should the app never come up, fail instead of hanging.
+        let url = format!("http://127.0.0.1:{port}");
+        let mut builder = ClientBuilder::rustls().expect("tls");
+        builder.capabilities(caps);
+        let c = match tokio::time::timeout(Duration::from_secs(90), builder.connect(&url)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => panic!("{name}: no WebDriver session: {e}"),
+            Err(_) => panic!("{name}: the app did not start within 90 s"),
+        };
         let app = App { c, data: data.to_owned(), sim_port, started: Instant::now(), name: name.to_owned(), _driver: driver };
         if let Ok(lang) = std::env::var("E2E_LANG") {
             app.wait("#app .app").await;
@@ -296,9 +316,10 @@ impl App {
 
     /// Runs `script` (a function body) in the main frame.
     pub async fn js(&self, script: &str) -> Value {
-        match self.c.execute(script, vec![]).await {
-            Ok(v) => v,
-            Err(e) => self.fail(format!("script failed: {e}")),
+        match tokio::time::timeout(WAIT, self.c.execute(script, vec![])).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => self.fail(format!("script failed: {e}")),
+            Err(_) => self.fail("a script did not return within 30 s (is the window hung?)"),
         }
     }
 
