@@ -146,7 +146,10 @@ where
 
 /// Connects, secures and authenticates. Every failure here is before DATA.
 async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
-    let tls = tls_parameters(s).map_err(Outcome::Refused)?;
+    let tls = match s.security {
+        SmtpSecurity::ImplicitTls => Some(tls_parameters(s).map_err(Outcome::Refused)?),
+        SmtpSecurity::StartTls => None,
+    };
     let hello = ClientId::Domain(s.username.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_else(|| "localhost".into()));
     // STARTTLS is negotiated by `starttls` (lettre would act on bytes injected before the
     // upgrade); implicit TLS is lettre's, which has no plaintext phase.
@@ -156,7 +159,7 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
             (AsyncSmtpConnection::connect_with_transport(stream, &hello).boxed(), true)
         }
         SmtpSecurity::ImplicitTls => {
-            (AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(CONNECT_TIMEOUT), &hello, Some(tls), None).boxed(), false)
+            (AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(CONNECT_TIMEOUT), &hello, tls, None).boxed(), false)
         }
     };
     let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(5), connect).await {

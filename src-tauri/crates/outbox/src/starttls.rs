@@ -141,10 +141,10 @@ pub(crate) async fn connect(s: &SmtpSettings, hello: &str, timeout: Duration) ->
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
         Err(e) => return Err(Outcome::NotAccepted(format!("STARTTLS with {host} failed: {e}"))),
     }
-    let config = client_config(s).map_err(Outcome::Refused)?;
+    let config = cached_config(s).map_err(Outcome::Refused)?;
     let name =
         ServerName::try_from(host.to_owned()).map_err(|e| Outcome::Refused(format!("{host} is not a valid TLS server name: {e}")))?;
-    let handshake = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp);
+    let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
     let tls = match tokio::time::timeout(timeout, handshake).await {
         Ok(Ok(t)) => t,
         // A certificate that cannot be verified is a configuration fault, not a hiccup: no retry.
@@ -156,6 +156,20 @@ pub(crate) async fn connect(s: &SmtpSettings, hello: &str, timeout: Duration) ->
         Err(_) => return Err(Outcome::NotAccepted(format!("STARTTLS with {host}: the TLS handshake timed out"))),
     };
     Ok(Box::new(Greeted { greeting: b"220 TLS established by SuperOffice Outbox\r\n".to_vec(), pos: 0, inner: tls }))
+}
+
+/// The configuration for the relay's CA, built once: loading the platform's roots takes
+/// milliseconds, which every message would otherwise pay.
+fn cached_config(s: &SmtpSettings) -> Result<Arc<rustls::ClientConfig>, String> {
+    static CACHE: std::sync::Mutex<Vec<(Option<String>, Arc<rustls::ClientConfig>)>> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, c)) = cache.iter().find(|(pem, _)| *pem == s.extra_ca_pem) {
+        return Ok(c.clone());
+    }
+    let config = Arc::new(client_config(s)?);
+    cache.truncate(7);
+    cache.insert(0, (s.extra_ca_pem.clone(), config.clone()));
+    Ok(config)
 }
 
 /// The rustls configuration lettre would build: TLS 1.2+, the platform's verifier, plus the
