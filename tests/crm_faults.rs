@@ -168,3 +168,16 @@ async fn intake_faults_lose_nothing_and_add_nothing_twice() {
     assert_eq!(partial.added + again.added, 10, "{partial:?} {again:?}");
     assert_eq!(store.list().unwrap().len(), 435, "every task exactly once");
 }
+
+#[tokio::test]
+async fn a_timeout_after_superoffice_acted_creates_no_second_document() {
+    let r = rig().await;
+    // The document is created, but its answer comes after the client's 30 s timeout.
+    r.sim.inject(fault("/Document", Some("POST"), FaultKind::SlowBody { delay_ms: 35_000 }, 1));
+    let t = Instant::now();
+    let id = r.send_one().await;
+    assert!(r.sim.active_faults().is_empty(), "the fault really happened");
+    assert!(t.elapsed() >= Duration::from_secs(30), "the client waited for its timeout: {:?}", t.elapsed());
+    assert_eq!(r.store.get(id).unwrap().state, State::Done, "{:?}", r.store.get(id).unwrap().reason);
+    assert_eq!(r.effects(id), (1, 1, true), "the created document was found by Message-ID, not made again");
+}
