@@ -176,12 +176,26 @@ impl App {
         caps.insert("tauri:options".into(), json!({ "application": env!("CARGO_BIN_EXE_so-outbox") }));
         // The session starts the app; should the app never come up, fail instead of hanging.
         let url = format!("http://127.0.0.1:{port}");
-        let mut builder = ClientBuilder::rustls().expect("tls");
-        builder.capabilities(caps);
-        let c = match tokio::time::timeout(Duration::from_secs(90), builder.connect(&url)).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => panic!("{name}: no WebDriver session: {e}"),
-            Err(_) => panic!("{name}: the app did not start within 90 s"),
+        // tauri-driver answers before its WebKitWebDriver is ready on a cold start: a session
+        // request that cannot even be sent is tried again (up to 3 times).
+        let mut attempt = 0;
+        let c = loop {
+            attempt += 1;
+            let mut builder = ClientBuilder::rustls().expect("tls");
+            builder.capabilities(caps.clone());
+            match tokio::time::timeout(Duration::from_secs(90), builder.connect(&url)).await {
+                Ok(Ok(c)) => break c,
+                Ok(Err(
+                    e @ (fantoccini::error::NewSessionError::FailedC(_)
+                    | fantoccini::error::NewSessionError::Failed(_)
+                    | fantoccini::error::NewSessionError::Lost(_)),
+                )) if attempt < 3 => {
+                    eprintln!("{name}: WebDriver not ready ({e}), trying again");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                Ok(Err(e)) => panic!("{name}: no WebDriver session: {e}"),
+                Err(_) => panic!("{name}: the app did not start within 90 s"),
+            }
         };
         let app = App { c, data: data.to_owned(), sim_port, started: Instant::now(), name: name.to_owned(), _driver: driver };
         if let Ok(lang) = std::env::var("E2E_LANG") {
