@@ -49,10 +49,21 @@ pub(crate) async fn run_for(client: &Client, caller: Caller, task_type_id: i64) 
     let (identity, card_email) = identity;
     let (agent, account) = agent;
     let inbox = inbox_account(&agent, account, card_email.as_ref());
-    let email = (identity.status == Status::Pass).then(|| card_email.and_then(|r| r.ok()).flatten()).flatten();
+    let email = usable_email(&identity, card_email);
     let mut all = vec![identity, archive, template, tasks, agent, inbox, crm, marketing];
     all.extend(me);
     (all.into_iter().map(could_not_test).collect(), email)
+}
+
+/// The rep's address when `identity` passed: the first email on the contact card.
+fn usable_email(identity: &Check, card: Option<superoffice::Result<Option<String>>>) -> Option<String> {
+    (identity.status == Status::Pass).then(|| card.and_then(|r| r.ok()).flatten()).flatten()
+}
+
+/// Only the caller's address (for re-running the relay, sender-domain and write checks).
+pub(crate) async fn rep_email(client: &Client) -> Option<String> {
+    let (check, card) = identity(client, Caller::Rep).await;
+    usable_email(&check, card)
 }
 
 /// A check that could not be tested (SuperOffice down, network) names no cause or owner of

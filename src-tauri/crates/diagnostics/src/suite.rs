@@ -261,7 +261,7 @@ pub async fn rerun(setup: &Setup, report: &mut Report, id: &str) -> bool {
         },
         "smtp_relay" | "sender_domain" | "archive_write" | "test_email" => {
             let Some(client) = &setup.rep else { return false };
-            let (_, email) = checks::run_for(client, Caller::Rep, setup.task_type_id).await;
+            let email = checks::rep_email(client).await;
             let (relay, domain, writes) =
                 after_identity(&Setup { write: id == "archive_write" || id == "test_email", ..setup.clone() }, client, email.as_deref())
                     .await;
