@@ -30,6 +30,7 @@ fn unused_relay() -> SmtpSettings {
         security: SmtpSecurity::ImplicitTls,
         username: "nobody@roboplanet.example".into(),
         password: Secret::new(""),
+        auth: Default::default(),
         extra_ca_pem: None,
         data_timeout: Duration::from_secs(5),
     }

@@ -18,6 +18,7 @@ fn settings(server: &SmtpServer, security: SmtpSecurity, password: &str) -> Smtp
         security,
         username: SMTP_USER.into(),
         password: Secret::new(password),
+        auth: Default::default(),
         extra_ca_pem: Some(server.pki.ca_pem.clone()),
         data_timeout: Duration::from_secs(10),
     }

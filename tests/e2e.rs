@@ -462,6 +462,39 @@ async fn diagnostics_run_and_export() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_archive_template_chosen_in_settings_is_the_documents_template() {
+    if !can_run("the_archive_template_chosen_in_settings_is_the_documents_template") {
+        return;
+    }
+    let _one = serial().await;
+    let app = App::fresh("template", Start::demo(0)).await;
+    app.sign_in_demo().await;
+    app.click("#tab-settings").await;
+    // The tenant's outgoing email templates, read from SuperOffice; incoming ones are not offered.
+    app.wait_text("#set-template", "Email - sales outreach", WAIT).await;
+    let options = app.text("#set-template").await;
+    assert!(options.contains("Automatic: Email - outgoing"), "{options}");
+    assert!(!options.contains("Email - incoming") && !options.contains("Letter"), "{options}");
+    app.js("document.getElementById('set-template').scrollIntoView({block: 'center'})").await;
+    app.find("#set-template").await.select_by_label("Email - sales outreach (#4)").await.unwrap();
+    app.click("#settings-save").await;
+    app.wait("#settings-saved").await;
+    let config: Value = serde_json::from_slice(&std::fs::read(app.data.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["email_template_id"], 4);
+    app.click("#test-template").await;
+    app.wait_text("#result-template", "Passed", WAIT).await;
+    app.click("#tab-outbox").await;
+    app.select_row(0).await;
+    app.click("#approve").await;
+    app.wait_text("#draft-status", "archived as document", Duration::from_secs(60)).await;
+    let documents = app.records().await["documents"].as_array().cloned().unwrap_or_default();
+    assert_eq!(documents.len(), 1);
+    assert_eq!(documents[0]["template_id"], 4, "the document has the template chosen a moment ago");
+    app.done().await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     if !can_run("settings_save_puts_the_relay_password_in_the_keychain_only") {
         return;
@@ -471,6 +504,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     let secret = format!("client-secret-canary-{stamp}");
     let first_password = format!("relay-canary-one-{stamp}");
     let password = format!("relay-canary-two-{stamp}");
+    let token = format!("xoauth2-token-canary-{stamp}");
     let closed = free_port(); // nothing listens there: the checks fail fast instead of timing out
     let app = App::fresh("settings", Start::default()).await;
     // First run with a real tenant (its sign-in is not exercised: there is no SuperOffice here).
@@ -511,12 +545,21 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     // The keychain section's Test runs the keychain check.
     app.click("#test-secrets").await;
     app.wait_text("#result-secrets", "Passed", WAIT).await;
+    // XOAUTH2: the way of signing in is saved first, then its token goes to its own entry.
+    app.find("#set-relayAuth").await.select_by_value("xoauth2").await.unwrap();
+    app.wait_text("#relay-password-state", "Save the settings first", WAIT).await;
+    app.click("#settings-save").await;
+    app.wait_text("#relay-password-state", "No access token stored", WAIT).await;
+    app.type_into("#relay-password", &token).await;
+    app.click("#relay-password-save").await;
+    app.wait_text("#relay-password-state", "Stored in your keychain", WAIT).await;
 
     let config: Value = serde_json::from_slice(&std::fs::read(app.data.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["hold_secs"], 20);
     assert_eq!(config["limits"]["daily_cap"], 120);
     assert_eq!(config["channel"], "smtp");
     assert_eq!(config["superoffice"]["context_id"], "Cust99999");
+    assert_eq!(config["superoffice"]["smtp"]["auth"], "xoauth2");
 
     // The Secret Service holds the new password and the client secret ...
     let keychain = keychain::Keychain::open(so_outbox::KEYCHAIN_SERVICE).expect("the test's keychain");
@@ -525,6 +568,8 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     let client_key = "superoffice-client-secret:Cust99999:e2e-client-id";
     let stored = keychain.get(&relay_key).unwrap().expect("a relay password in the keychain");
     assert_eq!(stored.expose(), password, "the new password replaced the first one");
+    let token_key = format!("smtp-xoauth2-token:anna@example.com@127.0.0.1:{closed}");
+    assert_eq!(keychain.get(&token_key).unwrap().expect("an access token in the keychain").expose(), token);
     assert_eq!(keychain.get(client_key).unwrap().expect("a client secret").expose(), secret);
     // ... and no file under the data directory holds any of the three.
     let mut files = 0;
@@ -536,7 +581,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
                 stack.push(p);
             } else if let Ok(bytes) = std::fs::read(&p) {
                 files += 1;
-                for canary in [&secret, &first_password, &password] {
+                for canary in [&secret, &first_password, &password, &token] {
                     assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "{} holds a secret", p.display());
                 }
             }
@@ -544,7 +589,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     }
     assert!(files >= 2, "config.json and the outbox were searched ({files} files)");
     eprintln!("[e2e] settings: secrets in the keychain, 0 hits in {files} files under the data dir");
-    for key in [relay_key.as_str(), client_key] {
+    for key in [relay_key.as_str(), client_key, token_key.as_str()] {
         keychain.delete(key).ok();
     }
     app.done().await;

@@ -144,6 +144,10 @@ async fn tour_of_every_screen() {
     app.wait_for("#result-relay .test-line", Duration::from_secs(60)).await;
     pause(300).await;
     app.shot("settings").await;
+    app.wait_text("#set-template", "Email - sales outreach", Duration::from_secs(10)).await;
+    app.js("document.getElementById('sec-template').scrollIntoView({block: 'start'}); return 1;").await;
+    pause(300).await;
+    light_only(&app, "settings-template").await;
     app.close().await;
 
     // Needs decision: a crash right after the message body started to go out, then a restart.
@@ -182,6 +186,10 @@ async fn tour_of_every_screen() {
     app.wait("#sign-in").await;
     app.click("#tab-settings").await;
     app.wait("#relay-password").await;
+    app.find("#set-relayAuth").await.select_by_value("xoauth2").await.unwrap();
+    app.click("#settings-save").await;
+    app.wait_text("#relay-password-state", "No access token stored", Duration::from_secs(10)).await;
+    app.js("document.getElementById('set-relayAuth').scrollIntoView({block: 'start'}); return 1;").await;
     pause(400).await;
     light_only(&app, "settings-tenant").await;
     app.close().await;

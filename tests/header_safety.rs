@@ -142,6 +142,7 @@ async fn rig(relay: &Relay) -> Rig {
         security: SmtpSecurity::StartTls,
         username: SMTP_USER.into(),
         password: Secret::new(SMTP_PASSWORD),
+        auth: Default::default(),
         extra_ca_pem: Some(relay.pki.ca_pem.clone()),
         data_timeout: Duration::from_secs(10),
     };

@@ -367,6 +367,7 @@ impl Relay {
             security: SmtpSecurity::StartTls,
             username: common::SMTP_USER.into(),
             password,
+            auth: Default::default(),
             extra_ca_pem: Some(std::fs::read_to_string(&self.ca).expect("ca")),
             data_timeout: Duration::from_secs(30),
         }
@@ -435,6 +436,7 @@ fn canary_child() {
             security: SmtpSecurity::StartTls,
             username: common::SMTP_USER.into(),
             password: Secret::new(cvar(C_SMTP_PASSWORD)),
+            auth: Default::default(),
             extra_ca_pem: Some(std::fs::read_to_string(cvar(C_SMTP_CA)).expect("ca")),
             data_timeout: Duration::from_secs(30),
         };

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{SmtpServer, SMTP_PASSWORD, SMTP_USER};
+use common::{SmtpServer, SMTP_PASSWORD, SMTP_TOKEN, SMTP_USER};
 use keychain::Secret;
-use outbox::{Delivery, Rep, SmtpSecurity, SmtpSettings, State, Store};
+use outbox::{Delivery, Rep, SmtpAuth, SmtpSecurity, SmtpSettings, State, Store};
 use superoffice::AppointmentFilter;
 
 struct Rig {
@@ -21,6 +21,10 @@ struct Rig {
 }
 
 async fn rig(server: &SmtpServer, security: SmtpSecurity, password: &str) -> Rig {
+    rig_with(server, security, SmtpAuth::Password, password).await
+}
+
+async fn rig_with(server: &SmtpServer, security: SmtpSecurity, auth: SmtpAuth, secret: &str) -> Rig {
     let sim = common::simulator().await;
     let client = common::sign_in(&sim).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -36,7 +40,8 @@ async fn rig(server: &SmtpServer, security: SmtpSecurity, password: &str) -> Rig
             port: server.port,
             security,
             username: SMTP_USER.into(),
-            password: Secret::new(password),
+            password: Secret::new(secret),
+            auth,
             extra_ca_pem: Some(server.pki.ca_pem.clone()),
             data_timeout: Duration::from_secs(30),
         },
@@ -140,6 +145,87 @@ async fn a_wrong_password_is_refused_with_the_servers_words() {
     assert!(reason.contains("535"), "{reason}");
     assert!(!reason.contains("wrong"), "the password must not appear in the reason: {reason}");
     assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn xoauth2_sends_once_with_the_access_token_and_the_document_gets_the_chosen_template() {
+    let server = SmtpServer::start("starttls");
+    let mut rig = rig_with(&server, SmtpSecurity::StartTls, SmtpAuth::XOAuth2, SMTP_TOKEN).await;
+    rig.delivery = rig.delivery.with_template(Some(4));
+    let draft = first_sendable(&rig.delivery.store);
+    rig.delivery.approve(draft.id).expect("approve");
+    assert_eq!(rig.delivery.deliver(draft.id).await.expect("deliver"), State::Done);
+    let received = server.received();
+    assert_eq!(received.len(), 1, "exactly one message");
+    assert_eq!(received[0].0["mechanism"], "XOAUTH2", "{}", received[0].0);
+    assert_eq!(received[0].0["mail_from"], SMTP_USER);
+    let docs = rig.sim.tenant().documents;
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].template_id, 4, "the archived email has the chosen outgoing email template");
+}
+
+#[tokio::test]
+async fn a_password_relay_never_tries_xoauth2() {
+    let server = SmtpServer::start("starttls");
+    let rig = rig(&server, SmtpSecurity::StartTls, SMTP_PASSWORD).await;
+    let draft = first_sendable(&rig.delivery.store);
+    rig.delivery.approve(draft.id).expect("approve");
+    assert_eq!(rig.delivery.deliver(draft.id).await.expect("deliver"), State::Done);
+    let meta = &server.received()[0].0;
+    assert!(matches!(meta["mechanism"].as_str(), Some("PLAIN" | "LOGIN")), "{meta}");
+    assert_eq!(rig.sim.tenant().documents[0].template_id, 1, "no template chosen: SuperOffice's document default");
+}
+
+#[tokio::test]
+async fn an_expired_xoauth2_token_is_refused_with_the_servers_words_and_nothing_is_sent() {
+    let server = SmtpServer::start("starttls");
+    let expired = "EwBwA8l6BAAU-expired-token";
+    let rig = rig_with(&server, SmtpSecurity::StartTls, SmtpAuth::XOAuth2, expired).await;
+    let draft = first_sendable(&rig.delivery.store);
+    rig.delivery.approve(draft.id).expect("approve");
+    assert_eq!(rig.delivery.deliver(draft.id).await.expect("deliver"), State::Failed);
+    let row = rig.delivery.store.get(draft.id).expect("row");
+    let reason = row.reason.unwrap_or_default();
+    assert!(reason.contains("535"), "{reason}");
+    assert!(!reason.contains(expired), "the token must not appear in the reason: {reason}");
+    assert!(!row.retryable, "a refused login is not retried by itself");
+    assert!(server.received().is_empty());
+    assert!(rig.sim.tenant().documents.is_empty());
+}
+
+#[tokio::test]
+async fn the_relay_check_logs_in_with_xoauth2_on_the_simulated_relay_too() {
+    // The simulator's relay answers a bad token the way Google does (a 334 error challenge,
+    // then 535); aiosmtpd above answers like Microsoft 365 (535 at once).
+    let sim = common::simulator().await;
+    let (user, password) = sim.relay_credentials();
+    let settings = |auth: SmtpAuth, secret: &str| SmtpSettings {
+        host: "localhost".into(),
+        port: sim.smtp_addr().port(),
+        security: SmtpSecurity::StartTls,
+        username: user.clone(),
+        password: Secret::new(secret),
+        auth,
+        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
+        data_timeout: Duration::from_secs(10),
+    };
+    let ok = outbox::smtp::probe(&settings(SmtpAuth::XOAuth2, &sim.relay_oauth_token()), &user).await;
+    assert_eq!(ok.failure, None, "{:?}", ok.steps);
+    assert!(ok.steps.iter().any(|s| s == "AUTH XOAUTH2: accepted"), "{:?}", ok.steps);
+    assert!(ok.steps.iter().any(|s| s.contains("Xoauth2") && s.starts_with("EHLO")), "the relay offers XOAUTH2: {:?}", ok.steps);
+    for (auth, secret) in [(SmtpAuth::XOAuth2, "ya29.expired"), (SmtpAuth::XOAuth2, password.as_str()), (SmtpAuth::Password, "ya29.x")] {
+        let bad = outbox::smtp::probe(&settings(auth, secret), &user).await;
+        let failure = bad.failure.unwrap_or_else(|| panic!("{auth:?} with a wrong secret must fail: {:?}", bad.steps));
+        assert!(failure.contains("535"), "{failure}");
+        assert!(!failure.contains(secret), "{failure}");
+        if auth == SmtpAuth::XOAuth2 {
+            assert!(
+                failure.contains("status 401") && failure.contains("expired"),
+                "the provider's error challenge is explained: {failure}"
+            );
+        }
+    }
+    assert!(sim.mailbox().messages().is_empty(), "a check never sends");
 }
 
 #[tokio::test]

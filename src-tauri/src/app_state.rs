@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use keychain::{Keychain, SecretStore};
+use keychain::Keychain;
 use outbox::{Delivery, Rep, Store};
 use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
 
@@ -17,10 +17,10 @@ use crate::tenant::{self, Tenant};
 pub struct AppState {
     pub options: Options,
     pub data_dir: PathBuf,
-    keychain: Result<Arc<Keychain>, CommandError>,
-    store: Result<Arc<Store>, CommandError>,
-    tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
-    delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
+    pub(crate) keychain: Result<Arc<Keychain>, CommandError>,
+    pub(crate) store: Result<Arc<Store>, CommandError>,
+    pub(crate) tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
+    pub(crate) delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
     /// Held for the app's lifetime: one running instance per data directory.
     _instance_lock: Option<std::fs::File>,
     /// Why approved messages wait for the sending limits, and until when (ms), if they do.
@@ -28,7 +28,7 @@ pub struct AppState {
     last_intake: std::sync::Mutex<Option<std::time::Instant>>,
     restore_tried: std::sync::atomic::AtomicBool,
     /// The last diagnosis (the screen opens on it; the channel policy follows it).
-    diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
+    pub(crate) diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
@@ -86,11 +86,11 @@ impl AppState {
         }
     }
 
-    fn config(&self) -> Config {
+    pub(crate) fn config(&self) -> Config {
         Config::load(&self.data_dir)
     }
 
-    fn save_config(&self, c: &Config) -> CmdResult<()> {
+    pub(crate) fn save_config(&self, c: &Config) -> CmdResult<()> {
         c.save(&self.data_dir).map_err(|e| CommandError::new("config_failed", format!("could not save settings: {e}")))
     }
 
@@ -102,7 +102,7 @@ impl AppState {
         self.store.clone()
     }
 
-    fn blocker(&self) -> Option<CommandError> {
+    pub(crate) fn blocker(&self) -> Option<CommandError> {
         self.keychain.as_ref().err().or(self.store.as_ref().err()).cloned()
     }
 
@@ -125,7 +125,7 @@ impl AppState {
     }
 
     /// The configured tenant, starting the demo when it was chosen before (or `--demo`).
-    async fn tenant(&self) -> CmdResult<Option<Arc<Tenant>>> {
+    pub(crate) async fn tenant(&self) -> CmdResult<Option<Arc<Tenant>>> {
         if let Some(t) = self.tenant.lock().await.clone() {
             return Ok(Some(t));
         }
@@ -241,10 +241,12 @@ impl AppState {
         let channel = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
         tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason);
         let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
+        let template = self.effective_template(&client).await;
         let delivery = Arc::new(
             Delivery::new(self.store()?, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
                 .with_hold(self.config().hold())
-                .with_channel(channel),
+                .with_channel(channel)
+                .with_template(template),
         );
         *self.diagnostics.lock().await = Some(report);
         *self.delivery.lock().await = Some(delivery.clone());
@@ -252,137 +254,6 @@ impl AppState {
         if let Err(e) = self.intake().await {
             tracing::warn!(code = %e.code, "intake after sign-in failed: {}", e.message);
         }
-        Ok(())
-    }
-
-    /// The settings screen's values.
-    pub async fn settings(&self) -> CmdResult<crate::commands::Settings> {
-        let config = self.config();
-        let tenant = self.tenant().await?;
-        let relay = match (&config.superoffice, &tenant) {
-            (Some(c), Some(t)) if t.demo.is_none() => {
-                let (k, key) = (self.keychain()?, t.relay.keychain_key());
-                let has_password = tokio::task::spawn_blocking(move || k.get(&key).map(|p| p.is_some_and(|p| !p.is_empty())))
-                    .await
-                    .map_err(|e| CommandError::new("internal", e.to_string()))??;
-                Some(crate::commands::RelaySettings {
-                    host: c.smtp.host.clone(),
-                    port: c.smtp.port,
-                    security: c.smtp.security.clone(),
-                    username: c.smtp.username.clone(),
-                    has_password,
-                })
-            }
-            _ => None,
-        };
-        Ok(crate::commands::Settings {
-            hold_secs: config.hold().as_secs() as u32,
-            limits: config.limits.unwrap_or_default(),
-            channel: config.channel.unwrap_or_default(),
-            relay,
-            task_type_id: tenant.as_ref().map(|t| t.task_type_id).unwrap_or(7),
-            demo: tenant.as_ref().is_some_and(|t| t.demo.is_some()),
-        })
-    }
-
-    /// Validates and saves the settings; hold window and channel apply at once, a changed
-    /// relay or task type with the next sign-in.
-    pub async fn save_settings(&self, s: crate::commands::Settings) -> CmdResult<crate::commands::Settings> {
-        let bad = |m: &str| Err(CommandError::new("settings_invalid", m));
-        if s.hold_secs > 60 {
-            return bad("the undo window is 0 to 60 seconds");
-        }
-        if s.limits.daily_cap == 0 || s.limits.daily_cap > 10_000 {
-            return bad("the daily limit is 1 to 10,000 messages");
-        }
-        if s.limits.min_spacing_ms > 3_600_000 {
-            return bad("the spacing between messages is at most one hour");
-        }
-        let mut config = self.config();
-        config.hold_secs = Some(u64::from(s.hold_secs));
-        config.limits = Some(s.limits);
-        config.channel = Some(s.channel);
-        if let (Some(tc), Some(r)) = (config.superoffice.as_mut(), &s.relay) {
-            if r.host.trim().is_empty() || r.host.contains(|c: char| c.is_whitespace() || c.is_control()) {
-                return bad("the relay host is a host name or address");
-            }
-            if !matches!(r.security.as_str(), "tls" | "starttls") {
-                return bad("the relay's security is tls or starttls; plaintext is not offered");
-            }
-            if r.port == 0 || r.username.trim().is_empty() {
-                return bad("the relay needs a port and a user name");
-            }
-            tc.smtp.host = r.host.trim().to_owned();
-            tc.smtp.port = r.port;
-            tc.smtp.security = r.security.clone();
-            tc.smtp.username = r.username.trim().to_owned();
-            if s.task_type_id <= 0 {
-                return bad("the task type is a positive id");
-            }
-            tc.task_type_id = s.task_type_id;
-        }
-        self.save_config(&config)?;
-        if let Some(d) = self.delivery.lock().await.clone() {
-            if let Some(report) = self.diagnostics.lock().await.clone() {
-                d.set_channel(outbox::channel::choose(s.channel, &report.capabilities()));
-            }
-        }
-        self.settings().await
-    }
-
-    /// Stores the relay password of the configured tenant in the keychain.
-    pub async fn set_relay_password(&self, password: keychain::Secret) -> CmdResult<crate::commands::Settings> {
-        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
-        if tenant.demo.is_some() {
-            return Err(CommandError::new("settings_invalid", "the demo tenant's relay password is set by the demo"));
-        }
-        if password.is_empty() {
-            return Err(CommandError::new("settings_invalid", "the password is empty"));
-        }
-        let (k, key) = (self.keychain()?, tenant.relay.keychain_key());
-        tokio::task::spawn_blocking(move || k.set(&key, &password)).await.map_err(|e| CommandError::new("internal", e.to_string()))??;
-        self.settings().await
-    }
-
-    /// Stores a real tenant from the first-run form and switches to it (the rep signs in next).
-    pub async fn configure_tenant(
-        &self,
-        s: crate::commands::TenantSetup,
-        client_secret: keychain::Secret,
-        smtp_password: Option<keychain::Secret>,
-    ) -> CmdResult<()> {
-        if let Some(b) = self.blocker() {
-            return Err(b);
-        }
-        if client_secret.is_empty() {
-            return Err(CommandError::new("config_invalid", "the client secret is empty"));
-        }
-        let args = crate::cli::ConfigureArgs {
-            environment: s.environment,
-            tenant: s.context_id,
-            client_id: s.client_id,
-            task_type: s.task_type_id,
-            smtp_host: s.smtp_host,
-            smtp_port: s.smtp_port,
-            smtp_security: s.smtp_security,
-            smtp_user: s.smtp_user,
-            smtp_ca_file: None,
-            client_secret_stdin: true,
-            smtp_password_stdin: smtp_password.is_some(),
-            system_user_token_stdin: false,
-            system_user_key: None,
-        };
-        let data_dir = self.data_dir.clone();
-        let mut secrets = vec![Some(client_secret), smtp_password].into_iter().flatten();
-        tokio::task::spawn_blocking(move || {
-            crate::configure::apply(args, &data_dir, |what| secrets.next().ok_or_else(|| format!("the {what} is missing")))
-        })
-        .await
-        .map_err(|e| CommandError::new("internal", e.to_string()))?
-        .map_err(|e| CommandError::new("config_invalid", e))?;
-        *self.delivery.lock().await = None;
-        *self.tenant.lock().await = None;
-        *self.diagnostics.lock().await = None;
         Ok(())
     }
 

@@ -42,10 +42,12 @@ pub struct ConfigureArgs {
     pub smtp_port: u16,
     pub smtp_security: String,
     pub smtp_user: String,
+    /// How the relay authenticates: a password or an XOAUTH2 access token.
+    pub smtp_auth: outbox::SmtpAuth,
     pub smtp_ca_file: Option<String>,
     /// Read the client secret from the first line of stdin.
     pub client_secret_stdin: bool,
-    /// Read the SMTP password from the next line of stdin.
+    /// Read the SMTP password (or XOAUTH2 access token) from the next line of stdin.
     pub smtp_password_stdin: bool,
     /// Read the system user token from the next line of stdin.
     pub system_user_token_stdin: bool,
@@ -68,6 +70,7 @@ pub const HELP: &str = "so-outbox: send AI-drafted SuperOffice emails as yoursel
 Usage: so-outbox [--demo] [--smoke-test]
        so-outbox configure --environment ENV --tenant CTX --client-id ID --smtp-host HOST --smtp-user USER
                  [--task-type N] [--smtp-port P] [--smtp-security tls|starttls] [--smtp-ca-file PEM]
+                 [--smtp-auth password|xoauth2]
                  [--client-secret-stdin] [--smtp-password-stdin]
                  [--system-user-token-stdin --system-user-key PEM]
        so-outbox diagnose [--json | --markdown] [--config FILE] [--demo] [--write]
@@ -78,7 +81,8 @@ Usage: so-outbox [--demo] [--smoke-test]
 
 configure stores a SuperOffice tenant for this computer's user: ENV is sod, qaonline, online or
 an https:// base URL (onsite). Secrets are read from standard input, one per line (client secret
-first, then the SMTP password, then the system user token), and stored only in the OS keychain;
+first, then the SMTP password or, with --smtp-auth xoauth2, the mailbox's OAuth access token, then
+the system user token), and stored only in the OS keychain;
 the system user's private key is read from PEM and stored in the keychain too (delete the file
 afterwards). With a system user, diagnostics show its column beside the rep's.
 
@@ -120,6 +124,9 @@ fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
             "--smtp-security" => c.smtp_security = value()?,
             "--smtp-user" => c.smtp_user = value()?,
             "--smtp-ca-file" => c.smtp_ca_file = Some(value()?),
+            "--smtp-auth" => {
+                c.smtp_auth = outbox::SmtpAuth::parse(&value()?).ok_or_else(|| "--smtp-auth is password or xoauth2".to_string())?
+            }
             "--client-secret-stdin" => c.client_secret_stdin = true,
             "--smtp-password-stdin" => c.smtp_password_stdin = true,
             "--system-user-token-stdin" => c.system_user_token_stdin = true,
@@ -177,4 +184,24 @@ fn parse_app(args: impl Iterator<Item = String>) -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    fn configure(extra: &[&str]) -> Result<super::ConfigureArgs, String> {
+        let base =
+            ["configure", "--environment", "online", "--tenant", "Cust1", "--client-id", "c", "--smtp-host", "h", "--smtp-user", "u"];
+        match super::parse(base.iter().chain(extra).map(|s| s.to_string()))? {
+            super::Invocation::Configure(c) => Ok(c),
+            _ => Err("not configure".into()),
+        }
+    }
+
+    #[test]
+    fn the_relay_signs_in_with_a_password_unless_xoauth2_is_asked_for() {
+        assert_eq!(configure(&[]).map(|c| c.smtp_auth), Ok(outbox::SmtpAuth::Password));
+        assert_eq!(configure(&["--smtp-auth", "xoauth2"]).map(|c| c.smtp_auth), Ok(outbox::SmtpAuth::XOAuth2));
+        assert!(configure(&["--smtp-auth", "oauth"]).is_err_and(|e| e.contains("password or xoauth2")));
+        assert!(configure(&["--smtp-auth"]).is_err_and(|e| e.contains("needs a value")));
+    }
 }

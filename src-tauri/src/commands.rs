@@ -383,6 +383,17 @@ pub struct Settings {
     pub task_type_id: i64,
     /// Read-only: whether the demo tenant is in use.
     pub demo: bool,
+    /// The document template archived emails get; `None`: the first outgoing email template.
+    pub email_template_id: Option<i64>,
+    /// Read-only: the tenant's outgoing email templates (empty when not signed in).
+    pub email_templates: Vec<EmailTemplate>,
+}
+
+/// An outgoing email document template of the tenant.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
+pub struct EmailTemplate {
+    pub id: i64,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
@@ -392,7 +403,9 @@ pub struct RelaySettings {
     /// `tls` or `starttls`.
     pub security: String,
     pub username: String,
-    /// Read-only: whether a password for this relay is in the keychain.
+    /// A password or an XOAUTH2 access token.
+    pub auth: outbox::SmtpAuth,
+    /// Read-only: whether the secret for this relay (password or token) is in the keychain.
     pub has_password: bool,
 }
 
@@ -430,6 +443,7 @@ pub struct TenantSetup {
     /// `tls` or `starttls`.
     pub smtp_security: String,
     pub smtp_user: String,
+    pub smtp_auth: outbox::SmtpAuth,
 }
 
 #[tauri::command]

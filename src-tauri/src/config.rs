@@ -17,6 +17,10 @@ pub struct Config {
     pub limits: Option<outbox::Limits>,
     /// `auto` (email agent → SMTP → handoff) or one channel forced by the admin.
     pub channel: Option<outbox::ChannelSetting>,
+    /// The document template archived emails get; `None`: the tenant's first outgoing email
+    /// template.
+    #[serde(default)]
+    pub email_template_id: Option<i64>,
 }
 
 impl Config {
@@ -46,6 +50,10 @@ pub struct RelayConfig {
     /// `tls` (implicit TLS, port 465) or `starttls` (required, port 587).
     pub security: String,
     pub username: String,
+    /// `password` (default) or `xoauth2` (an OAuth access token for the mailbox); the secret
+    /// itself is in the keychain.
+    #[serde(default)]
+    pub auth: outbox::SmtpAuth,
     /// A PEM file with an extra CA to trust (onsite relays).
     pub ca_file: Option<PathBuf>,
 }

@@ -59,6 +59,7 @@ pub fn apply(
             port: a.smtp_port,
             security: a.smtp_security.clone(),
             username: a.smtp_user.trim().to_owned(),
+            auth: a.smtp_auth,
             ca_file: a.smtp_ca_file.as_ref().map(Into::into),
         },
     };
@@ -91,11 +92,15 @@ pub fn apply(
         stored.push("client secret");
     }
     if a.smtp_password_stdin {
-        let password = read_secret("SMTP password")?;
+        let what = match tenant.smtp.auth {
+            outbox::SmtpAuth::Password => "SMTP password",
+            outbox::SmtpAuth::XOAuth2 => "SMTP access token",
+        };
+        let password = read_secret(what)?;
         keychain
-            .set(&crate::tenant::relay_key(&tenant.smtp.username, &tenant.smtp.host, tenant.smtp.port), &password)
+            .set(&crate::tenant::relay_key(tenant.smtp.auth, &tenant.smtp.username, &tenant.smtp.host, tenant.smtp.port), &password)
             .map_err(|e| e.to_string())?;
-        stored.push("SMTP password");
+        stored.push(what);
     }
     if a.system_user_token_stdin != a.system_user_key.is_some() {
         return Err("a system user needs both --system-user-token-stdin and --system-user-key".into());
@@ -113,17 +118,22 @@ pub fn apply(
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut config = Config::load(dir);
+    if config.superoffice.as_ref().is_none_or(|c| c.context_id != tenant.context_id) {
+        // Template ids belong to one tenant.
+        config.email_template_id = None;
+    }
     config.tenant = Some("superoffice".into());
     config.superoffice = Some(tenant.clone());
     config.save(dir).map_err(|e| format!("cannot write {}: {e}", Config::path(dir).display()))?;
     Ok(format!(
-        "Configured tenant {} ({}) with client id {}; relay {}:{} ({}) as {}.\nSaved {}; in the keychain: {}.",
+        "Configured tenant {} ({}) with client id {}; relay {}:{} ({}, {}) as {}.\nSaved {}; in the keychain: {}.",
         tenant.context_id,
         tenant.environment,
         tenant.client_id,
         tenant.smtp.host,
         tenant.smtp.port,
         tenant.smtp.security,
+        tenant.smtp.auth.as_str(),
         tenant.smtp.username,
         Config::path(dir).display(),
         if stored.is_empty() { "nothing new".to_string() } else { stored.join(", ") }

@@ -11,6 +11,7 @@ mod diagnose;
 mod error;
 mod events;
 mod logging;
+mod settings;
 mod tenant;
 
 use std::path::PathBuf;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keychain::{Keychain, Secret, SecretStore};
-use outbox::{SmtpSecurity, SmtpSettings};
+use outbox::{SmtpAuth, SmtpSecurity, SmtpSettings};
 use superoffice::Environment;
 
 /// Where mail goes, minus the password (which is in the keychain).
@@ -19,12 +19,16 @@ pub struct Relay {
     pub port: u16,
     pub security: SmtpSecurity,
     pub username: String,
+    pub auth: SmtpAuth,
     pub extra_ca_pem: Option<String>,
 }
 
-/// The keychain entry of a relay password.
-pub fn relay_key(username: &str, host: &str, port: u16) -> String {
-    format!("smtp-password:{username}@{host}:{port}")
+/// The keychain entry of a relay password, or of its XOAUTH2 access token.
+pub fn relay_key(auth: SmtpAuth, username: &str, host: &str, port: u16) -> String {
+    match auth {
+        SmtpAuth::Password => format!("smtp-password:{username}@{host}:{port}"),
+        SmtpAuth::XOAuth2 => format!("smtp-xoauth2-token:{username}@{host}:{port}"),
+    }
 }
 
 /// The keychain entry of a tenant's client secret.
@@ -34,7 +38,7 @@ pub fn client_secret_key(context_id: &str, client_id: &str) -> String {
 
 impl Relay {
     pub fn keychain_key(&self) -> String {
-        relay_key(&self.username, &self.host, self.port)
+        relay_key(self.auth, &self.username, &self.host, self.port)
     }
 
     /// Settings for a relay that has no password: used only when SMTP is not the channel, so
@@ -46,6 +50,7 @@ impl Relay {
             security: self.security,
             username: self.username.clone(),
             password: Secret::new(""),
+            auth: self.auth,
             extra_ca_pem: self.extra_ca_pem.clone(),
             data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
         }
@@ -63,6 +68,7 @@ impl Relay {
             security: self.security,
             username: self.username.clone(),
             password,
+            auth: self.auth,
             extra_ca_pem: self.extra_ca_pem.clone(),
             data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
         }))
@@ -146,6 +152,7 @@ pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
             port: sim.smtp_addr().port(),
             security: SmtpSecurity::StartTls,
             username: user,
+            auth: SmtpAuth::Password,
             extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
         },
         demo: None,
@@ -192,6 +199,7 @@ pub fn from_config(c: &crate::config::TenantConfig) -> Result<Tenant, String> {
             port: c.smtp.port,
             security: if c.smtp.security == "tls" { SmtpSecurity::ImplicitTls } else { SmtpSecurity::StartTls },
             username: c.smtp.username.clone(),
+            auth: c.smtp.auth,
             extra_ca_pem,
         },
         demo: None,

@@ -68,6 +68,8 @@ pub struct SmtpServer {
 
 pub const SMTP_USER: &str = "anna.berger@roboplanet.example";
 pub const SMTP_PASSWORD: &str = "relay-password-7f3a";
+/// The access token the test server's `AUTH XOAUTH2` accepts for [`SMTP_USER`].
+pub const SMTP_TOKEN: &str = "EwBwA8l6BAAU-test-access-token";
 
 impl SmtpServer {
     /// `mode`: `starttls`, `implicit` or `plain` (no TLS at all).
@@ -82,7 +84,7 @@ impl SmtpServer {
         let python = smtp_python();
         let mut child = Command::new(&python)
             .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/smtp_server.py"))
-            .args(["--mode", mode, "--user", SMTP_USER, "--password", SMTP_PASSWORD])
+            .args(["--mode", mode, "--user", SMTP_USER, "--password", SMTP_PASSWORD, "--token", SMTP_TOKEN])
             .arg("--out")
             .arg(&mails)
             .arg("--cert")

@@ -281,6 +281,12 @@ export type Edit_Serialize = {
 	body: string,
 };
 
+/**  An outgoing email document template of the tenant. */
+export type EmailTemplate = {
+	id: number,
+	name: string,
+};
+
 export type ImportReport = {
 	added: number,
 	already_there: number,
@@ -383,7 +389,9 @@ export type RelaySettings = {
 	/**  `tls` or `starttls`. */
 	security: string,
 	username: string,
-	/**  Read-only: whether a password for this relay is in the keychain. */
+	/**  A password or an XOAUTH2 access token. */
+	auth: SmtpAuth,
+	/**  Read-only: whether the secret for this relay (password or token) is in the keychain. */
 	has_password: boolean,
 };
 
@@ -449,6 +457,10 @@ export type Settings_Deserialize = {
 	task_type_id: number,
 	/**  Read-only: whether the demo tenant is in use. */
 	demo: boolean,
+	/**  The document template archived emails get; `None`: the first outgoing email template. */
+	email_template_id?: number | null,
+	/**  Read-only: the tenant's outgoing email templates (empty when not signed in). */
+	email_templates: EmailTemplate[],
 };
 
 /**  The settings screen's values. Secrets are never sent to the UI: only whether one is stored. */
@@ -463,7 +475,21 @@ export type Settings_Serialize = {
 	task_type_id: number,
 	/**  Read-only: whether the demo tenant is in use. */
 	demo: boolean,
+	/**  The document template archived emails get; `None`: the first outgoing email template. */
+	email_template_id: number | null,
+	/**  Read-only: the tenant's outgoing email templates (empty when not signed in). */
+	email_templates: EmailTemplate[],
 };
+
+/**  How the relay authenticates the rep. */
+export type SmtpAuth = 
+/**  `AUTH PLAIN` (or `LOGIN`) with a password (or an app password). */
+"password" | 
+/**
+ *  `AUTH XOAUTH2` with an OAuth access token for the mailbox (Microsoft 365, Google
+ *  Workspace); the secret is the token.
+ */
+"xoauth2";
 
 export type SortKey = 
 /**  Newest activity first. */
@@ -516,6 +542,7 @@ export type TenantSetup = {
 	/**  `tls` or `starttls`. */
 	smtp_security: string,
 	smtp_user: string,
+	smtp_auth: SmtpAuth,
 };
 
 /**  One line of a draft's audit timeline. */

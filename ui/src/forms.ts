@@ -100,6 +100,7 @@ export const sectionChecks = {
   relay: ["smtp_relay", "sender_domain"],
   channel: ["email_agent", "inbox_account", "email_template"],
   taskType: ["task_handoff"],
+  template: ["email_template", "archive_documents"],
   secrets: ["keychain"],
 } as const;
 

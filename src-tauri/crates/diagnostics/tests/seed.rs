@@ -38,6 +38,7 @@ fn relay(sim: &superoffice_sim::SimHandle) -> SmtpSettings {
         security: SmtpSecurity::StartTls,
         username: user,
         password: Secret::new(password),
+        auth: Default::default(),
         extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
         data_timeout: Duration::from_secs(10),
     }

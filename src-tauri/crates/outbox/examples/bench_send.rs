@@ -107,6 +107,7 @@ async fn side(tasks: usize) -> Side {
         security: SmtpSecurity::StartTls,
         username,
         password: Secret::new(password),
+        auth: Default::default(),
         extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
         data_timeout: smtp::DATA_TERMINATION_TIMEOUT,
     };

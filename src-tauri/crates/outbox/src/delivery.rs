@@ -40,6 +40,9 @@ pub struct Delivery {
     hold: Duration,
     /// The channel new approvals take, and why (diagnostics may change it while running).
     channel: std::sync::Mutex<ChannelChoice>,
+    /// The document template archived emails get (an outgoing email template); `None` keeps
+    /// SuperOffice's default for new documents.
+    template: std::sync::Mutex<Option<i64>>,
 }
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
@@ -54,6 +57,7 @@ impl Delivery {
             archiving: std::sync::Mutex::new(HashSet::new()),
             hold: Duration::ZERO,
             channel: std::sync::Mutex::new(ChannelChoice { channel: Channel::Smtp, reason: "the SMTP relay".into() }),
+            template: std::sync::Mutex::new(None),
         }
     }
 
@@ -80,6 +84,21 @@ impl Delivery {
 
     pub fn channel(&self) -> ChannelChoice {
         self.channel.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sets the document template for archived emails.
+    pub fn with_template(self, template: Option<i64>) -> Self {
+        self.set_template(template);
+        self
+    }
+
+    /// Changes the template for documents archived from now on.
+    pub fn set_template(&self, template: Option<i64>) {
+        *self.template.lock().unwrap_or_else(|p| p.into_inner()) = template;
+    }
+
+    pub fn template(&self) -> Option<i64> {
+        *self.template.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
@@ -341,6 +360,9 @@ impl Delivery {
         e["Associate"] = json!({ "AssociateId": self.rep.associate_id });
         if let Some(sent) = &a.sent_at {
             e["Date"] = json!(sent.trim_end_matches('Z').split('.').next().unwrap_or(sent));
+        }
+        if let Some(t) = self.template() {
+            e["DocumentTemplate"] = json!({ "DocumentTemplateId": t });
         }
         e["Type"] = json!("Document");
         e["Completed"] = json!("Completed");

@@ -36,6 +36,6 @@ pub use intake::{intake_tasks, IntakeReport};
 pub use lettre::Address as EmailAddress;
 pub use review::{Edit, Version};
 pub use schedule::{Limits, TickReport};
-pub use smtp::{SmtpSecurity, SmtpSettings};
+pub use smtp::{SmtpAuth, SmtpSecurity, SmtpSettings};
 pub use state::State;
 pub use store::{now_ms, DraftRow, NewDraft, Store, TimelineEvent};

@@ -298,6 +298,8 @@ pub fn demo_tenant() -> Tenant {
                 mime_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document".into(),
             },
             DocTemplate { id: 3, name: "Email - outgoing".into(), record_type: 3, direction: 2, mime_type: "message/rfc822".into() },
+            DocTemplate { id: 4, name: "Email - sales outreach".into(), record_type: 3, direction: 2, mime_type: "message/rfc822".into() },
+            DocTemplate { id: 5, name: "Email - incoming".into(), record_type: 3, direction: 1, mime_type: "message/rfc822".into() },
         ],
         task_types: vec![
             TaskType { id: 3, name: "Phone-Out".into() },

@@ -159,6 +159,10 @@ impl SimHandle {
     pub fn relay_credentials(&self) -> (String, String) {
         self.sim.mailbox.credentials()
     }
+    /// The OAuth access token the relay accepts for its login with `AUTH XOAUTH2`.
+    pub fn relay_oauth_token(&self) -> String {
+        self.sim.mailbox.oauth_token()
+    }
     pub fn mailbox(&self) -> &Mailbox {
         &self.sim.mailbox
     }

@@ -1,5 +1,5 @@
 //! The tenant's outgoing mail server, played on loopback: SMTP submission with STARTTLS
-//! required before AUTH (PLAIN or LOGIN), and every accepted message kept in a [`Mailbox`].
+//! required before AUTH (PLAIN, LOGIN, or XOAUTH2 with an access token), and every accepted message kept in a [`Mailbox`].
 //!
 //! This is what the demo tenant calls the "Demo mailbox": mail sent in the demo lands here and
 //! nowhere else. Bytes after `DATA` are stored exactly as received, minus SMTP dot-stuffing.
@@ -47,12 +47,19 @@ pub struct Mailbox {
 struct MailboxInner {
     user: String,
     password: String,
+    /// The OAuth access token `AUTH XOAUTH2` accepts for the user.
+    token: String,
     messages: Vec<ReceivedMessage>,
 }
 
 impl Mailbox {
     pub fn new(user: String, password: String) -> Self {
-        Mailbox { inner: Arc::new(Mutex::new(MailboxInner { user, password, messages: Vec::new() })) }
+        let token = format!("ya29.sim-{:032x}", rand::random::<u128>());
+        Mailbox { inner: Arc::new(Mutex::new(MailboxInner { user, password, token, messages: Vec::new() })) }
+    }
+    /// The access token `AUTH XOAUTH2` accepts (as a mail provider would issue it).
+    pub fn oauth_token(&self) -> String {
+        lock(&self.inner).token.clone()
     }
     pub fn credentials(&self) -> (String, String) {
         let g = lock(&self.inner);
@@ -64,6 +71,10 @@ impl Mailbox {
     fn check(&self, user: &str, password: &str) -> bool {
         let g = lock(&self.inner);
         g.user == user && g.password == password
+    }
+    fn check_token(&self, user: &str, token: &str) -> bool {
+        let g = lock(&self.inner);
+        g.user == user && g.token == token
     }
     fn push(&self, mut m: ReceivedMessage) -> String {
         let mut g = lock(&self.inner);
@@ -131,7 +142,7 @@ impl Session {
                     let mut r = String::from("250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-PIPELINING\r\n");
                     r.push_str(&format!("250-SIZE {MAX_MESSAGE}\r\n"));
                     if self.tls {
-                        r.push_str("250-AUTH PLAIN LOGIN\r\n");
+                        r.push_str("250-AUTH PLAIN LOGIN XOAUTH2\r\n");
                     } else {
                         r.push_str("250-STARTTLS\r\n");
                     }
@@ -144,16 +155,13 @@ impl Session {
                     return Ok(Next::StartTls(io.into_inner()));
                 }
                 "AUTH" if !self.tls => reply(&mut io, "530 5.7.0 Must issue a STARTTLS command first\r\n").await?,
-                "AUTH" => {
-                    let creds = self.auth(&mut io, &line).await?;
-                    match creds {
-                        Some((u, p)) if mailbox.check(&u, &p) => {
-                            self.user = Some(u);
-                            reply(&mut io, "235 2.7.0 Authentication successful\r\n").await?;
-                        }
-                        _ => reply(&mut io, "535 5.7.8 Authentication credentials invalid\r\n").await?,
+                "AUTH" => match self.auth(&mut io, &line, mailbox).await? {
+                    Some(u) => {
+                        self.user = Some(u);
+                        reply(&mut io, "235 2.7.0 Authentication successful\r\n").await?;
                     }
-                }
+                    None => reply(&mut io, "535 5.7.8 Authentication credentials invalid\r\n").await?,
+                },
                 "MAIL" if self.user.is_none() => reply(&mut io, "530 5.7.0 Authentication required\r\n").await?,
                 "MAIL" => {
                     self.mail_from = Some(angle(&line));
@@ -203,11 +211,28 @@ impl Session {
         }
     }
 
+    /// The authenticated user, or `None` (the caller answers 535).
     async fn auth<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         io: &mut BufReader<S>,
         line: &str,
-    ) -> std::io::Result<Option<(String, String)>> {
+        mailbox: &Mailbox,
+    ) -> std::io::Result<Option<String>> {
+        Ok(match self.auth_exchange(io, line, mailbox).await? {
+            Some(Login::Password(u, p)) if mailbox.check(&u, &p) => Some(u),
+            Some(Login::Token(u)) => Some(u),
+            _ => None,
+        })
+    }
+
+    /// Reads the credentials of `AUTH PLAIN`/`LOGIN`; `AUTH XOAUTH2` is checked here (a bad
+    /// token gets the provider's error challenge first, as Google and Microsoft do).
+    async fn auth_exchange<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut BufReader<S>,
+        line: &str,
+        mailbox: &Mailbox,
+    ) -> std::io::Result<Option<Login>> {
         let mut parts = line.split_whitespace().skip(1);
         let mech = parts.next().unwrap_or("").to_ascii_uppercase();
         let initial = parts.next().map(str::to_owned);
@@ -224,7 +249,7 @@ impl Session {
                 let Ok(raw) = b64.decode(resp.trim()) else { return Ok(None) };
                 let mut fields = raw.split(|b| *b == 0).map(|f| String::from_utf8_lossy(f).into_owned());
                 let _authz = fields.next();
-                Ok(fields.next().zip(fields.next()))
+                Ok(fields.next().zip(fields.next()).map(|(u, p)| Login::Password(u, p)))
             }
             "LOGIN" => {
                 reply(io, "334 VXNlcm5hbWU6\r\n").await?;
@@ -232,11 +257,41 @@ impl Session {
                 reply(io, "334 UGFzc3dvcmQ6\r\n").await?;
                 let p = read_line(io).await?.unwrap_or_default();
                 let dec = |s: &str| b64.decode(s.trim()).ok().map(|v| String::from_utf8_lossy(&v).into_owned());
-                Ok(dec(&u).zip(dec(&p)))
+                Ok(dec(&u).zip(dec(&p)).map(|(u, p)| Login::Password(u, p)))
+            }
+            "XOAUTH2" => {
+                let resp = match initial {
+                    Some(r) => r,
+                    None => {
+                        reply(io, "334 \r\n").await?;
+                        read_line(io).await?.unwrap_or_default()
+                    }
+                };
+                // user={user}\x01auth=Bearer {token}\x01\x01
+                let raw = b64.decode(resp.trim()).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+                let field = |k: &str| raw.split('\x01').find_map(|f| f.strip_prefix(k)).map(str::to_owned);
+                let (user, token) = (field("user="), field("auth=Bearer "));
+                if let (Some(u), Some(t)) = (&user, &token) {
+                    if mailbox.check_token(u, t) {
+                        return Ok(Some(Login::Token(u.clone())));
+                    }
+                }
+                let error = b64.encode(r#"{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}"#);
+                reply(io, &format!("334 {error}\r\n")).await?;
+                let _ = read_line(io).await?;
+                Ok(None)
             }
             _ => Ok(None),
         }
     }
+}
+
+/// What the client presented.
+enum Login {
+    /// User and password, to be checked.
+    Password(String, String),
+    /// A user whose XOAUTH2 token was accepted.
+    Token(String),
 }
 
 async fn reply<S: AsyncRead + AsyncWrite + Unpin>(io: &mut BufReader<S>, text: &str) -> std::io::Result<()> {

@@ -1,0 +1,195 @@
+//! The settings screen and the first-run tenant form: what is stored where (config.json for
+//! settings, the keychain for secrets), validation, and which settings apply at once (hold
+//! window, channel policy, email template) or with the next sign-in (relay, task type).
+
+use keychain::SecretStore;
+
+use crate::app_state::AppState;
+use crate::error::{CmdResult, CommandError};
+
+impl AppState {
+    /// The settings screen's values.
+    pub async fn settings(&self) -> CmdResult<crate::commands::Settings> {
+        let config = self.config();
+        let tenant = self.tenant().await?;
+        let relay = match (&config.superoffice, &tenant) {
+            (Some(c), Some(t)) if t.demo.is_none() => {
+                let key = crate::tenant::relay_key(c.smtp.auth, &c.smtp.username, &c.smtp.host, c.smtp.port);
+                let k = self.keychain()?;
+                let has_password = tokio::task::spawn_blocking(move || k.get(&key).map(|p| p.is_some_and(|p| !p.is_empty())))
+                    .await
+                    .map_err(|e| CommandError::new("internal", e.to_string()))??;
+                Some(crate::commands::RelaySettings {
+                    host: c.smtp.host.clone(),
+                    port: c.smtp.port,
+                    security: c.smtp.security.clone(),
+                    username: c.smtp.username.clone(),
+                    auth: c.smtp.auth,
+                    has_password,
+                })
+            }
+            _ => None,
+        };
+        let email_templates = self.email_templates().await.unwrap_or_default();
+        Ok(crate::commands::Settings {
+            hold_secs: config.hold().as_secs() as u32,
+            limits: config.limits.unwrap_or_default(),
+            channel: config.channel.unwrap_or_default(),
+            relay,
+            task_type_id: tenant.as_ref().map(|t| t.task_type_id).unwrap_or(7),
+            demo: tenant.as_ref().is_some_and(|t| t.demo.is_some()),
+            email_template_id: config.email_template_id,
+            email_templates,
+        })
+    }
+
+    /// The tenant's outgoing email templates (for archived emails), when the rep is signed in
+    /// and SuperOffice answers; `None` otherwise.
+    async fn email_templates(&self) -> Option<Vec<crate::commands::EmailTemplate>> {
+        let d = self.delivery.lock().await.clone()?;
+        match tokio::time::timeout(std::time::Duration::from_secs(10), d.client.outgoing_email_templates()).await {
+            Ok(Ok(list)) => {
+                Some(list.into_iter().map(|t| crate::commands::EmailTemplate { id: t.document_template_id, name: t.name }).collect())
+            }
+            Ok(Err(e)) => {
+                tracing::info!(code = e.code(), "the email templates could not be read");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// The template archived emails get: the chosen one, else the tenant's first outgoing
+    /// email template, else SuperOffice's default for new documents.
+    pub(crate) async fn effective_template(&self, client: &superoffice::Client) -> Option<i64> {
+        if let Some(id) = self.config().email_template_id {
+            return Some(id);
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(10), client.outgoing_email_templates()).await {
+            Ok(Ok(list)) => list.first().map(|t| t.document_template_id),
+            _ => None,
+        }
+    }
+
+    /// Validates and saves the settings; hold window and channel apply at once, a changed
+    /// relay or task type with the next sign-in.
+    pub async fn save_settings(&self, s: crate::commands::Settings) -> CmdResult<crate::commands::Settings> {
+        let bad = |m: &str| Err(CommandError::new("settings_invalid", m));
+        if s.hold_secs > 60 {
+            return bad("the undo window is 0 to 60 seconds");
+        }
+        if s.limits.daily_cap == 0 || s.limits.daily_cap > 10_000 {
+            return bad("the daily limit is 1 to 10,000 messages");
+        }
+        if s.limits.min_spacing_ms > 3_600_000 {
+            return bad("the spacing between messages is at most one hour");
+        }
+        if let Some(id) = s.email_template_id {
+            if let Some(list) = self.email_templates().await {
+                if !list.iter().any(|t| t.id == id) {
+                    return bad("that template is not one of this tenant's outgoing email templates");
+                }
+            }
+        }
+        let mut config = self.config();
+        config.email_template_id = s.email_template_id;
+        config.hold_secs = Some(u64::from(s.hold_secs));
+        config.limits = Some(s.limits);
+        config.channel = Some(s.channel);
+        if let (Some(tc), Some(r)) = (config.superoffice.as_mut(), &s.relay) {
+            if r.host.trim().is_empty() || r.host.contains(|c: char| c.is_whitespace() || c.is_control()) {
+                return bad("the relay host is a host name or address");
+            }
+            if !matches!(r.security.as_str(), "tls" | "starttls") {
+                return bad("the relay's security is tls or starttls; plaintext is not offered");
+            }
+            if r.port == 0 || r.username.trim().is_empty() {
+                return bad("the relay needs a port and a user name");
+            }
+            tc.smtp.host = r.host.trim().to_owned();
+            tc.smtp.port = r.port;
+            tc.smtp.security = r.security.clone();
+            tc.smtp.username = r.username.trim().to_owned();
+            tc.smtp.auth = r.auth;
+            if s.task_type_id <= 0 {
+                return bad("the task type is a positive id");
+            }
+            tc.task_type_id = s.task_type_id;
+        }
+        self.save_config(&config)?;
+        // A configured tenant is read again: its relay (and the keychain entry of its secret)
+        // and task type are the saved ones from now on; the signed-in pipeline keeps its relay
+        // connection settings until the next sign-in.
+        if let Some(tc) = &config.superoffice {
+            let mut cached = self.tenant.lock().await;
+            if cached.as_ref().is_some_and(|t| t.demo.is_none()) {
+                *cached = Some(std::sync::Arc::new(crate::tenant::from_config(tc).map_err(|e| CommandError::new("config_invalid", e))?));
+            }
+        }
+        if let Some(d) = self.delivery.lock().await.clone() {
+            if let Some(report) = self.diagnostics.lock().await.clone() {
+                d.set_channel(outbox::channel::choose(s.channel, &report.capabilities()));
+            }
+            d.set_template(self.effective_template(&d.client).await);
+        }
+        self.settings().await
+    }
+
+    /// Stores the relay password (or XOAUTH2 access token) of the configured tenant in the
+    /// keychain.
+    pub async fn set_relay_password(&self, password: keychain::Secret) -> CmdResult<crate::commands::Settings> {
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        if tenant.demo.is_some() {
+            return Err(CommandError::new("settings_invalid", "the demo tenant's relay password is set by the demo"));
+        }
+        if password.is_empty() {
+            return Err(CommandError::new("settings_invalid", "the password is empty"));
+        }
+        let (k, key) = (self.keychain()?, tenant.relay.keychain_key());
+        tokio::task::spawn_blocking(move || k.set(&key, &password)).await.map_err(|e| CommandError::new("internal", e.to_string()))??;
+        self.settings().await
+    }
+
+    /// Stores a real tenant from the first-run form and switches to it (the rep signs in next).
+    pub async fn configure_tenant(
+        &self,
+        s: crate::commands::TenantSetup,
+        client_secret: keychain::Secret,
+        smtp_password: Option<keychain::Secret>,
+    ) -> CmdResult<()> {
+        if let Some(b) = self.blocker() {
+            return Err(b);
+        }
+        if client_secret.is_empty() {
+            return Err(CommandError::new("config_invalid", "the client secret is empty"));
+        }
+        let args = crate::cli::ConfigureArgs {
+            environment: s.environment,
+            tenant: s.context_id,
+            client_id: s.client_id,
+            task_type: s.task_type_id,
+            smtp_host: s.smtp_host,
+            smtp_port: s.smtp_port,
+            smtp_security: s.smtp_security,
+            smtp_user: s.smtp_user,
+            smtp_auth: s.smtp_auth,
+            smtp_ca_file: None,
+            client_secret_stdin: true,
+            smtp_password_stdin: smtp_password.is_some(),
+            system_user_token_stdin: false,
+            system_user_key: None,
+        };
+        let data_dir = self.data_dir.clone();
+        let mut secrets = vec![Some(client_secret), smtp_password].into_iter().flatten();
+        tokio::task::spawn_blocking(move || {
+            crate::configure::apply(args, &data_dir, |what| secrets.next().ok_or_else(|| format!("the {what} is missing")))
+        })
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+        .map_err(|e| CommandError::new("config_invalid", e))?;
+        *self.delivery.lock().await = None;
+        *self.tenant.lock().await = None;
+        *self.diagnostics.lock().await = None;
+        Ok(())
+    }
+}
