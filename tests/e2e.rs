@@ -69,6 +69,16 @@ async fn first_run_with_the_demo_tenant() {
     assert!(channel.contains("SMTP"), "the demo sends by SMTP: {channel}");
     app.type_into("#search", "zz-matches-nothing").await; // the server search runs
     app.wait("#list-empty").await;
+    // Case and accents do not matter, and umlauts may be typed the German way.
+    let only_baeckerei = "const r = [...document.querySelectorAll('.draft-row')]; return r.length > 0 && r.every(x => x.textContent.includes('Bäckerei Schmidt'));";
+    for typed in ["baeckerei", "BACKEREI schmidt & sohne"] {
+        app.type_into("#search", typed).await;
+        let deadline = Instant::now() + WAIT;
+        while app.js(only_baeckerei).await != Value::Bool(true) {
+            assert!(Instant::now() < deadline, "searching {typed:?} did not narrow the list to Bäckerei Schmidt & Söhne");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     app.type_into("#search", "").await;
     app.wait_text("#list-total", "25 ·", WAIT).await;
     // The list is virtualized: look at the top, then at the bottom.

@@ -174,15 +174,15 @@ pub async fn approve_many(app: AppHandle, state: State<'_, AppState>, ids: Vec<i
     Ok(out)
 }
 
-/// Takes back the approvals of `ids` that have not started sending; returns how many.
+/// Takes back the approvals of `ids` that have not started sending; returns those taken back.
 #[tauri::command]
 #[specta::specta]
-pub async fn cancel_approvals(app: AppHandle, state: State<'_, AppState>, ids: Vec<i64>) -> CmdResult<u32> {
+pub async fn cancel_approvals(app: AppHandle, state: State<'_, AppState>, ids: Vec<i64>) -> CmdResult<Vec<i64>> {
     let d = state.delivery().await?;
-    let mut undone = 0;
+    let mut undone = Vec::new();
     for id in &ids {
         if d.store.get(*id)?.state == outbox::State::Approved && d.store.undo_approval(*id, &d.rep.name).is_ok() {
-            undone += 1;
+            undone.push(*id);
         }
     }
     let _ = OutboxChanged { ids }.emit(&app);

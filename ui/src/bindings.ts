@@ -27,8 +27,8 @@ export const commands = {
 	 *  yet sent.
 	 */
 	approveMany: (ids: number[]) => __TAURI_INVOKE<BulkItem_Serialize[]>("approve_many", { ids }),
-	/**  Takes back the approvals of `ids` that have not started sending; returns how many. */
-	cancelApprovals: (ids: number[]) => __TAURI_INVOKE<number>("cancel_approvals", { ids }),
+	/**  Takes back the approvals of `ids` that have not started sending; returns those taken back. */
+	cancelApprovals: (ids: number[]) => __TAURI_INVOKE<number[]>("cancel_approvals", { ids }),
 	/**  Imports drafts from a `.json` or `.eml` file's content. */
 	importDrafts: (name: string, content: string) => __TAURI_INVOKE<ImportReport>("import_drafts", { name, content }),
 	/**  Takes an approval back during its hold window. */
@@ -60,7 +60,7 @@ export const commands = {
 	/**  Saves the report in the rep's Downloads folder (else the data directory); returns the path. */
 	saveDiagnostics: (format: ReportFormat) => __TAURI_INVOKE<string>("save_diagnostics", { format }),
 	/**  One page of the outbox list (filtered, searched, sorted in SQLite). */
-	listPage: (query: PageQuery) => __TAURI_INVOKE<Page_Serialize>("list_page", { query }),
+	listPage: (query: PageQuery_Deserialize) => __TAURI_INVOKE<Page_Serialize>("list_page", { query }),
 	/**  The sanitized HTML preview of a draft's current text; remote images only when asked. */
 	previewDraft: (id: number, showImages: boolean) => __TAURI_INVOKE<Preview>("preview_draft", { id, showImages }),
 	getSettings: () => __TAURI_INVOKE<Settings_Serialize>("get_settings"),
@@ -332,7 +332,9 @@ export type Owner = "rep" | "tenant_admin" |
 
 export type Page = Page_Serialize | Page_Deserialize;
 
-export type PageQuery = {
+export type PageQuery = PageQuery_Serialize | PageQuery_Deserialize;
+
+export type PageQuery_Deserialize = {
 	view: View,
 	/**  Matched against company, recipient name and address, and subject (case-insensitive). */
 	search: string,
@@ -341,6 +343,21 @@ export type PageQuery = {
 	offset: number,
 	/**  At most 500. */
 	limit: number,
+	/**  Only these drafts (a bulk approval's batch); empty: every draft. */
+	ids?: number[],
+};
+
+export type PageQuery_Serialize = {
+	view: View,
+	/**  Matched against company, recipient name and address, and subject (case-insensitive). */
+	search: string,
+	sort: SortKey,
+	descending: boolean,
+	offset: number,
+	/**  At most 500. */
+	limit: number,
+	/**  Only these drafts (a bulk approval's batch); empty: every draft. */
+	ids: number[],
 };
 
 export type Page_Deserialize = {

@@ -14,6 +14,7 @@ mod delivery;
 pub mod draft;
 mod error;
 pub mod failpoint;
+mod fold;
 pub mod import;
 mod intake;
 pub mod mime;

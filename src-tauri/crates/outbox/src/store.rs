@@ -229,6 +229,12 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.create_scalar_function(
+            "so_fold",
+            1,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| Ok(crate::fold::search_key(ctx.get_raw(0).as_str().unwrap_or(""))),
+        )?;
         let store = Store { conn: Mutex::new(conn) };
         store.migrate()?;
         Ok(store)
