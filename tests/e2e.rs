@@ -550,3 +550,54 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     app.done().await;
     app.close().await;
 }
+
+/// "Copy for your mail program" puts `To:`, `Subject:` and the body on the X clipboard, where
+/// another program reads it. WebKitGTK lets a page write the clipboard only from a user gesture
+/// (from a script, `navigator.clipboard.writeText` is refused with NotAllowedError and
+/// `execCommand('copy')` answers false); WebDriver's click is one.
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_for_handoff_puts_the_draft_on_the_clipboard() {
+    if !can_run("copy_for_handoff_puts_the_draft_on_the_clipboard") {
+        return;
+    }
+    let _one = serial().await;
+    let app = App::fresh("copy_handoff", Start::demo(1)).await;
+    app.sign_in_demo().await;
+    let id = app.select_row(0).await;
+    // The draft as the app holds it (its outbox), checked against what the detail shows.
+    let store = outbox::Store::open(&app.data.join("outbox.sqlite")).expect("the app's outbox");
+    let row = store.get(id).expect("the selected draft");
+    let email = row.recipient_email.clone().expect("the first draft has a recipient address");
+    let subject = row.subject.clone().expect("the first draft has a subject");
+    assert!(row.body.trim().lines().count() > 1, "a real body: {:?}", row.body);
+    let to = app.text("#detail-to").await;
+    assert!(to.contains(&email), "the detail shows the draft's recipient: {to}");
+    assert_eq!(app.text("#detail-subject").await, subject);
+    let want = format!("To: {email}\nSubject: {subject}\n\n{}", row.body);
+
+    // Another X client owns the clipboard first, so only the app's copy can change it.
+    let before = format!("on the clipboard before the copy ({})", std::process::id());
+    harness::x_clipboard_set(&before);
+    app.click("#copy-handoff").await;
+    app.wait_text("#copy-handoff", "Copied", WAIT).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut clip = harness::x_clipboard();
+    while clip.as_deref() == Some(before.as_str()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        clip = harness::x_clipboard();
+    }
+    assert_eq!(clip.as_deref(), Some(want.as_str()), "the X clipboard holds the handoff text");
+
+    // Copying is not sending: past the hold window the draft is still to review, untouched.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = store.get(id).expect("the draft");
+    assert_eq!(after.state, outbox::State::Pending, "still to review");
+    assert_eq!((after.attempts, after.message_id.as_deref(), after.channel), (0, None, None), "never approved or tried");
+    assert_eq!(app.text("#draft-status").await, "To review");
+    app.wait_count("to_review", 25, WAIT).await;
+    let records = app.records().await;
+    assert_eq!(records["mailbox"].as_array().map(Vec::len), Some(0), "nothing reached the relay");
+    assert_eq!(records["documents"].as_array().map(Vec::len), Some(0), "nothing was archived");
+    app.done().await;
+    app.close().await;
+}

@@ -486,3 +486,32 @@ impl Canary {
         self.paths.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
+
+/// The X11 CLIPBOARD selection as another X client on the app's display reads it
+/// (`xclip -selection clipboard -o`, UTF-8); `None` when no client owns the selection.
+pub fn x_clipboard() -> Option<String> {
+    let out = Command::new("timeout")
+        .args(["5", "xclip", "-selection", "clipboard", "-t", "UTF8_STRING", "-o"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run xclip (apt-get install xclip)");
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Takes the CLIPBOARD selection for another X client holding `text` (xclip, which stays in the
+/// background until some client takes the selection from it), so a test starts from known
+/// clipboard contents.
+pub fn x_clipboard_set(text: &str) {
+    use std::io::Write as _;
+    let mut child = Command::new("xclip")
+        .args(["-selection", "clipboard", "-i"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run xclip (apt-get install xclip)");
+    child.stdin.take().expect("xclip stdin").write_all(text.as_bytes()).expect("write to xclip");
+    // xclip forks into the background once it owns the selection; the parent's exit says so.
+    let _ = child.wait();
+    assert_eq!(x_clipboard().as_deref(), Some(text), "xclip did not take the clipboard");
+}
