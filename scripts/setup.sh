@@ -27,8 +27,9 @@ apt_install() {
 # What a desktop needs to build and run the app.
 BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev xdg-utils gnome-keyring dbus)
 # What the tests add: a virtual display, the WebDriver for WebKitGTK, a Python venv for the
-# SMTP server, openssl for certificates.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver python3-venv openssl curl)
+# SMTP server, openssl for certificates; xclip and xdotool (the X clipboard and focus, from
+# outside the app) and the system Python's D-Bus and GLib (the test notification server).
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver python3-venv openssl curl xclip xdotool python3-dbus python3-gi)
 
 check_toolchains() {
   command -v cargo >/dev/null || { log "cargo is missing: install Rust from https://rustup.rs first"; exit 1; }

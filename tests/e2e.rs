@@ -605,3 +605,151 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     app.done().await;
     app.close().await;
 }
+
+/// "Copy for your mail program" puts `To:`, `Subject:` and the body on the X clipboard, where
+/// another program reads it. WebKitGTK lets a page write the clipboard only from a user gesture
+/// (from a script, `navigator.clipboard.writeText` is refused with NotAllowedError and
+/// `execCommand('copy')` answers false); WebDriver's click is one.
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_for_handoff_puts_the_draft_on_the_clipboard() {
+    if !can_run("copy_for_handoff_puts_the_draft_on_the_clipboard") {
+        return;
+    }
+    let _one = serial().await;
+    let app = App::fresh("copy_handoff", Start::demo(1)).await;
+    app.sign_in_demo().await;
+    let id = app.select_row(0).await;
+    // The draft as the app holds it (its outbox), checked against what the detail shows.
+    let store = outbox::Store::open(&app.data.join("outbox.sqlite")).expect("the app's outbox");
+    let row = store.get(id).expect("the selected draft");
+    let email = row.recipient_email.clone().expect("the first draft has a recipient address");
+    let subject = row.subject.clone().expect("the first draft has a subject");
+    assert!(row.body.trim().lines().count() > 1, "a real body: {:?}", row.body);
+    let to = app.text("#detail-to").await;
+    assert!(to.contains(&email), "the detail shows the draft's recipient: {to}");
+    assert_eq!(app.text("#detail-subject").await, subject);
+    let want = format!("To: {email}\nSubject: {subject}\n\n{}", row.body);
+
+    // Another X client owns the clipboard first, so only the app's copy can change it.
+    let before = format!("on the clipboard before the copy ({})", std::process::id());
+    harness::x_clipboard_set(&before);
+    app.click("#copy-handoff").await;
+    app.wait_text("#copy-handoff", "Copied", WAIT).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut clip = harness::x_clipboard();
+    while clip.as_deref() == Some(before.as_str()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        clip = harness::x_clipboard();
+    }
+    assert_eq!(clip.as_deref(), Some(want.as_str()), "the X clipboard holds the handoff text");
+
+    // Copying is not sending: past the hold window the draft is still to review, untouched.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = store.get(id).expect("the draft");
+    assert_eq!(after.state, outbox::State::Pending, "still to review");
+    assert_eq!((after.attempts, after.message_id.as_deref(), after.channel), (0, None, None), "never approved or tried");
+    assert_eq!(app.text("#draft-status").await, "To review");
+    app.wait_count("to_review", 25, WAIT).await;
+    let records = app.records().await;
+    assert_eq!(records["mailbox"].as_array().map(Vec::len), Some(0), "nothing reached the relay");
+    assert_eq!(records["documents"].as_array().map(Vec::len), Some(0), "nothing was archived");
+    app.done().await;
+    app.close().await;
+}
+
+/// `document.hasFocus()` in the window (WebKitGTK answers from the GTK window's `is-active`,
+/// the same state `is_focused()` reads in the core), waited for until it is `want`.
+async fn wait_window_focus(app: &App, want: bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = app.js("return document.hasFocus()").await;
+        if now == want {
+            return;
+        }
+        if Instant::now() > deadline {
+            app.fail(format!("the window never became {} (X focus: {})", if want { "focused" } else { "unfocused" }, harness::x_focus()));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A send that fails for good raises one desktop notification (D-Bus `Notify`, received by
+/// `tests/e2e/notifyd.py`) while the window is not focused, and none while it is. Under Xvfb
+/// without a window manager the X server starts with the focus on PointerRoot and the pointer
+/// in the middle of the screen, over the app's window: GTK then counts the window as focused,
+/// so the test sets the X focus itself (xdotool).
+#[tokio::test(flavor = "multi_thread")]
+async fn failure_raises_an_os_notification_when_the_window_is_not_focused() {
+    if !can_run("failure_raises_an_os_notification_when_the_window_is_not_focused") {
+        return;
+    }
+    let _one = serial().await;
+    let name = "notify_failure";
+    let data = data_dir(name);
+    let notifyd = harness::Notifyd::start(&data.join("notifications.jsonl"));
+    // The tenant grants the email agent (profile `full`), and the admin chose it.
+    let start = Start { config: Some(serde_json::json!({ "tenant": "demo", "hold_secs": 1, "channel": "email_agent" })), env: Vec::new() };
+    let app = App::start(name, &data, free_port(), start).await;
+    let el = app.wait("#choose-demo, #sign-in").await;
+    if el.attr("id").await.ok().flatten().as_deref() == Some("choose-demo") {
+        el.click().await.ok();
+    }
+    app.wait("#demo-banner").await;
+    app.sim_control(reqwest::Method::PUT, "/__sim/profile/full", None).await;
+    app.click("#sign-in").await;
+    app.wait_for(".draft-row", Duration::from_secs(60)).await;
+    app.wait_text("#channel-now", "SuperOffice email agent", WAIT).await;
+    // SuperOffice refuses every send from now on: a final failure, not one to retry.
+    let refusal = "Recipient address rejected by the e2e test";
+    let fault = serde_json::json!({
+        "path_contains": "/Agents/EMail/Send",
+        "method": "POST",
+        "kind": { "Status": { "status": 400, "error_type": "SoException", "message": refusal } },
+    });
+    app.sim_control(reqwest::Method::POST, "/__sim/faults", Some(fault)).await;
+    let window = harness::x_app_window(&data);
+    let _restore = harness::XFocusRestore::new();
+
+    // 1. The window has the focus: the failure shows in the list, and no notification goes out.
+    harness::x_set_focus(&window);
+    wait_window_focus(&app, true).await;
+    app.select_row(0).await;
+    let first = app.text("#detail-subject").await;
+    app.click("#approve").await;
+    app.wait_text("#draft-status", "Not sent", Duration::from_secs(20)).await;
+    app.wait_text("#draft-reason", refusal, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(3)).await; // a few ticks of the scheduler
+    wait_window_focus(&app, true).await;
+    assert_eq!(notifyd.received(), Vec::<Value>::new(), "no notification while the window is focused");
+    app.wait_count("failed", 1, WAIT).await;
+
+    // 2. The focus goes elsewhere (no window has it), then the next draft fails: one notification.
+    app.view("to_review").await;
+    app.select_row(0).await;
+    let second = app.text("#detail-subject").await;
+    assert_ne!(first, second);
+    harness::x_focus_nothing();
+    wait_window_focus(&app, false).await;
+    app.click("#approve").await;
+    wait_window_focus(&app, false).await; // WebDriver's click does not focus the window
+    app.wait_text("#draft-status", "Not sent", Duration::from_secs(20)).await;
+    app.wait_text("#draft-reason", refusal, WAIT).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while notifyd.received().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await; // and no second one for the same failure
+    let got = notifyd.received();
+    assert_eq!(got.len(), 1, "exactly one notification: {got:?}");
+    assert_eq!(got[0]["summary"], "SuperOffice Outbox");
+    let body = got[0]["body"].as_str().unwrap_or_default();
+    assert!(body.contains("1 email(s) could not be sent"), "the notification says what failed: {body:?}");
+    wait_window_focus(&app, false).await;
+    app.wait_count("failed", 2, WAIT).await;
+    // Nothing was sent on any channel.
+    let records = app.records().await;
+    assert_eq!(records["agent_emails"].as_array().map(Vec::len), Some(0), "SuperOffice sent nothing");
+    assert_eq!(records["mailbox"].as_array().map(Vec::len), Some(0), "nothing went by SMTP");
+    app.done().await;
+    app.close().await;
+}
