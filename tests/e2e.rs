@@ -743,7 +743,10 @@ async fn failure_raises_an_os_notification_when_the_window_is_not_focused() {
     assert_eq!(got.len(), 1, "exactly one notification: {got:?}");
     assert_eq!(got[0]["summary"], "SuperOffice Outbox");
     let body = got[0]["body"].as_str().unwrap_or_default();
-    assert!(body.contains("1 email(s) could not be sent"), "the notification says what failed: {body:?}");
+    assert!(
+        body.contains(&second) && body.contains("could not be sent") && body.contains(refusal),
+        "the notification names the message and the reason: {body:?}"
+    );
     wait_window_focus(&app, false).await;
     app.wait_count("failed", 2, WAIT).await;
     // Nothing was sent on any channel.

@@ -22,15 +22,89 @@ pub fn notify_attention(app: &tauri::AppHandle, state: &crate::app_state::AppSta
     }
     let Ok(store) = state.store() else { return };
     let rows: Vec<outbox::DraftRow> = attempted.iter().filter_map(|id| store.get(*id).ok()).collect();
-    let decide = rows.iter().filter(|r| r.state == outbox::State::NeedsDecision).count();
-    let failed = rows.iter().filter(|r| r.state == outbox::State::Failed && !r.retryable).count();
-    let body = match (decide, failed) {
-        (0, 0) => return,
-        (d, 0) => format!("{d} email(s) may or may not have been sent: please decide in SuperOffice Outbox."),
-        (0, f) => format!("{f} email(s) could not be sent. Open SuperOffice Outbox for the reason."),
-        (d, f) => format!("{f} email(s) could not be sent and {d} need your decision."),
-    };
+    let Some(body) = attention_text(&rows) else { return };
     if let Err(e) = app.notification().builder().title("SuperOffice Outbox").body(body).show() {
         tracing::debug!("notification not shown: {e}");
+    }
+}
+
+/// The notification's text: the one message by subject, recipient and reason, or how many.
+/// `None` when nothing needs the rep.
+pub fn attention_text(rows: &[outbox::DraftRow]) -> Option<String> {
+    let decide: Vec<&outbox::DraftRow> = rows.iter().filter(|r| r.state == outbox::State::NeedsDecision).collect();
+    let failed: Vec<&outbox::DraftRow> = rows.iter().filter(|r| r.state == outbox::State::Failed && !r.retryable).collect();
+    let plural = |n: usize| if n == 1 { "email" } else { "emails" };
+    let one = |r: &outbox::DraftRow| {
+        let subject: String = r.subject.as_deref().unwrap_or("(no subject)").chars().take(80).collect();
+        format!("\u{201c}{subject}\u{201d} to {}", r.recipient_email.as_deref().unwrap_or(&r.recipient_name))
+    };
+    Some(match (decide.as_slice(), failed.as_slice()) {
+        ([], []) => return None,
+        ([r], []) => format!("{} may or may not have been sent: please decide in SuperOffice Outbox.", one(r)),
+        ([], [r]) => {
+            let reason: String = r.reason.as_deref().unwrap_or("").chars().take(160).collect();
+            if reason.is_empty() {
+                format!("{} could not be sent.", one(r))
+            } else {
+                format!("{} could not be sent: {reason}", one(r))
+            }
+        }
+        (d, []) => format!("{} {} may or may not have been sent: please decide in SuperOffice Outbox.", d.len(), plural(d.len())),
+        ([], f) => format!("{} {} could not be sent. Open SuperOffice Outbox for the reasons.", f.len(), plural(f.len())),
+        (d, f) => format!(
+            "{} {} could not be sent and {} need{} your decision.",
+            f.len(),
+            plural(f.len()),
+            d.len(),
+            if d.len() == 1 { "s" } else { "" }
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    fn row(state: outbox::State, subject: &str, reason: &str, retryable: bool) -> outbox::DraftRow {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = outbox::Store::open(&dir.path().join("o.sqlite")).expect("store");
+        store
+            .insert_draft(&outbox::NewDraft {
+                source: "test".into(),
+                source_ref: subject.into(),
+                contact_id: 1,
+                person_id: 1,
+                sale_id: 0,
+                company: "Müller Logistik GmbH".into(),
+                recipient_name: "Jonas Müller".into(),
+                recipient_email: Some("jonas@mueller.example".into()),
+                subject: Some(subject.into()),
+                body: "Hallo".into(),
+                problem: None,
+            })
+            .expect("insert");
+        let mut r = store.list().expect("list").remove(0);
+        r.state = state;
+        r.reason = Some(reason.into()).filter(|s: &String| !s.is_empty());
+        r.retryable = retryable;
+        r
+    }
+
+    #[test]
+    fn one_message_is_named_with_its_reason_and_many_are_counted() {
+        use outbox::State::{Failed, NeedsDecision, Sent};
+        let refused = row(Failed, "Angebot Lager", "554 5.7.1 Recipient address rejected", false);
+        assert_eq!(
+            super::attention_text(std::slice::from_ref(&refused)).as_deref(),
+            Some("\u{201c}Angebot Lager\u{201d} to jonas@mueller.example could not be sent: 554 5.7.1 Recipient address rejected")
+        );
+        let unknown = row(NeedsDecision, "Termin", "", false);
+        assert!(super::attention_text(std::slice::from_ref(&unknown)).is_some_and(|t| t.contains("Termin") && t.contains("decide")));
+        let two = [refused.clone(), row(Failed, "Zweite", "550", false)];
+        assert_eq!(super::attention_text(&two).as_deref(), Some("2 emails could not be sent. Open SuperOffice Outbox for the reasons."));
+        assert_eq!(
+            super::attention_text(&[refused.clone(), unknown.clone()]).as_deref(),
+            Some("1 email could not be sent and 1 needs your decision.")
+        );
+        // A failure that will be retried, or a sent message, needs nobody.
+        assert_eq!(super::attention_text(&[row(Failed, "Später", "421 try later", true), row(Sent, "Gesendet", "", false)]), None);
     }
 }
