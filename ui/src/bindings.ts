@@ -149,6 +149,13 @@ export type Check_Deserialize = {
 	/**  What to change, exactly. */
 	action?: string | null,
 	docs?: string | null,
+	/**  The HTTP status SuperOffice refused with, when it did (e.g. 401 for the Email agent). */
+	http_status?: number | null,
+	/**
+	 *  What the check found, for machines: the Inbox account's address (`inbox_account`), the
+	 *  relay tested as `host:port` (`smtp_relay`; none when no relay is configured).
+	 */
+	found?: string | null,
 };
 
 /**  One check's result. */
@@ -165,6 +172,13 @@ export type Check_Serialize = {
 	/**  What to change, exactly. */
 	action: string | null,
 	docs: string | null,
+	/**  The HTTP status SuperOffice refused with, when it did (e.g. 401 for the Email agent). */
+	http_status: number | null,
+	/**
+	 *  What the check found, for machines: the Inbox account's address (`inbox_account`), the
+	 *  relay tested as `host:port` (`smtp_relay`; none when no relay is configured).
+	 */
+	found: string | null,
 };
 
 export type CommandError = {

@@ -263,6 +263,7 @@ async fn email_agent(client: &Client) -> (Check, Option<Option<superoffice::mode
         }
         Err(e) => {
             agent.evidence.push(evidence(&e, ms));
+            agent.http_status = e.status();
             match e.status() {
                 Some(401 | 403) => {
                     agent.status = Status::Fail;
@@ -300,6 +301,7 @@ fn inbox_account(
         return inbox;
     };
     inbox.evidence.push(format!("Inbox account {}", a.email_address));
+    inbox.found = Some(a.email_address.trim().to_owned());
     if let Some(reason) = a.error_reason.as_deref().filter(|r| !r.trim().is_empty()) {
         inbox.evidence.push(format!("account error: {reason}"));
     }

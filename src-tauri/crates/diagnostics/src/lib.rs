@@ -63,10 +63,26 @@ pub struct Check {
     /// What to change, exactly.
     pub action: Option<String>,
     pub docs: Option<String>,
+    /// The HTTP status SuperOffice refused with, when it did (e.g. 401 for the Email agent).
+    pub http_status: Option<u16>,
+    /// What the check found, for machines: the Inbox account's address (`inbox_account`), the
+    /// relay tested as `host:port` (`smtp_relay`; none when no relay is configured).
+    pub found: Option<String>,
 }
 
 impl Check {
     pub(crate) fn new(id: &str, status: Status) -> Self {
-        Check { id: id.into(), status, tried: Vec::new(), evidence: Vec::new(), cause: None, owner: None, action: None, docs: None }
+        Check {
+            id: id.into(),
+            status,
+            tried: Vec::new(),
+            evidence: Vec::new(),
+            cause: None,
+            owner: None,
+            action: None,
+            docs: None,
+            http_status: None,
+            found: None,
+        }
     }
 }

@@ -64,26 +64,18 @@ impl Report {
         let status = |id| self.check(id).map(|c| c.status);
         let agent = self.check("email_agent");
         let email_agent = match (status("email_agent"), status("inbox_account")) {
-            (Some(Status::Pass), Some(Status::Pass)) => AgentAccess::Granted {
-                account: self
-                    .check("inbox_account")
-                    .and_then(|c| c.evidence.first())
-                    .map(|e| e.trim_start_matches("Inbox account ").to_owned()),
-            },
+            (Some(Status::Pass), Some(Status::Pass)) => {
+                AgentAccess::Granted { account: self.check("inbox_account").and_then(|c| c.found.clone()) }
+            }
             (Some(Status::Pass), _) => AgentAccess::Granted { account: None },
-            (Some(Status::Fail), _) => AgentAccess::NotGranted(http_status(agent).unwrap_or(401)),
+            (Some(Status::Fail), _) => AgentAccess::NotGranted(agent.and_then(|c| c.http_status).unwrap_or(401)),
             _ => AgentAccess::Unknown(agent.map(|c| c.evidence.join("; ")).unwrap_or_default()),
         };
         // A relay that could not be tested (network) is still used; one that refused is not.
         let smtp_configured = matches!(status("smtp_relay"), Some(Status::Pass | Status::Unknown | Status::Warn))
-            && !self.check("smtp_relay").is_some_and(|c| c.evidence.iter().any(|e| e.starts_with(NO_RELAY)));
+            && self.check("smtp_relay").is_some_and(|c| c.found.is_some());
         outbox::channel::Capabilities { email_agent, smtp_configured }
     }
-}
-
-fn http_status(c: Option<&Check>) -> Option<u16> {
-    let text = c?.evidence.first()?;
-    text.split(|ch: char| !ch.is_ascii_digit()).find_map(|w| w.parse::<u16>().ok().filter(|s| (400..600).contains(s)))
 }
 
 const NO_RELAY: &str = "no SMTP relay configured";
@@ -154,12 +146,10 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
                 .iter()
                 .map(|id| unknown(id, NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in to SuperOffice in the app.")))
                 .collect();
-            out.push(unknown(
-                "smtp_relay",
-                NOT_SIGNED_IN,
-                Some(Owner::Rep),
-                Some("Sign in first: the relay is tested with the rep's address."),
-            ));
+            let mut relay =
+                unknown("smtp_relay", NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in first: the relay is tested with the rep's address."));
+            relay.found = setup.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port));
+            out.push(relay);
             out.push(unknown("sender_domain", NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in first.")));
             return out;
         };
@@ -189,13 +179,17 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
 
 /// The checks that need the rep's address: relay, sender domain, and the write checks.
 async fn after_identity(setup: &Setup, client: &Client, email: Option<&str>) -> (Check, Check, Vec<Check>) {
+    let relay_found = |mut c: Check| {
+        c.found = setup.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port));
+        c
+    };
     let Some(email) = email else {
         let why = "not testable: the rep has no usable email address (see identity)";
-        return (unknown("smtp_relay", why, None, None), unknown("sender_domain", why, None, None), Vec::new());
+        return (relay_found(unknown("smtp_relay", why, None, None)), unknown("sender_domain", why, None, None), Vec::new());
     };
     let relay = async {
         match &setup.smtp {
-            Some(s) => crate::smtp_relay(s, email).await,
+            Some(s) => relay_found(crate::smtp_relay(s, email).await),
             None => unknown(
                 "smtp_relay",
                 NO_RELAY,

@@ -156,6 +156,11 @@ async fn seed_profile_both_columns_corrected() {
     assert!(report.can_send);
     let caps = report.capabilities();
     assert_eq!(outbox::channel::choose(outbox::ChannelSetting::Auto, &caps).channel, outbox::Channel::Smtp, "{caps:?}");
+    // From the checks' structured fields, not their words.
+    assert_eq!(caps.email_agent, outbox::channel::AgentAccess::NotGranted(401));
+    assert!(caps.smtp_configured);
+    let agent = report.rep.iter().find(|c| c.id == "email_agent").unwrap();
+    assert_eq!(agent.http_status, Some(401));
 
     let md = diagnostics::markdown(&report);
     for heading in [
@@ -197,6 +202,11 @@ async fn every_profile_has_its_expected_matrix() {
         ],
     );
     assert_eq!(full.recommendation.channel, "email_agent");
+    assert_eq!(
+        full.capabilities().email_agent,
+        outbox::channel::AgentAccess::Granted { account: Some("anna.berger@roboplanet.example".into()) },
+        "the Inbox account's address, as found"
+    );
 
     let no_inbox = diagnostics::run_all(&setup(&sim, "no-inbox", false).await).await;
     expect(
