@@ -3,7 +3,7 @@ import type { Check_Serialize as Check, Status } from "./bindings";
 import { alignChecks, checkTitle, docsUrl, ownerWord, reasonText, statusWord } from "./diagnostics";
 import { translator } from "./i18n";
 
-const check = (id: string, status: Status = "pass"): Check => ({ id, status, tried: [], evidence: [], cause: null, owner: null, action: null, docs: null });
+const check = (id: string, status: Status = "pass"): Check => ({ id, status, tried: [], evidence: [], cause: null, owner: null, action: null, docs: null, http_status: null, found: null });
 const en = translator("en");
 const de = translator("de");
 
