@@ -78,10 +78,18 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     assert_eq!(choose(ChannelSetting::Auto, &Capabilities { email_agent: access.clone(), smtp_configured: true }).channel, Channel::Smtp);
     let choice = choose(ChannelSetting::Auto, &Capabilities { email_agent: access, smtp_configured: false });
     assert_eq!(choice.channel, Channel::Handoff, "{}", choice.reason);
+    let why = outbox::channel::ChannelWhy::HandoffFallback { agent: outbox::channel::AgentWhy::NotGranted { status: 401 } };
+    assert_eq!(choice.why, why);
 
-    let d = delivery(&store, client, choice).await;
+    let d = delivery(&store, client, choice.clone()).await;
     let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
     d.approve(draft.id).unwrap();
+    let row = store.get(draft.id).unwrap();
+    assert_eq!(
+        (row.channel, row.channel_reason.as_deref(), row.channel_why.as_ref()),
+        (Some(Channel::Handoff), Some(choice.reason.as_str()), Some(&why)),
+        "the message records its channel and why, in words and as data"
+    );
     assert_eq!(d.deliver(draft.id).await.unwrap(), State::NeedsDecision, "handed off: the rep sends it and confirms");
     let task =
         |sim: &superoffice_sim::SimHandle| sim.tenant().appointments.into_iter().find(|a| a.id.to_string() == draft.source_ref).unwrap();
@@ -98,7 +106,7 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
 #[tokio::test]
 async fn an_unsearchable_external_ref_falls_back_to_contact_and_header() {
     let (sim, store, client, _dir) = rig("seed-feb-2026").await;
-    let d = delivery(&store, client.clone(), outbox::ChannelChoice { channel: Channel::Handoff, reason: "test".into() }).await;
+    let d = delivery(&store, client.clone(), outbox::ChannelChoice::new(Channel::Handoff, outbox::channel::ChannelWhy::AdminHandoff)).await;
     let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
     d.approve(draft.id).unwrap();
     d.deliver(draft.id).await.unwrap();

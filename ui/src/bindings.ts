@@ -79,6 +79,9 @@ export const events = {
 };
 
 /* Types */
+/**  What was found about the email agent, as a reason (the UI words it in the rep's language). */
+export type AgentWhy = { kind: "available"; account: string } | { kind: "no_inbox" } | { kind: "not_granted"; status: number } | { kind: "untested"; detail: string };
+
 /**  Everything the UI needs to decide which screen to show. */
 export type AppStatus = AppStatus_Serialize | AppStatus_Deserialize;
 
@@ -123,14 +126,26 @@ export type BulkItem_Serialize = {
 	error: CommandError | null,
 };
 
-/**  The channel for new approvals, and the reason in words. */
+/**  The channel for new approvals, and why (as data and in English words). */
 export type ChannelChoice = {
 	channel: SendChannel,
 	reason: string,
+	why: ChannelWhy,
 };
 
 /**  What the admin configured: automatic, or one channel forced. */
 export type ChannelSetting = "auto" | "email_agent" | "smtp" | "handoff";
+
+/**  Why a channel was chosen: the record each message keeps, in a form the UI can translate. */
+export type ChannelWhy = 
+/**  Before the tenant was checked (the first moments after sign-in). */
+{ kind: "initial" } | { kind: "admin_handoff" } | { kind: "admin_agent"; agent: AgentWhy } | { kind: "admin_smtp" } | 
+/**  Automatic: the email agent works. */
+{ kind: "agent"; agent: AgentWhy } | 
+/**  Automatic: the relay, because of what the agent said. */
+{ kind: "smtp_fallback"; agent: AgentWhy } | 
+/**  Automatic: neither works. */
+{ kind: "handoff_fallback"; agent: AgentWhy };
 
 /**  One check's result. */
 export type Check = Check_Serialize | Check_Deserialize;
@@ -243,6 +258,8 @@ export type DraftRow_Deserialize = {
 	/**  The channel it took (or takes), and why. */
 	channel?: SendChannel | null,
 	channel_reason?: string | null,
+	/**  The same reason as data, for the UI to word (absent on rows from before it was kept). */
+	channel_why?: ChannelWhy | null,
 };
 
 /**  A draft as the UI sees it (no MIME bytes). */
@@ -276,6 +293,8 @@ export type DraftRow_Serialize = {
 	/**  The channel it took (or takes), and why. */
 	channel: SendChannel | null,
 	channel_reason: string | null,
+	/**  The same reason as data, for the UI to word (absent on rows from before it was kept). */
+	channel_why: ChannelWhy | null,
 };
 
 /**  A rep's edit of a pending draft. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canApprove, statusOf, timelineKind } from "./status";
+import { canApprove, channelWhyText, statusOf, timelineKind } from "./status";
 import { translator } from "./i18n";
 
 const base = {
@@ -44,5 +44,23 @@ describe("statusOf in German", () => {
     expect(statusOf({ ...base, problem: "needs_recipient" }, now, de, "de").label).toBe("Empfänger fehlt");
     expect(timelineKind("data_started", de)).toBe("Übertragung begonnen");
     expect(timelineKind("unheard_of")).toBe("unheard of");
+  });
+});
+
+describe("channelWhyText", () => {
+  const de = translator("de");
+  it("words the core's reason in the rep's language, as a sentence or after 'because'", () => {
+    const notGranted = { kind: "not_granted", status: 401 } as const;
+    expect(channelWhyText({ kind: "smtp_fallback", agent: notGranted })).toBe(
+      "because the email agent is not granted to this app (HTTP 401); only SuperOffice's app manager can grant it",
+    );
+    expect(channelWhyText({ kind: "smtp_fallback", agent: notGranted }, de)).toBe(
+      "weil der E-Mail-Agent für diese App nicht freigegeben ist (HTTP 401); nur der App-Manager von SuperOffice kann ihn freigeben",
+    );
+    expect(channelWhyText({ kind: "agent", agent: { kind: "available", account: "anna@x.example" } }, de)).toBe(
+      "Der E-Mail-Agent von SuperOffice ist mit Ihrem Inbox-Konto anna@x.example verfügbar",
+    );
+    expect(channelWhyText({ kind: "handoff_fallback", agent: { kind: "no_inbox" } }, de)).toContain("kein SMTP-Relay");
+    expect(channelWhyText({ kind: "admin_handoff" }, de)).toContain("Administrator");
   });
 });

@@ -1,7 +1,7 @@
 // How a draft's state reads to the rep: a short label, a tone for the badge and, where it
 // matters, the reason ("why not yet, and when"). Labels come from the given translator
 // (English by default).
-import type { DraftRow_Serialize as DraftRow, Problem, SendChannel } from "./bindings";
+import type { AgentWhy, ChannelWhy, DraftRow_Serialize as DraftRow, Problem, SendChannel } from "./bindings";
 import { isKey, localeTag, translator, type Lang, type Translate } from "./i18n";
 
 export type Tone = "neutral" | "progress" | "ok" | "warn" | "error";
@@ -55,6 +55,41 @@ export function statusOf(d: StatusFields, now: number = Date.now(), t: Translate
 export function channelLabel(c: SendChannel | string, t: Translate = english): string {
   const key = `channel.${c}`;
   return isKey(key) ? t(key) : c.replace(/_/g, " ");
+}
+
+/** `clause`: a sentence of its own, or after "because" (German puts the verb last there). */
+function agentWhyText(a: AgentWhy, t: Translate, clause: "main" | "because"): string {
+  const k = clause === "main" ? "why.agent" : "why.agentBecause";
+  switch (a.kind) {
+    case "available":
+      return t(`${k}.available`, { account: a.account });
+    case "no_inbox":
+      return t(`${k}.noInbox`);
+    case "not_granted":
+      return t(`${k}.notGranted`, { status: a.status });
+    case "untested":
+      return t(`${k}.untested`, { detail: a.detail });
+  }
+}
+
+/** Why a channel was chosen, in the rep's language (the core keeps it as data). */
+export function channelWhyText(w: ChannelWhy, t: Translate = english): string {
+  switch (w.kind) {
+    case "initial":
+      return t("why.initial");
+    case "admin_handoff":
+      return t("why.adminHandoff");
+    case "admin_agent":
+      return t("why.adminAgent", { agent: agentWhyText(w.agent, t, "main") });
+    case "admin_smtp":
+      return t("why.adminSmtp");
+    case "agent":
+      return agentWhyText(w.agent, t, "main");
+    case "smtp_fallback":
+      return t("why.smtpFallback", { agent: agentWhyText(w.agent, t, "because") });
+    case "handoff_fallback":
+      return t("why.handoffFallback", { agent: agentWhyText(w.agent, t, "because") });
+  }
 }
 
 /** A timeline entry's kind in words ("data_started" → "transfer started"). */

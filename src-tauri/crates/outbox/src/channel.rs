@@ -68,35 +68,101 @@ pub struct Capabilities {
     pub smtp_configured: bool,
 }
 
-/// The channel for new approvals, and the reason in words.
+/// What was found about the email agent, as a reason (the UI words it in the rep's language).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AgentWhy {
+    Available { account: String },
+    NoInbox,
+    NotGranted { status: u16 },
+    Untested { detail: String },
+}
+
+/// Why a channel was chosen: the record each message keeps, in a form the UI can translate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChannelWhy {
+    /// Before the tenant was checked (the first moments after sign-in).
+    Initial,
+    AdminHandoff,
+    AdminAgent {
+        agent: AgentWhy,
+    },
+    AdminSmtp,
+    /// Automatic: the email agent works.
+    Agent {
+        agent: AgentWhy,
+    },
+    /// Automatic: the relay, because of what the agent said.
+    SmtpFallback {
+        agent: AgentWhy,
+    },
+    /// Automatic: neither works.
+    HandoffFallback {
+        agent: AgentWhy,
+    },
+}
+
+impl AgentWhy {
+    fn english(&self) -> String {
+        match self {
+            AgentWhy::Available { account } => format!("SuperOffice's email agent is available with your Inbox account {account}"),
+            AgentWhy::NoInbox => "the email agent is granted, but you have no SuperOffice Inbox account".into(),
+            AgentWhy::NotGranted { status } => {
+                format!("the email agent is not granted to this app (HTTP {status}); only SuperOffice's app manager can grant it")
+            }
+            AgentWhy::Untested { detail } => format!("the email agent could not be tested ({detail})"),
+        }
+    }
+}
+
+impl ChannelWhy {
+    /// The reason in English (logs, the timeline, the archived document's description).
+    pub fn english(&self) -> String {
+        match self {
+            ChannelWhy::Initial => "the SMTP relay".into(),
+            ChannelWhy::AdminHandoff => "the administrator chose handoff to your own mail program".into(),
+            ChannelWhy::AdminAgent { agent } => format!("the administrator chose the email agent; {}", agent.english()),
+            ChannelWhy::AdminSmtp => "the administrator chose the SMTP relay".into(),
+            ChannelWhy::Agent { agent } => agent.english(),
+            ChannelWhy::SmtpFallback { agent } => format!("because {}", agent.english()),
+            ChannelWhy::HandoffFallback { agent } => format!("because {} and no SMTP relay is configured", agent.english()),
+        }
+    }
+}
+
+/// The channel for new approvals, and why (as data and in English words).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 pub struct ChannelChoice {
     pub channel: Channel,
     pub reason: String,
+    pub why: ChannelWhy,
+}
+
+impl ChannelChoice {
+    pub fn new(channel: Channel, why: ChannelWhy) -> Self {
+        ChannelChoice { channel, reason: why.english(), why }
+    }
 }
 
 /// Email agent → SMTP → handoff, unless the admin forces one (a forced channel that cannot
 /// work falls back, and says so).
 pub fn choose(setting: ChannelSetting, caps: &Capabilities) -> ChannelChoice {
     let agent_ok = matches!(&caps.email_agent, AgentAccess::Granted { account: Some(_) });
-    let agent_why = match &caps.email_agent {
-        AgentAccess::Granted { account: Some(a) } => format!("SuperOffice's email agent is available with your Inbox account {a}"),
-        AgentAccess::Granted { account: None } => "the email agent is granted, but you have no SuperOffice Inbox account".into(),
-        AgentAccess::NotGranted(s) => {
-            format!("the email agent is not granted to this app (HTTP {s}); only SuperOffice's app manager can grant it")
-        }
-        AgentAccess::Unknown(e) => format!("the email agent could not be tested ({e})"),
+    let agent = match &caps.email_agent {
+        AgentAccess::Granted { account: Some(a) } => AgentWhy::Available { account: a.clone() },
+        AgentAccess::Granted { account: None } => AgentWhy::NoInbox,
+        AgentAccess::NotGranted(s) => AgentWhy::NotGranted { status: *s },
+        AgentAccess::Unknown(e) => AgentWhy::Untested { detail: e.clone() },
     };
-    let pick = |channel: Channel, reason: String| ChannelChoice { channel, reason };
+    let pick = ChannelChoice::new;
     match setting {
-        ChannelSetting::Handoff => pick(Channel::Handoff, "the administrator chose handoff to your own mail program".into()),
-        ChannelSetting::EmailAgent if agent_ok => {
-            pick(Channel::EmailAgent, format!("the administrator chose the email agent; {agent_why}"))
-        }
-        ChannelSetting::Smtp if caps.smtp_configured => pick(Channel::Smtp, "the administrator chose the SMTP relay".into()),
-        _ if agent_ok => pick(Channel::EmailAgent, agent_why),
-        _ if caps.smtp_configured => pick(Channel::Smtp, format!("because {agent_why}")),
-        _ => pick(Channel::Handoff, format!("because {agent_why} and no SMTP relay is configured")),
+        ChannelSetting::Handoff => pick(Channel::Handoff, ChannelWhy::AdminHandoff),
+        ChannelSetting::EmailAgent if agent_ok => pick(Channel::EmailAgent, ChannelWhy::AdminAgent { agent }),
+        ChannelSetting::Smtp if caps.smtp_configured => pick(Channel::Smtp, ChannelWhy::AdminSmtp),
+        _ if agent_ok => pick(Channel::EmailAgent, ChannelWhy::Agent { agent }),
+        _ if caps.smtp_configured => pick(Channel::Smtp, ChannelWhy::SmtpFallback { agent }),
+        _ => pick(Channel::Handoff, ChannelWhy::HandoffFallback { agent }),
     }
 }
 

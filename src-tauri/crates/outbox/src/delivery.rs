@@ -56,7 +56,7 @@ impl Delivery {
             rep,
             archiving: std::sync::Mutex::new(HashSet::new()),
             hold: Duration::ZERO,
-            channel: std::sync::Mutex::new(ChannelChoice { channel: Channel::Smtp, reason: "the SMTP relay".into() }),
+            channel: std::sync::Mutex::new(ChannelChoice::new(Channel::Smtp, crate::channel::ChannelWhy::Initial)),
             template: std::sync::Mutex::new(None),
         }
     }
@@ -124,7 +124,7 @@ impl Delivery {
         let send_after = crate::store::now_ms() + self.hold.as_millis() as i64;
         self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted(), send_after)?;
         let choice = self.channel();
-        self.store.set_channel(id, choice.channel, &choice.reason)?;
+        self.store.set_channel(id, &choice)?;
         failpoint::hit("after_approve");
         Ok(())
     }

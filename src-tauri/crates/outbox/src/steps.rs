@@ -10,13 +10,20 @@ use crate::{Result, Store};
 
 impl Store {
     /// Records the channel an approved message takes, and why (before any attempt).
-    pub fn set_channel(&self, id: i64, channel: crate::Channel, reason: &str) -> Result<()> {
-        let conn = self.conn();
-        conn.execute("UPDATE drafts SET channel = ?2, channel_reason = ?3 WHERE id = ?1", params![id, channel.as_db(), reason])?;
-        conn.execute(
-            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'channel', ?3)",
-            params![id, now(), format!("{}: {reason}", channel.as_db())],
+    pub fn set_channel(&self, id: i64, choice: &crate::ChannelChoice) -> Result<()> {
+        let (channel, reason) = (choice.channel.as_db(), &choice.reason);
+        let why = serde_json::to_string(&choice.why).unwrap_or_default();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE drafts SET channel = ?2, channel_reason = ?3, channel_why = ?4 WHERE id = ?1",
+            params![id, channel, reason, why],
         )?;
+        tx.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'channel', ?3)",
+            params![id, now(), format!("{channel}: {reason}")],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 

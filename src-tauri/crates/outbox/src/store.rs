@@ -87,6 +87,10 @@ ALTER TABLE drafts ADD COLUMN channel_reason TEXT;
 CREATE INDEX drafts_updated ON drafts(updated_at, id);
 CREATE INDEX drafts_state_updated ON drafts(state, updated_at, id);
 "#,
+    // Why the channel was chosen, as data (JSON of `ChannelWhy`) the UI words in its language.
+    r#"
+ALTER TABLE drafts ADD COLUMN channel_why TEXT;
+"#,
 ];
 
 /// Milliseconds since the Unix epoch, the unit of every scheduling column.
@@ -142,6 +146,8 @@ pub struct DraftRow {
     /// The channel it took (or takes), and why.
     pub channel: Option<crate::Channel>,
     pub channel_reason: Option<String>,
+    /// The same reason as data, for the UI to word (absent on rows from before it was kept).
+    pub channel_why: Option<crate::channel::ChannelWhy>,
 }
 
 /// One line of a draft's audit timeline.
@@ -188,7 +194,7 @@ pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-pub(crate) const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable, channel, channel_reason";
+pub(crate) const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable, channel, channel_reason, channel_why";
 
 pub(crate) fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
     let state: String = r.get(9)?;
@@ -218,6 +224,7 @@ pub(crate) fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
         retryable: r.get::<_, i64>(21)? != 0,
         channel: r.get::<_, Option<String>>(22)?.as_deref().and_then(crate::Channel::from_db),
         channel_reason: r.get(23)?,
+        channel_why: r.get::<_, Option<String>>(24)?.and_then(|j| serde_json::from_str(&j).ok()),
     })
 }
 

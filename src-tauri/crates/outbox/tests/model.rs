@@ -696,7 +696,11 @@ impl World {
                     let s = ok("approve", self.store().approve(id, REP, &mid, FROM_NAME, FROM_ADDRESS, &bytes, now_ms() + 10_000));
                     assert_eq!(s, State::Approved, "approve");
                     // As `Delivery::approve`: the SMTP relay is the channel this test drives.
-                    ok("set_channel", self.store().set_channel(id, outbox::Channel::Smtp, "the SMTP relay"));
+                    ok(
+                        "set_channel",
+                        self.store()
+                            .set_channel(id, &outbox::ChannelChoice::new(outbox::Channel::Smtp, outbox::channel::ChannelWhy::AdminSmtp)),
+                    );
                 } else {
                     let snap = self.snapshot(id);
                     let got = self.store().approve(id, REP, "<refused@roboplanet.example>", FROM_NAME, FROM_ADDRESS, b"never sent", 0);
