@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "set_relay_password",
     "configure_tenant",
     "open_document",
+    "set_language",
 ];
 
 fn main() {

@@ -749,6 +749,27 @@ async fn failure_raises_an_os_notification_when_the_window_is_not_focused() {
     );
     wait_window_focus(&app, false).await;
     app.wait_count("failed", 2, WAIT).await;
+
+    // 3. The rep reads German: so does the next notification (the server's words stay as sent).
+    app.find("#language").await.select_by_value("de").await.unwrap();
+    app.view("to_review").await;
+    app.select_row(0).await;
+    let third = app.text("#detail-subject").await;
+    wait_window_focus(&app, false).await;
+    app.click("#approve").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while notifyd.received().len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = notifyd.received();
+    assert_eq!(got.len(), 2, "one more notification: {got:?}");
+    let body = got[1]["body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains(&third) && body.contains("konnte nicht gesendet werden") && body.contains(refusal),
+        "the notification speaks the UI's language: {body:?}"
+    );
+    app.wait_count("failed", 3, WAIT).await;
+    app.find("#language").await.select_by_value("en").await.unwrap();
     // Nothing was sent on any channel.
     let records = app.records().await;
     assert_eq!(records["agent_emails"].as_array().map(Vec::len), Some(0), "SuperOffice sent nothing");

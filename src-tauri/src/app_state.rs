@@ -29,6 +29,8 @@ pub struct AppState {
     restore_tried: std::sync::atomic::AtomicBool,
     /// The last diagnosis (the screen opens on it; the channel policy follows it).
     pub(crate) diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
+    /// The UI's language, for what the core words itself (notifications).
+    lang: std::sync::Mutex<crate::commands::UiLang>,
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
@@ -83,7 +85,16 @@ impl AppState {
             last_intake: std::sync::Mutex::new(None),
             restore_tried: std::sync::atomic::AtomicBool::new(false),
             diagnostics: tokio::sync::Mutex::new(None),
+            lang: std::sync::Mutex::new(crate::commands::UiLang::default()),
         }
+    }
+
+    pub fn set_lang(&self, lang: crate::commands::UiLang) {
+        *self.lang.lock().unwrap_or_else(|p| p.into_inner()) = lang;
+    }
+
+    pub fn lang(&self) -> crate::commands::UiLang {
+        *self.lang.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn config(&self) -> Config {

@@ -282,6 +282,22 @@ pub async fn ui_ready(app: AppHandle, state: State<'_, AppState>) -> CmdResult<(
     Ok(())
 }
 
+/// The language the UI speaks; the core words what it shows itself (OS notifications) in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "lowercase")]
+pub enum UiLang {
+    #[default]
+    En,
+    De,
+}
+
+/// The UI's language, at start and whenever the rep switches it.
+#[tauri::command]
+#[specta::specta]
+pub fn set_language(state: State<'_, AppState>, lang: UiLang) {
+    state.set_lang(lang);
+}
+
 /// The report formats the diagnostics screen exports.
 #[derive(Clone, Copy, Debug, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]

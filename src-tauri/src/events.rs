@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::commands::UiLang;
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct OutboxChanged {
     pub ids: Vec<i64>,
@@ -22,42 +24,62 @@ pub fn notify_attention(app: &tauri::AppHandle, state: &crate::app_state::AppSta
     }
     let Ok(store) = state.store() else { return };
     let rows: Vec<outbox::DraftRow> = attempted.iter().filter_map(|id| store.get(*id).ok()).collect();
-    let Some(body) = attention_text(&rows) else { return };
+    let Some(body) = attention_text(&rows, state.lang()) else { return };
     if let Err(e) = app.notification().builder().title("SuperOffice Outbox").body(body).show() {
         tracing::debug!("notification not shown: {e}");
     }
 }
 
-/// The notification's text: the one message by subject, recipient and reason, or how many.
-/// `None` when nothing needs the rep.
-pub fn attention_text(rows: &[outbox::DraftRow]) -> Option<String> {
+/// The notification's text in the UI's language: the one message by subject, recipient and
+/// reason (the server's words stay as they came), or how many. `None` when nothing needs the rep.
+pub fn attention_text(rows: &[outbox::DraftRow], lang: UiLang) -> Option<String> {
     let decide: Vec<&outbox::DraftRow> = rows.iter().filter(|r| r.state == outbox::State::NeedsDecision).collect();
     let failed: Vec<&outbox::DraftRow> = rows.iter().filter(|r| r.state == outbox::State::Failed && !r.retryable).collect();
-    let plural = |n: usize| if n == 1 { "email" } else { "emails" };
+    let de = lang == UiLang::De;
+    let emails = |n: usize| match (de, n) {
+        (false, 1) => "1 email".to_owned(),
+        (false, n) => format!("{n} emails"),
+        (true, 1) => "1 E-Mail".to_owned(),
+        (true, n) => format!("{n} E-Mails"),
+    };
     let one = |r: &outbox::DraftRow| {
-        let subject: String = r.subject.as_deref().unwrap_or("(no subject)").chars().take(80).collect();
-        format!("\u{201c}{subject}\u{201d} to {}", r.recipient_email.as_deref().unwrap_or(&r.recipient_name))
+        let subject: String = r.subject.as_deref().unwrap_or(if de { "(ohne Betreff)" } else { "(no subject)" }).chars().take(80).collect();
+        let to = r.recipient_email.as_deref().unwrap_or(&r.recipient_name);
+        if de {
+            format!("\u{201e}{subject}\u{201c} an {to}")
+        } else {
+            format!("\u{201c}{subject}\u{201d} to {to}")
+        }
     };
     Some(match (decide.as_slice(), failed.as_slice()) {
         ([], []) => return None,
+        ([r], []) if de => format!("Ob {} gesendet wurde, ist unklar: Bitte entscheiden Sie in SuperOffice Outbox.", one(r)),
         ([r], []) => format!("{} may or may not have been sent: please decide in SuperOffice Outbox.", one(r)),
         ([], [r]) => {
             let reason: String = r.reason.as_deref().unwrap_or("").chars().take(160).collect();
-            if reason.is_empty() {
-                format!("{} could not be sent.", one(r))
-            } else {
-                format!("{} could not be sent: {reason}", one(r))
+            match (de, reason.is_empty()) {
+                (true, true) => format!("{} konnte nicht gesendet werden.", one(r)),
+                (true, false) => format!("{} konnte nicht gesendet werden: {reason}", one(r)),
+                (false, true) => format!("{} could not be sent.", one(r)),
+                (false, false) => format!("{} could not be sent: {reason}", one(r)),
             }
         }
-        (d, []) => format!("{} {} may or may not have been sent: please decide in SuperOffice Outbox.", d.len(), plural(d.len())),
-        ([], f) => format!("{} {} could not be sent. Open SuperOffice Outbox for the reasons.", f.len(), plural(f.len())),
-        (d, f) => format!(
-            "{} {} could not be sent and {} need{} your decision.",
-            f.len(),
-            plural(f.len()),
+        (d, []) if de => {
+            format!("Bei {} ist unklar, ob sie gesendet wurden: Bitte entscheiden Sie in SuperOffice Outbox.", emails(d.len()))
+        }
+        (d, []) => format!("{} may or may not have been sent: please decide in SuperOffice Outbox.", emails(d.len())),
+        ([], f) if de => format!("{} konnten nicht gesendet werden. Die Gründe stehen in SuperOffice Outbox.", emails(f.len())),
+        ([], f) => format!("{} could not be sent. Open SuperOffice Outbox for the reasons.", emails(f.len())),
+        (d, f) if de => format!(
+            "{} {} nicht gesendet werden, {} {} Ihre Entscheidung.",
+            emails(f.len()),
+            if f.len() == 1 { "konnte" } else { "konnten" },
             d.len(),
-            if d.len() == 1 { "s" } else { "" }
+            if d.len() == 1 { "braucht" } else { "brauchen" }
         ),
+        (d, f) => {
+            format!("{} could not be sent and {} need{} your decision.", emails(f.len()), d.len(), if d.len() == 1 { "s" } else { "" })
+        }
     })
 }
 
@@ -90,21 +112,40 @@ mod tests {
 
     #[test]
     fn one_message_is_named_with_its_reason_and_many_are_counted() {
+        use crate::commands::UiLang::{De, En};
         use outbox::State::{Failed, NeedsDecision, Sent};
         let refused = row(Failed, "Angebot Lager", "554 5.7.1 Recipient address rejected", false);
         assert_eq!(
-            super::attention_text(std::slice::from_ref(&refused)).as_deref(),
+            super::attention_text(std::slice::from_ref(&refused), En).as_deref(),
             Some("\u{201c}Angebot Lager\u{201d} to jonas@mueller.example could not be sent: 554 5.7.1 Recipient address rejected")
         );
         let unknown = row(NeedsDecision, "Termin", "", false);
-        assert!(super::attention_text(std::slice::from_ref(&unknown)).is_some_and(|t| t.contains("Termin") && t.contains("decide")));
+        assert!(super::attention_text(std::slice::from_ref(&unknown), En).is_some_and(|t| t.contains("Termin") && t.contains("decide")));
         let two = [refused.clone(), row(Failed, "Zweite", "550", false)];
-        assert_eq!(super::attention_text(&two).as_deref(), Some("2 emails could not be sent. Open SuperOffice Outbox for the reasons."));
         assert_eq!(
-            super::attention_text(&[refused.clone(), unknown.clone()]).as_deref(),
+            super::attention_text(&two, En).as_deref(),
+            Some("2 emails could not be sent. Open SuperOffice Outbox for the reasons.")
+        );
+        assert_eq!(
+            super::attention_text(&[refused.clone(), unknown.clone()], En).as_deref(),
             Some("1 email could not be sent and 1 needs your decision.")
         );
+        // In German, as the UI speaks; the server's words stay as they came.
+        assert_eq!(
+            super::attention_text(std::slice::from_ref(&refused), De).as_deref(),
+            Some(
+                "\u{201e}Angebot Lager\u{201c} an jonas@mueller.example konnte nicht gesendet werden: 554 5.7.1 Recipient address rejected"
+            )
+        );
+        assert_eq!(
+            super::attention_text(&two, De).as_deref(),
+            Some("2 E-Mails konnten nicht gesendet werden. Die Gründe stehen in SuperOffice Outbox.")
+        );
+        assert_eq!(
+            super::attention_text(&[refused.clone(), unknown.clone()], De).as_deref(),
+            Some("1 E-Mail konnte nicht gesendet werden, 1 braucht Ihre Entscheidung.")
+        );
         // A failure that will be retried, or a sent message, needs nobody.
-        assert_eq!(super::attention_text(&[row(Failed, "Später", "421 try later", true), row(Sent, "Gesendet", "", false)]), None);
+        assert_eq!(super::attention_text(&[row(Failed, "Später", "421 try later", true), row(Sent, "Gesendet", "", false)], En), None);
     }
 }

@@ -59,6 +59,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::set_relay_password,
             commands::configure_tenant,
             commands::open_document,
+            commands::set_language,
         ])
         .events(tauri_specta::collect_events![events::OutboxChanged])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)

@@ -198,9 +198,16 @@ impl App {
             }
         };
         let app = App { c, data: data.to_owned(), sim_port, started: Instant::now(), name: name.to_owned(), _driver: driver };
-        if let Ok(lang) = std::env::var("E2E_LANG") {
-            app.wait("#app .app").await;
-            app.js(&format!("localStorage.setItem('so-outbox.lang', '{lang}'); location.reload(); return 1;")).await;
+        // The language is remembered in WebKit's storage, which every app of a run shares: each
+        // starts in the run's language (English unless `E2E_LANG`), whatever a test before chose.
+        let lang = std::env::var("E2E_LANG").unwrap_or_else(|_| "en".into());
+        app.wait("#app .app").await;
+        let switched = app
+            .js(&format!(
+                "if ((localStorage.getItem('so-outbox.lang') || 'en') === '{lang}') return false; localStorage.setItem('so-outbox.lang', '{lang}'); location.reload(); return true;"
+            ))
+            .await;
+        if switched == Value::Bool(true) {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         app

@@ -71,6 +71,8 @@ export const commands = {
 	configureTenant: (setup: TenantSetup, clientSecret: string, smtpPassword: string | null) => __TAURI_INVOKE<AppStatus_Serialize>("configure_tenant", { setup, clientSecret, smtpPassword }),
 	/**  Opens the archived document of a sent message in SuperOffice (the system browser). */
 	openDocument: (id: number) => __TAURI_INVOKE<string>("open_document", { id }),
+	/**  The UI's language, at start and whenever the rep switches it. */
+	setLanguage: (lang: UiLang) => __TAURI_INVOKE<void>("set_language", { lang }),
 };
 
 /** Events */
@@ -601,6 +603,9 @@ export type TimelineEvent = {
 	kind: string,
 	detail: string,
 };
+
+/**  The language the UI speaks; the core words what it shows itself (OS notifications) in it. */
+export type UiLang = "en" | "de";
 
 /**
  *  One version of a draft's text: the AI's, each of the rep's edits, and the approved one
