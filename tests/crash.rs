@@ -569,6 +569,7 @@ fn the_counters_count_each_kind_of_breach() {
             channel: None,
             channel_reason: None,
             channel_why: None,
+            reason_why: None,
         }
     }
     let mail = |mid: &str| format!("Message-ID: <{mid}>\r\n\r\nbody").into_bytes();

@@ -56,7 +56,12 @@ pub fn attention_text(rows: &[outbox::DraftRow], lang: UiLang) -> Option<String>
         ([r], []) if de => format!("Ob {} gesendet wurde, ist unklar: Bitte entscheiden Sie in SuperOffice Outbox.", one(r)),
         ([r], []) => format!("{} may or may not have been sent: please decide in SuperOffice Outbox.", one(r)),
         ([], [r]) => {
-            let reason: String = r.reason.as_deref().unwrap_or("").chars().take(160).collect();
+            // The server's own words, without the core's English prefix ("Refused: …").
+            let words = match &r.reason_why {
+                Some(outbox::Reason::Refused { detail } | outbox::Reason::NotSent { detail }) => Some(detail.as_str()),
+                _ => r.reason.as_deref(),
+            };
+            let reason: String = words.unwrap_or("").chars().take(160).collect();
             match (de, reason.is_empty()) {
                 (true, true) => format!("{} konnte nicht gesendet werden.", one(r)),
                 (true, false) => format!("{} konnte nicht gesendet werden: {reason}", one(r)),

@@ -182,6 +182,30 @@ mod tests {
         assert!(old == fresh_text, "ui/src/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test --lib bindings` and commit it");
     }
 
+    /// The UI words the core's reasons itself (in the rep's language); its English must say
+    /// what the core's English says (the record, the timeline, the archive).
+    #[test]
+    fn the_uis_english_reasons_are_the_cores() {
+        use outbox::Reason;
+        let i18n = include_str!("../../ui/src/i18n.ts");
+        let d = || "{detail}".to_string();
+        for r in [
+            Reason::NotSent { detail: d() },
+            Reason::Refused { detail: d() },
+            Reason::AgentUnconfirmed,
+            Reason::AgentUnknown { detail: d() },
+            Reason::ConnectionLost { detail: d() },
+            Reason::HandedOff,
+            Reason::ArchivePending { detail: d() },
+            Reason::StoppedDuringData,
+            Reason::StoppedBeforeData,
+        ] {
+            let kind = serde_json::to_value(&r).unwrap_or_default()["kind"].as_str().unwrap_or_default().to_owned();
+            let line = format!("\"reason.{kind}\": {},", serde_json::to_string(&r.english()).unwrap_or_default());
+            assert!(i18n.contains(&line), "ui/src/i18n.ts lacks (or words differently) {line}");
+        }
+    }
+
     /// build.rs declares the app manifest (the commands that need a permission); it must name
     /// exactly the registered commands, or one would be unreachable or unguarded.
     #[test]

@@ -262,6 +262,8 @@ export type DraftRow_Deserialize = {
 	channel_reason?: string | null,
 	/**  The same reason as data, for the UI to word (absent on rows from before it was kept). */
 	channel_why?: ChannelWhy | null,
+	/**  `reason` as data, for the UI to word (absent for the rep's own reject reason and old rows). */
+	reason_why?: Reason | null,
 };
 
 /**  A draft as the UI sees it (no MIME bytes). */
@@ -297,6 +299,8 @@ export type DraftRow_Serialize = {
 	channel_reason: string | null,
 	/**  The same reason as data, for the UI to word (absent on rows from before it was kept). */
 	channel_why: ChannelWhy | null,
+	/**  `reason` as data, for the UI to word (absent for the rep's own reject reason and old rows). */
+	reason_why: Reason | null,
 };
 
 /**  A rep's edit of a pending draft. */
@@ -427,6 +431,26 @@ export type Preview = {
 
 /**  Why a draft cannot be sent as it is. Such drafts stay in the outbox, visible, with this. */
 export type Problem = "needs_recipient" | "invalid_recipient" | "needs_subject" | "subject_too_long" | "body_too_large" | "empty_body";
+
+export type Reason = 
+/**  The server did not take it; tried again later. */
+{ kind: "not_sent"; detail: string } | 
+/**  Refused for good. */
+{ kind: "refused"; detail: string } | 
+/**  SuperOffice's email agent answered without confirming the send. */
+{ kind: "agent_unconfirmed" } | 
+/**  SuperOffice's answer to the send is unknown (it may have sent). */
+{ kind: "agent_unknown"; detail: string } | 
+/**  The connection was lost after the message was handed over. */
+{ kind: "connection_lost"; detail: string } | 
+/**  Handed to the rep's own mail program. */
+{ kind: "handed_off" } | 
+/**  Sent; archiving in SuperOffice waits for another try. */
+{ kind: "archive_pending"; detail: string } | 
+/**  The app stopped while the message was being transmitted. */
+{ kind: "stopped_during_data" } | 
+/**  The app stopped during an attempt, before the body went out. */
+{ kind: "stopped_before_data" };
 
 /**  The channel to use, with the reasoning chain. */
 export type Recommendation = {

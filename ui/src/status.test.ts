@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canApprove, channelWhyText, statusOf, timelineKind } from "./status";
+import { canApprove, channelWhyText, reasonText, statusOf, timelineKind } from "./status";
 import { translator } from "./i18n";
 
 const base = {
@@ -62,5 +62,18 @@ describe("channelWhyText", () => {
     );
     expect(channelWhyText({ kind: "handoff_fallback", agent: { kind: "no_inbox" } }, de)).toContain("kein SMTP-Relay");
     expect(channelWhyText({ kind: "admin_handoff" }, de)).toContain("Administrator");
+  });
+});
+
+describe("reasonText", () => {
+  const de = translator("de");
+  it("words the core's reason in the rep's language and keeps the server's words", () => {
+    const refused = { reason: "Refused: 550 5.1.1 no such user", reason_why: { kind: "refused", detail: "550 5.1.1 no such user" } as const };
+    expect(reasonText(refused)).toBe("Refused: 550 5.1.1 no such user");
+    expect(reasonText(refused, de)).toBe("Abgelehnt: 550 5.1.1 no such user");
+    expect(reasonText({ reason: "x", reason_why: { kind: "stopped_during_data" } }, de)).toContain("übertragen");
+    // The rep's own words, or rows from before the data was kept, stay as written.
+    expect(reasonText({ reason: "zu förmlich", reason_why: null }, de)).toBe("zu förmlich");
+    expect(reasonText({ reason: null }, de)).toBe(null);
   });
 });

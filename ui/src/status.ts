@@ -1,7 +1,7 @@
 // How a draft's state reads to the rep: a short label, a tone for the badge and, where it
 // matters, the reason ("why not yet, and when"). Labels come from the given translator
 // (English by default).
-import type { AgentWhy, ChannelWhy, DraftRow_Serialize as DraftRow, Problem, SendChannel } from "./bindings";
+import type { AgentWhy, ChannelWhy, Reason, DraftRow_Serialize as DraftRow, Problem, SendChannel } from "./bindings";
 import { isKey, localeTag, translator, type Lang, type Translate } from "./i18n";
 
 export type Tone = "neutral" | "progress" | "ok" | "warn" | "error";
@@ -70,6 +70,14 @@ function agentWhyText(a: AgentWhy, t: Translate, clause: "main" | "because"): st
     case "untested":
       return t(`${k}.untested`, { detail: a.detail });
   }
+}
+
+/** Why a message is where it is, in the rep's language; the server's own words stay as they
+ * came. Falls back to the stored English words (the rep's reject reason, older rows). */
+export function reasonText(d: { reason: string | null; reason_why?: Reason | null }, t: Translate = english): string | null {
+  const w = d.reason_why;
+  if (!w) return d.reason;
+  return t(`reason.${w.kind}`, "detail" in w ? { detail: w.detail } : undefined);
 }
 
 /** Why a channel was chosen, in the rep's language (the core keeps it as data). */

@@ -17,6 +17,7 @@ use superoffice::Client;
 use crate::channel::{Channel, ChannelChoice};
 use crate::failpoint;
 use crate::mime::{self, Outgoing};
+use crate::reason::Reason;
 use crate::smtp::{self, Outcome, SmtpSettings};
 use crate::store::Approved;
 use crate::{Error, Result, State, Store};
@@ -141,10 +142,7 @@ impl Delivery {
             Channel::Handoff => {
                 self.store.claim(id)?;
                 failpoint::hit("after_claim");
-                self.store.handed_off(
-                    id,
-                    "Handed off to your mail program: the text is on the clipboard and a new message was opened. Send it there, then choose \"it was sent\" here (the task stays open until then).",
-                )
+                self.store.handed_off(id)
             }
         }
     }
@@ -177,10 +175,12 @@ impl Delivery {
                 failpoint::hit("after_sent");
                 self.finish(id).await
             }
-            Ok(_) => self.store.needs_decision(id, "SuperOffice's email agent answered without confirming the send. Check your Sent folder in SuperOffice Inbox, then choose \"it was sent\" or \"send again\"."),
-            Err(e) if e.status() == Some(429) => self.store.failed(id, true, &format!("Not sent: {e}")),
-            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => self.store.failed(id, false, &format!("Refused: {e}")),
-            Err(e) => self.store.needs_decision(id, &format!("SuperOffice did not confirm the send ({e}). It may have been sent. Check your Sent folder in SuperOffice Inbox, then choose \"it was sent\" or \"send again\".")),
+            Ok(_) => self.store.needs_decision(id, &Reason::AgentUnconfirmed),
+            Err(e) if e.status() == Some(429) => self.store.failed(id, true, &Reason::NotSent { detail: e.to_string() }),
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
+                self.store.failed(id, false, &Reason::Refused { detail: e.to_string() })
+            }
+            Err(e) => self.store.needs_decision(id, &Reason::AgentUnknown { detail: e.to_string() }),
         }
     }
 
@@ -204,14 +204,9 @@ impl Delivery {
                 self.record_sent(id, &reply).await?;
                 failpoint::hit("after_sent");
             }
-            Outcome::NotAccepted(why) => return self.store.failed(id, true, &format!("Not sent: {why}")),
-            Outcome::Refused(why) => return self.store.failed(id, false, &format!("Refused: {why}")),
-            Outcome::Unknown(why) => {
-                return self.store.needs_decision(
-                    id,
-                    &format!("The connection to the mail server was lost after the message was handed over ({why}). It may have been delivered. Check the recipient's inbox or your Sent folder, then choose \"it was sent\" or \"send again\"."),
-                )
-            }
+            Outcome::NotAccepted(detail) => return self.store.failed(id, true, &Reason::NotSent { detail }),
+            Outcome::Refused(detail) => return self.store.failed(id, false, &Reason::Refused { detail }),
+            Outcome::Unknown(detail) => return self.store.needs_decision(id, &Reason::ConnectionLost { detail }),
         };
         self.finish(id).await
     }
@@ -266,7 +261,7 @@ impl Delivery {
                     delay *= 2;
                 }
                 Err(e) => {
-                    self.store.note(id, "archive_pending", &format!("Sent, but not yet archived in SuperOffice: {e}"))?;
+                    self.store.note(id, "archive_pending", &Reason::ArchivePending { detail: e.to_string() })?;
                     return Err(e);
                 }
             }

@@ -20,6 +20,7 @@ mod intake;
 pub mod mime;
 pub mod page;
 pub mod preview;
+mod reason;
 pub mod review;
 pub mod schedule;
 pub mod smtp;
@@ -35,6 +36,7 @@ pub use import::{import_file, ImportReport};
 pub use intake::{intake_tasks, IntakeReport};
 /// A validated email address (lettre's parser: local part and IDNA domain).
 pub use lettre::Address as EmailAddress;
+pub use reason::Reason;
 pub use review::{Edit, Version};
 pub use schedule::{Limits, TickReport};
 pub use smtp::{SmtpAuth, SmtpSecurity, SmtpSettings};

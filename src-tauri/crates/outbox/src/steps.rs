@@ -4,6 +4,7 @@
 
 use rusqlite::params;
 
+use crate::reason::Reason;
 use crate::state::{Event, State};
 use crate::store::{now, now_ms};
 use crate::{Result, Store};
@@ -28,9 +29,10 @@ impl Store {
     }
 
     /// The message went to the rep's mail program; the rep confirms when it is sent.
-    pub fn handed_off(&self, id: i64, detail: &str) -> Result<State> {
-        self.transition(id, Event::HandedOff, ("handed_off", detail), |tx| {
-            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, detail]).map(|_| ())
+    pub fn handed_off(&self, id: i64) -> Result<State> {
+        let why = Reason::HandedOff;
+        self.transition(id, Event::HandedOff, ("handed_off", &why.english()), |tx| {
+            tx.execute("UPDATE drafts SET reason = ?2, reason_why = ?3 WHERE id = ?1", params![id, why.english(), why.json()]).map(|_| ())
         })
     }
 
@@ -61,23 +63,25 @@ impl Store {
     /// Not sent. A retryable failure (the server did not take the message: 4xx, a network
     /// error before DATA) is tried again automatically after a growing pause, up to
     /// [`crate::schedule::AUTO_RETRIES`] attempts; a refusal (5xx) waits for the rep.
-    pub fn failed(&self, id: i64, retryable: bool, reason: &str) -> Result<State> {
+    pub fn failed(&self, id: i64, retryable: bool, why: &Reason) -> Result<State> {
         let event = if retryable { Event::NotAccepted } else { Event::Refused };
         let kind = if retryable { "not_accepted" } else { "refused" };
-        self.transition(id, event, (kind, reason), |tx| {
+        let reason = why.english();
+        self.transition(id, event, (kind, &reason), |tx| {
             let attempts: i64 = tx.query_row("SELECT attempts FROM drafts WHERE id = ?1", [id], |r| r.get(0))?;
             let next = if retryable { crate::schedule::retry_delay_ms(attempts).map(|d| now_ms() + d) } else { None };
             tx.execute(
-                "UPDATE drafts SET reason = ?2, retryable = ?3, next_attempt_ms = ?4 WHERE id = ?1",
-                params![id, reason, retryable as i64, next],
+                "UPDATE drafts SET reason = ?2, reason_why = ?3, retryable = ?4, next_attempt_ms = ?5 WHERE id = ?1",
+                params![id, reason, why.json(), retryable as i64, next],
             )
             .map(|_| ())
         })
     }
 
-    pub fn needs_decision(&self, id: i64, reason: &str) -> Result<State> {
-        self.transition(id, Event::Lost, ("needs_decision", reason), |tx| {
-            tx.execute("UPDATE drafts SET reason = ?2 WHERE id = ?1", params![id, reason]).map(|_| ())
+    pub fn needs_decision(&self, id: i64, why: &Reason) -> Result<State> {
+        let reason = why.english();
+        self.transition(id, Event::Lost, ("needs_decision", &reason), |tx| {
+            tx.execute("UPDATE drafts SET reason = ?2, reason_why = ?3 WHERE id = ?1", params![id, reason, why.json()]).map(|_| ())
         })
     }
 
@@ -142,10 +146,16 @@ impl Store {
     }
 
     /// Notes a problem that does not change the state (e.g. archiving will be retried).
-    pub fn note(&self, id: i64, kind: &str, detail: &str) -> Result<()> {
-        let conn = self.conn();
-        conn.execute("UPDATE drafts SET reason = ?2, updated_at = ?3 WHERE id = ?1", params![id, detail, now()])?;
-        conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![id, now(), kind, detail])?;
+    pub fn note(&self, id: i64, kind: &str, why: &Reason) -> Result<()> {
+        let detail = why.english();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE drafts SET reason = ?2, reason_why = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, detail, why.json(), now()],
+        )?;
+        tx.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![id, now(), kind, detail])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -172,12 +182,8 @@ impl Store {
                     |r| r.get(0),
                 )?
             };
-            let why = if began {
-                "The app stopped while the message was being transmitted. It may have been delivered."
-            } else {
-                "The app stopped during a send attempt, before the message body was transmitted. It was most likely not delivered."
-            };
-            self.needs_decision(*id, why)?;
+            let why = if began { Reason::StoppedDuringData } else { Reason::StoppedBeforeData };
+            self.needs_decision(*id, &why)?;
         }
         Ok(ids.len())
     }

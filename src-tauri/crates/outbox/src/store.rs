@@ -91,6 +91,14 @@ CREATE INDEX drafts_state_updated ON drafts(state, updated_at, id);
     r#"
 ALTER TABLE drafts ADD COLUMN channel_why TEXT;
 "#,
+    // Why a message is where it is, as data (JSON of `Reason`) beside `reason`'s words. A
+    // statement that changes `reason` without it (reject, reset) leaves no stale data behind.
+    r#"
+ALTER TABLE drafts ADD COLUMN reason_why TEXT;
+CREATE TRIGGER drafts_reason_why_follows AFTER UPDATE OF reason ON drafts
+    WHEN NEW.reason_why IS OLD.reason_why AND NEW.reason IS NOT OLD.reason
+    BEGIN UPDATE drafts SET reason_why = NULL WHERE id = NEW.id; END;
+"#,
 ];
 
 /// Milliseconds since the Unix epoch, the unit of every scheduling column.
@@ -148,6 +156,8 @@ pub struct DraftRow {
     pub channel_reason: Option<String>,
     /// The same reason as data, for the UI to word (absent on rows from before it was kept).
     pub channel_why: Option<crate::channel::ChannelWhy>,
+    /// `reason` as data, for the UI to word (absent for the rep's own reject reason and old rows).
+    pub reason_why: Option<crate::Reason>,
 }
 
 /// One line of a draft's audit timeline.
@@ -194,7 +204,7 @@ pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
-pub(crate) const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable, channel, channel_reason, channel_why";
+pub(crate) const ROW_COLUMNS: &str = "id, source, source_ref, company, recipient_name, recipient_email, subject, body, problem, state, reason, message_id, from_address, smtp_reply, sent_at, document_id, attempts, updated_at, send_after_ms, next_attempt_ms, snoozed_until_ms, retryable, channel, channel_reason, channel_why, reason_why";
 
 pub(crate) fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
     let state: String = r.get(9)?;
@@ -225,6 +235,7 @@ pub(crate) fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
         channel: r.get::<_, Option<String>>(22)?.as_deref().and_then(crate::Channel::from_db),
         channel_reason: r.get(23)?,
         channel_why: r.get::<_, Option<String>>(24)?.and_then(|j| serde_json::from_str(&j).ok()),
+        reason_why: r.get::<_, Option<String>>(25)?.and_then(|j| serde_json::from_str(&j).ok()),
     })
 }
 

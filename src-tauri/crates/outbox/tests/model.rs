@@ -602,10 +602,10 @@ impl World {
         let st = self.store();
         let got = match o {
             O::Accepted => st.sent(id, "250 2.0.0 Ok: queued as 4F2A"),
-            O::PreDataFail4xx => st.failed(id, true, "Not sent: 421 4.7.0 try again later"),
-            O::Refused5xx => st.failed(id, false, "Refused: 550 5.1.1 mailbox unavailable"),
+            O::PreDataFail4xx => st.failed(id, true, &outbox::Reason::NotSent { detail: "421 4.7.0 try again later".into() }),
+            O::Refused5xx => st.failed(id, false, &outbox::Reason::Refused { detail: "550 5.1.1 mailbox unavailable".into() }),
             O::AmbiguousAfterDot | O::LostMidBody => {
-                st.needs_decision(id, "The connection to the mail server was lost after the message was handed over.")
+                st.needs_decision(id, &outbox::Reason::ConnectionLost { detail: "no reply after the final dot".into() })
             }
             O::CrashAfterClaim | O::CrashAfterDataStarted | O::CrashAfterAccepted => {
                 self.crash();
@@ -665,7 +665,7 @@ impl World {
     }
 
     fn note_archive_error(&mut self, id: i64, e: &str) {
-        ok("note", self.store().note(id, "archive_pending", &format!("Sent, but not yet archived in SuperOffice: {e}")));
+        ok("note", self.store().note(id, "archive_pending", &outbox::Reason::ArchivePending { detail: e.to_string() }));
     }
 
     /// A crash outside a send: nothing is left in `sending`.
@@ -1020,7 +1020,7 @@ fn undo_after_an_attempt_keeps_the_message_id() {
     s.claim(id).unwrap();
     s.data_started(id).unwrap();
     // The relay accepted the whole message; the reply to the final dot was lost.
-    s.needs_decision(id, "no reply after the final dot").unwrap();
+    s.needs_decision(id, &outbox::Reason::ConnectionLost { detail: "no reply after the final dot".into() }).unwrap();
     s.send_again(id, REP).unwrap();
     let undo = s.undo_approval(id, REP);
     let row = s.get(id).unwrap();

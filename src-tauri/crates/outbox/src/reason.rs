@@ -1,0 +1,108 @@
+//! Why a message is where it is (not sent, refused, waiting for the rep's decision, handed
+//! off, archiving postponed), kept twice: in English words (the record, the timeline, logs)
+//! and as data the UI words in the rep's language. What a server said stays in its words.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// The server did not take it; tried again later.
+    NotSent { detail: String },
+    /// Refused for good.
+    Refused { detail: String },
+    /// SuperOffice's email agent answered without confirming the send.
+    AgentUnconfirmed,
+    /// SuperOffice's answer to the send is unknown (it may have sent).
+    AgentUnknown { detail: String },
+    /// The connection was lost after the message was handed over.
+    ConnectionLost { detail: String },
+    /// Handed to the rep's own mail program.
+    HandedOff,
+    /// Sent; archiving in SuperOffice waits for another try.
+    ArchivePending { detail: String },
+    /// The app stopped while the message was being transmitted.
+    StoppedDuringData,
+    /// The app stopped during an attempt, before the body went out.
+    StoppedBeforeData,
+}
+
+impl Reason {
+    /// The reason in English (stored in `reason`, the timeline and the logs).
+    pub fn english(&self) -> String {
+        const DECIDE: &str = "then choose \"it was sent\" or \"send again\".";
+        match self {
+            Reason::NotSent { detail } => format!("Not sent: {detail}"),
+            Reason::Refused { detail } => format!("Refused: {detail}"),
+            Reason::AgentUnconfirmed => format!(
+                "SuperOffice's email agent answered without confirming the send. Check your Sent folder in SuperOffice Inbox, {DECIDE}"
+            ),
+            Reason::AgentUnknown { detail } => format!(
+                "SuperOffice did not confirm the send ({detail}). It may have been sent. Check your Sent folder in SuperOffice Inbox, {DECIDE}"
+            ),
+            Reason::ConnectionLost { detail } => format!(
+                "The connection to the mail server was lost after the message was handed over ({detail}). It may have been delivered. Check the recipient's inbox or your Sent folder, {DECIDE}"
+            ),
+            Reason::HandedOff => "Handed off to your mail program: the text is on the clipboard and a new message was opened. Send it there, then choose \"it was sent\" here (the task stays open until then).".into(),
+            Reason::ArchivePending { detail } => format!("Sent, but not yet archived in SuperOffice: {detail}"),
+            Reason::StoppedDuringData => "The app stopped while the message was being transmitted. It may have been delivered.".into(),
+            Reason::StoppedBeforeData => {
+                "The app stopped during a send attempt, before the message body was transmitted. It was most likely not delivered.".into()
+            }
+        }
+    }
+
+    pub(crate) fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+    use crate::{NewDraft, Store};
+
+    #[test]
+    fn the_data_follows_the_words_and_never_outlives_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("o.sqlite")).unwrap();
+        store
+            .insert_draft(&NewDraft {
+                source: "test".into(),
+                source_ref: "1".into(),
+                contact_id: 1,
+                person_id: 1,
+                sale_id: 0,
+                company: "Müller".into(),
+                recipient_name: "Jonas".into(),
+                recipient_email: Some("j@x.example".into()),
+                subject: Some("Hallo".into()),
+                body: "b".into(),
+                problem: None,
+            })
+            .unwrap();
+        let id = store.list().unwrap()[0].id;
+        let sending = || store.conn().execute("UPDATE drafts SET state = 'sending' WHERE id = ?1", [id]).unwrap();
+        let refused = Reason::Refused { detail: "550 5.1.1 no such user".into() };
+
+        sending();
+        store.failed(id, false, &refused).unwrap();
+        let row = store.get(id).unwrap();
+        assert_eq!(row.reason.as_deref(), Some("Refused: 550 5.1.1 no such user"));
+        assert_eq!(row.reason_why, Some(refused.clone()));
+
+        // Any statement that clears or rewrites the words without the data drops the data.
+        store.conn().execute("UPDATE drafts SET reason = NULL WHERE id = ?1", [id]).unwrap();
+        assert_eq!(store.get(id).unwrap().reason_why, None);
+        sending();
+        store.failed(id, false, &refused).unwrap();
+        store.conn().execute("UPDATE drafts SET reason = 'the rep own words' WHERE id = ?1", [id]).unwrap();
+        let row = store.get(id).unwrap();
+        assert_eq!((row.reason.as_deref(), row.reason_why), (Some("the rep own words"), None));
+        // Other updates leave both alone.
+        sending();
+        store.failed(id, true, &Reason::NotSent { detail: "421 later".into() }).unwrap();
+        store.conn().execute("UPDATE drafts SET attempts = attempts + 1 WHERE id = ?1", [id]).unwrap();
+        assert_eq!(store.get(id).unwrap().reason_why, Some(Reason::NotSent { detail: "421 later".into() }));
+    }
+}
