@@ -9,6 +9,11 @@ describe("rowReason", () => {
   it("prefers the core's reason", () => {
     expect(rowReason({ ...base, state: "failed", reason: "451 try later" }, t)).toBe("451 try later");
   });
+  it("words the core's reason in the UI's language when it came as data", () => {
+    const row = { ...base, state: "failed" as const, reason: "Not sent: 451 try later", reason_why: { kind: "not_sent" as const, detail: "451 try later" } };
+    expect(rowReason(row, t)).toBe("Not sent: 451 try later");
+    expect(rowReason(row, translator("de"))).toBe("Nicht gesendet: 451 try later");
+  });
   it("says what a state means when the core gave no reason", () => {
     expect(rowReason(base, t)).toBe("");
     expect(rowReason({ ...base, problem: "needs_recipient" }, t)).toBe(t("reason.fixWithEdit"));

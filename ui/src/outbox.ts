@@ -1,14 +1,15 @@
 // Small helpers for the outbox list: its views in order, the reason line of a row, times.
 import type { DraftRow_Serialize as DraftRow, View } from "./bindings";
 import type { Translate } from "./i18n";
+import { reasonText } from "./status";
 
 export const VIEWS: View[] = ["to_review", "scheduled", "needs_decision", "failed", "sent", "snoozed", "rejected", "all"];
 
-type ReasonFields = Pick<DraftRow, "state" | "problem" | "reason" | "smtp_reply" | "send_after_ms" | "attempts">;
+type ReasonFields = Pick<DraftRow, "state" | "problem" | "reason" | "smtp_reply" | "send_after_ms" | "attempts"> & Partial<Pick<DraftRow, "reason_why">>;
 
 /** The second half of "why not yet, and when": the core's reason, or what the state means. */
 export function rowReason(d: ReasonFields, t: Translate, now: number = Date.now()): string {
-  if (d.reason) return d.reason;
+  if (d.reason) return reasonText(d, t) ?? d.reason;
   switch (d.state) {
     case "pending":
       return d.problem ? t("reason.fixWithEdit") : "";
