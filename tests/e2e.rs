@@ -409,6 +409,48 @@ async fn needs_decision_after_a_crash_mid_send() {
     app.close().await;
 }
 
+/// The relay takes a message but the connection drops before its reply: the running app asks
+/// the rep (and sends nothing again by itself); a recipient the relay refuses is "not sent",
+/// with the relay's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_reply_asks_the_rep_and_a_refused_recipient_is_not_sent() {
+    if !can_run("a_dropped_reply_asks_the_rep_and_a_refused_recipient_is_not_sent") {
+        return;
+    }
+    let _one = serial().await;
+    let app = App::fresh("relay_faults", Start::demo(0)).await;
+    app.sign_in_demo().await;
+
+    // 1. The message reaches the relay, its reply does not.
+    app.sim_control(reqwest::Method::POST, "/__sim/relay-faults", Some(serde_json::json!("DropAfterData"))).await;
+    app.select_row(0).await;
+    let first = app.text("#detail-subject").await;
+    app.click("#approve").await;
+    let why = app.wait_text("#decision", "may have been delivered, or not", Duration::from_secs(60)).await;
+    assert!(app.text("#decision").await.contains("lost"), "the connection loss is named: {why}");
+    app.wait_count("needs_decision", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(3)).await; // several scheduler ticks: no second attempt
+    let mail = app.mailbox().await;
+    assert_eq!(mail.len(), 1, "the relay holds the message once, and it was not sent again");
+    assert_eq!(parse(&b64(&mail[0]["data"])).subject(), Some(first.as_str()));
+    app.click("#it-was-sent").await;
+    app.wait_text("#draft-status", "archived as document", Duration::from_secs(60)).await;
+    assert_eq!(app.records().await["documents"].as_array().map(Vec::len), Some(1));
+
+    // 2. The relay refuses the next recipient: nothing goes out, the relay's words are shown.
+    let refusal = "550 5.1.1 No such user here";
+    app.sim_control(reqwest::Method::POST, "/__sim/relay-faults", Some(serde_json::json!({ "RejectRcpt": refusal }))).await;
+    app.view("to_review").await;
+    app.select_row(0).await;
+    app.click("#approve").await;
+    let reason = app.wait_text("#draft-reason", "5.1.1 No such user here", Duration::from_secs(60)).await;
+    assert!(reason.contains("550") && reason.contains("RCPT"), "the relay's words and the step: {reason}");
+    app.wait_count("failed", 1, WAIT).await;
+    assert_eq!(app.mailbox().await.len(), 1, "the refused message did not reach the mailbox");
+    app.done().await;
+    app.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn diagnostics_run_and_export() {
     if !can_run("diagnostics_run_and_export") {

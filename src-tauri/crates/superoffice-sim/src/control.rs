@@ -116,6 +116,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/__sim/profile", get(profiles).put(put_profile))
         .route("/__sim/profile/{name}", put(switch_profile))
         .route("/__sim/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route("/__sim/relay-faults", get(relay_faults).post(add_relay_fault).delete(clear_relay_faults))
         .route("/__sim/id-token-tamper", put(set_tamper))
         .route("/__sim/expire-access-tokens", post(expire))
         .route("/__sim/seed-tasks/{n}", post(seed))
@@ -178,6 +179,26 @@ async fn add_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
 
 async fn clear_faults(State(sim): State<Arc<Sim>>) -> StatusCode {
     sim.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn relay_faults(State(sim): State<Arc<Sim>>) -> Json<Vec<crate::RelayFault>> {
+    Json(sim.mailbox.faults())
+}
+
+/// Body: `"DropAfterData"` or `{"RejectRcpt": "550 5.1.1 No such user"}`.
+async fn add_relay_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<crate::RelayFault>(&body) {
+        Ok(f) => {
+            sim.mailbox.inject(f);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => bad(e),
+    }
+}
+
+async fn clear_relay_faults(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.mailbox.clear_faults();
     StatusCode::NO_CONTENT
 }
 

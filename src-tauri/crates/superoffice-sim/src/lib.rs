@@ -41,7 +41,7 @@ pub use data::Tenant;
 pub use edge::Counters;
 pub use faults::{Fault, FaultKind};
 pub use profiles::{Override, Profile, RepProfile, SystemUserProfile};
-pub use relay::{Mailbox, ReceivedMessage};
+pub use relay::{Mailbox, ReceivedMessage, RelayFault};
 pub use system_user::SystemUserRegistration;
 pub use tamper::IdTokenTamper;
 pub use tls::TestPki;

@@ -44,9 +44,22 @@ pub struct Mailbox {
     inner: Arc<Mutex<MailboxInner>>,
 }
 
+/// A fault the relay plays on the next message(s), for tests and demos of the outcomes the
+/// outbox must tell apart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum RelayFault {
+    /// `RCPT TO` answered with this reply (e.g. `550 5.1.1 No such user`): refused, not sent.
+    RejectRcpt(String),
+    /// The message is taken (kept in the mailbox) but the connection drops before the reply
+    /// to the final dot: the sender cannot know whether it was delivered.
+    DropAfterData,
+}
+
 struct MailboxInner {
     user: String,
     password: String,
+    /// Faults still to play, each once, in order.
+    faults: Vec<RelayFault>,
     /// The OAuth access token `AUTH XOAUTH2` accepts for the user.
     token: String,
     messages: Vec<ReceivedMessage>,
@@ -55,7 +68,23 @@ struct MailboxInner {
 impl Mailbox {
     pub fn new(user: String, password: String) -> Self {
         let token = format!("ya29.sim-{:032x}", rand::random::<u128>());
-        Mailbox { inner: Arc::new(Mutex::new(MailboxInner { user, password, token, messages: Vec::new() })) }
+        Mailbox { inner: Arc::new(Mutex::new(MailboxInner { user, password, token, faults: Vec::new(), messages: Vec::new() })) }
+    }
+    /// Plays `fault` on a coming message (each injected fault once, in order).
+    pub fn inject(&self, fault: RelayFault) {
+        lock(&self.inner).faults.push(fault);
+    }
+    pub fn faults(&self) -> Vec<RelayFault> {
+        lock(&self.inner).faults.clone()
+    }
+    pub fn clear_faults(&self) {
+        lock(&self.inner).faults.clear();
+    }
+    /// Takes the next fault if it is of the kind `matches` accepts.
+    fn take_fault(&self, matches: impl Fn(&RelayFault) -> bool) -> Option<RelayFault> {
+        let mut g = lock(&self.inner);
+        let i = g.faults.iter().position(matches)?;
+        Some(g.faults.remove(i))
     }
     /// The access token `AUTH XOAUTH2` accepts (as a mail provider would issue it).
     pub fn oauth_token(&self) -> String {
@@ -169,10 +198,13 @@ impl Session {
                     reply(&mut io, "250 2.1.0 Ok\r\n").await?;
                 }
                 "RCPT" if self.mail_from.is_none() => reply(&mut io, "503 5.5.1 Need MAIL first\r\n").await?,
-                "RCPT" => {
-                    self.rcpt_to.push(angle(&line));
-                    reply(&mut io, "250 2.1.5 Ok\r\n").await?;
-                }
+                "RCPT" => match mailbox.take_fault(|f| matches!(f, RelayFault::RejectRcpt(_))) {
+                    Some(RelayFault::RejectRcpt(r)) => reply(&mut io, &format!("{}\r\n", r.trim_end())).await?,
+                    _ => {
+                        self.rcpt_to.push(angle(&line));
+                        reply(&mut io, "250 2.1.5 Ok\r\n").await?;
+                    }
+                },
                 "DATA" if self.rcpt_to.is_empty() => reply(&mut io, "503 5.5.1 Need RCPT first\r\n").await?,
                 "DATA" => {
                     reply(&mut io, "354 End data with <CR><LF>.<CR><LF>\r\n").await?;
@@ -187,6 +219,9 @@ impl Session {
                                 data,
                                 received_at: now_rfc3339(),
                             });
+                            if mailbox.take_fault(|f| *f == RelayFault::DropAfterData).is_some() {
+                                return Ok(Next::Closed);
+                            }
                             reply(&mut io, &format!("250 2.0.0 Ok: queued as {id}\r\n")).await?;
                         }
                         None => {
