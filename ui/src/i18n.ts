@@ -3,8 +3,9 @@
 // Placeholders are `{name}`; `**text**` is bold and `*text*` emphasis where Rich.svelte renders
 // the string. German addresses the reader with "Sie".
 //
-// Texts that come from the core (the reasons, causes and actions of a check, a server's reply)
-// are shown as the core wrote them, in English.
+// The core's reasons come as data and are worded here; the causes and actions of a check are
+// translated from the core's English in findings.ts; evidence and a server's reply are shown
+// as they came.
 
 export const en = {
   // App frame
@@ -267,7 +268,7 @@ export const en = {
   "diag.copyLink": "Copy link",
   "diag.linkCopied": "Copied",
   "diag.nothingToDo": "Nothing to do.",
-  "diag.coreLanguage": "Findings are shown as the checks report them.",
+  "diag.coreLanguage": "What was tried and the evidence are shown as the checks and servers report them.",
   "diag.showColumn": "Show the result for",
   "diag.detail": "Check details",
 
@@ -781,7 +782,7 @@ export const de: Dict = {
   "diag.copyLink": "Link kopieren",
   "diag.linkCopied": "Kopiert",
   "diag.nothingToDo": "Nichts zu tun.",
-  "diag.coreLanguage": "Befunde, Ursachen und Maßnahmen werden so angezeigt, wie die Prüfungen sie melden (auf Englisch).",
+  "diag.coreLanguage": "Versuche und Nachweise werden so angezeigt, wie Prüfungen und Server sie melden (auf Englisch).",
   "diag.showColumn": "Ergebnis anzeigen für",
   "diag.detail": "Details der Prüfung",
 
