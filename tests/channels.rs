@@ -31,6 +31,7 @@ fn unused_relay() -> SmtpSettings {
         username: "nobody@roboplanet.example".into(),
         password: Secret::new(""),
         auth: Default::default(),
+        renewer: None,
         extra_ca_pem: None,
         data_timeout: Duration::from_secs(5),
     }

@@ -112,6 +112,7 @@ fn smtp_settings() -> SmtpSettings {
         username: var(SMTP_LOGIN),
         password: Secret::new(var(SMTP_SECRET)),
         auth: Default::default(),
+        renewer: None,
         extra_ca_pem: Some(std::fs::read_to_string(var(SMTP_CA)).expect("CA PEM")),
         data_timeout: Duration::from_secs(30),
     }

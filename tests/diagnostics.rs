@@ -19,6 +19,7 @@ fn settings(server: &SmtpServer, security: SmtpSecurity, password: &str) -> Smtp
         username: SMTP_USER.into(),
         password: Secret::new(password),
         auth: Default::default(),
+        renewer: None,
         extra_ca_pem: Some(server.pki.ca_pem.clone()),
         data_timeout: Duration::from_secs(10),
     }

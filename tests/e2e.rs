@@ -557,6 +557,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     let first_password = format!("relay-canary-one-{stamp}");
     let password = format!("relay-canary-two-{stamp}");
     let token = format!("xoauth2-token-canary-{stamp}");
+    let refresh = format!("xoauth2-refresh-canary-{stamp}");
     let closed = free_port(); // nothing listens there: the checks fail fast instead of timing out
     let app = App::fresh("settings", Start::default()).await;
     // First run with a real tenant (its sign-in is not exercised: there is no SuperOffice here).
@@ -605,6 +606,15 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     app.type_into("#relay-password", &token).await;
     app.click("#relay-password-save").await;
     app.wait_text("#relay-password-state", "Stored in your keychain", WAIT).await;
+    // Renewal at the mail provider: its token endpoint and client, then the refresh token.
+    app.type_into("#set-oauthUrl", "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token").await;
+    app.type_into("#set-oauthClient", "e2e-mail-client").await;
+    app.wait_text("#relay-password-state", "Save the settings first", WAIT).await;
+    app.click("#settings-save").await;
+    app.wait_text("#relay-password-state", "No refresh token stored", WAIT).await;
+    app.type_into("#relay-password", &refresh).await;
+    app.click("#relay-password-save").await;
+    app.wait_text("#relay-password-state", "Stored in your keychain", WAIT).await;
 
     let config: Value = serde_json::from_slice(&std::fs::read(app.data.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["hold_secs"], 20);
@@ -612,6 +622,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     assert_eq!(config["channel"], "smtp");
     assert_eq!(config["superoffice"]["context_id"], "Cust99999");
     assert_eq!(config["superoffice"]["smtp"]["auth"], "xoauth2");
+    assert_eq!(config["superoffice"]["smtp"]["oauth"]["client_id"], "e2e-mail-client");
 
     // The Secret Service holds the new password and the client secret ...
     let keychain = keychain::Keychain::open(so_outbox::KEYCHAIN_SERVICE).expect("the test's keychain");
@@ -622,6 +633,8 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     assert_eq!(stored.expose(), password, "the new password replaced the first one");
     let token_key = format!("smtp-xoauth2-token:anna@example.com@127.0.0.1:{closed}");
     assert_eq!(keychain.get(&token_key).unwrap().expect("an access token in the keychain").expose(), token);
+    let refresh_key = format!("smtp-xoauth2-refresh:anna@example.com@127.0.0.1:{closed}");
+    assert_eq!(keychain.get(&refresh_key).unwrap().expect("a refresh token in the keychain").expose(), refresh);
     assert_eq!(keychain.get(client_key).unwrap().expect("a client secret").expose(), secret);
     // ... and no file under the data directory holds any of the three.
     let mut files = 0;
@@ -633,7 +646,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
                 stack.push(p);
             } else if let Ok(bytes) = std::fs::read(&p) {
                 files += 1;
-                for canary in [&secret, &first_password, &password, &token] {
+                for canary in [&secret, &first_password, &password, &token, &refresh] {
                     assert!(!bytes.windows(canary.len()).any(|w| w == canary.as_bytes()), "{} holds a secret", p.display());
                 }
             }
@@ -641,7 +654,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     }
     assert!(files >= 2, "config.json and the outbox were searched ({files} files)");
     eprintln!("[e2e] settings: secrets in the keychain, 0 hits in {files} files under the data dir");
-    for key in [relay_key.as_str(), client_key, token_key.as_str()] {
+    for key in [relay_key.as_str(), client_key, token_key.as_str(), refresh_key.as_str()] {
         keychain.delete(key).ok();
     }
     app.done().await;

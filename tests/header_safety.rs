@@ -143,6 +143,7 @@ async fn rig(relay: &Relay) -> Rig {
         username: SMTP_USER.into(),
         password: Secret::new(SMTP_PASSWORD),
         auth: Default::default(),
+        renewer: None,
         extra_ca_pem: Some(relay.pki.ca_pem.clone()),
         data_timeout: Duration::from_secs(10),
     };

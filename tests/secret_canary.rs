@@ -368,6 +368,7 @@ impl Relay {
             username: common::SMTP_USER.into(),
             password,
             auth: Default::default(),
+            renewer: None,
             extra_ca_pem: Some(std::fs::read_to_string(&self.ca).expect("ca")),
             data_timeout: Duration::from_secs(30),
         }
@@ -437,6 +438,7 @@ fn canary_child() {
             username: common::SMTP_USER.into(),
             password: Secret::new(cvar(C_SMTP_PASSWORD)),
             auth: Default::default(),
+            renewer: None,
             extra_ca_pem: Some(std::fs::read_to_string(cvar(C_SMTP_CA)).expect("ca")),
             data_timeout: Duration::from_secs(30),
         };

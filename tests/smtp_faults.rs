@@ -219,6 +219,7 @@ async fn rig(server: &Scripted, security: SmtpSecurity, ca_pem: &str) -> Rig {
         username: SMTP_USER.into(),
         password: Secret::new(SMTP_PASSWORD),
         auth: Default::default(),
+        renewer: None,
         extra_ca_pem: Some(ca_pem.to_owned()),
         data_timeout: DATA_TIMEOUT,
     };

@@ -42,6 +42,7 @@ async fn rig_with(server: &SmtpServer, security: SmtpSecurity, auth: SmtpAuth, s
             username: SMTP_USER.into(),
             password: Secret::new(secret),
             auth,
+            renewer: None,
             extra_ca_pem: Some(server.pki.ca_pem.clone()),
             data_timeout: Duration::from_secs(30),
         },
@@ -206,6 +207,7 @@ async fn the_relay_check_logs_in_with_xoauth2_on_the_simulated_relay_too() {
         username: user.clone(),
         password: Secret::new(secret),
         auth,
+        renewer: None,
         extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
         data_timeout: Duration::from_secs(10),
     };
@@ -226,6 +228,68 @@ async fn the_relay_check_logs_in_with_xoauth2_on_the_simulated_relay_too() {
         }
     }
     assert!(sim.mailbox().messages().is_empty(), "a check never sends");
+}
+
+#[tokio::test]
+async fn xoauth2_renews_its_access_token_with_the_provider_and_sends_each_message_once() {
+    use keychain::SecretStore as _;
+    use outbox::mail_oauth::{MailOAuth, TokenRenewer};
+    let sim = common::simulator().await;
+    let client = common::sign_in(&sim).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(&dir.path().join("outbox.sqlite")).expect("store"));
+    outbox::intake_tasks(&client, &store, &AppointmentFilter { associate_id: 18, task_type_id: 7 }).await.expect("intake");
+    let (token_url, client_id, first_refresh) = sim.mail_oauth();
+    let keys = Arc::new(keychain::MemoryStore::default());
+    keys.set("relay-refresh", &Secret::new(first_refresh.clone())).expect("store the refresh token");
+    let renewer = Arc::new(TokenRenewer::new(MailOAuth { token_url, client_id, scope: None }, keys.clone(), "relay-refresh".into()));
+    let (user, _) = sim.relay_credentials();
+    let smtp = SmtpSettings {
+        host: "localhost".into(),
+        port: sim.smtp_addr().port(),
+        security: SmtpSecurity::StartTls,
+        username: user,
+        password: Secret::new(""),
+        auth: SmtpAuth::XOAuth2,
+        renewer: Some(renewer),
+        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
+        data_timeout: Duration::from_secs(10),
+    };
+    let me = client.current_principal().await.expect("principal");
+    let delivery =
+        Delivery::new(store.clone(), client, smtp, Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address });
+    let sendable: Vec<i64> = store.list().expect("list").into_iter().filter(|d| d.problem.is_none()).map(|d| d.id).take(3).collect();
+
+    // 0. The relay check renews too (and sends nothing).
+    let (user_addr, _) = sim.relay_credentials();
+    let probe = outbox::smtp::probe(&delivery.smtp, &user_addr).await;
+    assert_eq!(probe.failure, None, "{:?}", probe.steps);
+    assert!(probe.steps.iter().any(|s| s == "AUTH XOAUTH2: accepted"), "{:?}", probe.steps);
+    assert!(sim.mailbox().messages().is_empty());
+
+    // 1. A token is had from the provider; the refresh token it rotated replaces the old one.
+    delivery.approve(sendable[0]).expect("approve");
+    assert_eq!(delivery.deliver(sendable[0]).await.expect("deliver"), State::Done);
+    let rotated = keys.get("relay-refresh").expect("read").expect("a refresh token");
+    assert_ne!(rotated.expose(), first_refresh, "the rotated refresh token was stored");
+    assert_eq!(rotated.expose(), sim.mail_oauth().2);
+
+    // 2. The access token expires: the relay refuses it, a new one is had, the message goes once.
+    sim.mailbox().expire_token();
+    delivery.approve(sendable[1]).expect("approve");
+    assert_eq!(delivery.deliver(sendable[1]).await.expect("deliver"), State::Done);
+    assert_eq!(sim.mailbox().messages().len(), 2, "each message once");
+
+    // 3. The refresh token is revoked: refused for good, with the provider's words, nothing sent.
+    sim.mailbox().expire_token();
+    keys.set("relay-refresh", &Secret::new("1//revoked-by-the-admin")).expect("store");
+    delivery.approve(sendable[2]).expect("approve");
+    assert_eq!(delivery.deliver(sendable[2]).await.expect("deliver"), State::Failed);
+    let row = store.get(sendable[2]).expect("row");
+    let reason = row.reason.unwrap_or_default();
+    assert!(reason.contains("invalid_grant") && !row.retryable, "{reason}");
+    assert!(!reason.contains("revoked-by-the-admin"), "no token in the reason: {reason}");
+    assert_eq!(sim.mailbox().messages().len(), 2);
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ pub enum Invocation {
     /// Start the app.
     App(Options),
     /// Store a tenant's configuration (and its secrets in the keychain), then exit.
-    Configure(ConfigureArgs),
+    Configure(Box<ConfigureArgs>),
     /// Run the capability diagnostics headless, print the report, exit with its verdict.
     Diagnose(DiagnoseArgs),
 }
@@ -44,6 +44,9 @@ pub struct ConfigureArgs {
     pub smtp_user: String,
     /// How the relay authenticates: a password or an XOAUTH2 access token.
     pub smtp_auth: outbox::SmtpAuth,
+    /// With XOAUTH2: renew the access token at the mail provider (then stdin gives the
+    /// refresh token).
+    pub smtp_oauth: Option<crate::config::MailOAuthConfig>,
     pub smtp_ca_file: Option<String>,
     /// Read the client secret from the first line of stdin.
     pub client_secret_stdin: bool,
@@ -70,7 +73,8 @@ pub const HELP: &str = "so-outbox: send AI-drafted SuperOffice emails as yoursel
 Usage: so-outbox [--demo] [--smoke-test]
        so-outbox configure --environment ENV --tenant CTX --client-id ID --smtp-host HOST --smtp-user USER
                  [--task-type N] [--smtp-port P] [--smtp-security tls|starttls] [--smtp-ca-file PEM]
-                 [--smtp-auth password|xoauth2]
+                 [--smtp-auth password|xoauth2 [--smtp-oauth-token-url URL --smtp-oauth-client-id ID
+                  [--smtp-oauth-scope SCOPE]]]
                  [--client-secret-stdin] [--smtp-password-stdin]
                  [--system-user-token-stdin --system-user-key PEM]
        so-outbox diagnose [--json | --markdown] [--config FILE] [--demo] [--write]
@@ -81,7 +85,8 @@ Usage: so-outbox [--demo] [--smoke-test]
 
 configure stores a SuperOffice tenant for this computer's user: ENV is sod, qaonline, online or
 an https:// base URL (onsite). Secrets are read from standard input, one per line (client secret
-first, then the SMTP password or, with --smtp-auth xoauth2, the mailbox's OAuth access token, then
+first, then the SMTP password or, with --smtp-auth xoauth2, the mailbox's OAuth access token (or,
+with --smtp-oauth-token-url, its refresh token: the app then renews the access token itself), then
 the system user token), and stored only in the OS keychain;
 the system user's private key is read from PEM and stored in the keychain too (delete the file
 afterwards). With a system user, diagnostics show its column beside the rep's.
@@ -101,12 +106,16 @@ Environment:
 pub fn parse(args: impl Iterator<Item = String>) -> Result<Invocation, String> {
     let args: Vec<String> = args.collect();
     if args.first().map(String::as_str) == Some("configure") {
-        return parse_configure(&args[1..]).map(Invocation::Configure);
+        return parse_configure(&args[1..]).map(|c| Invocation::Configure(Box::new(c)));
     }
     if args.first().map(String::as_str) == Some("diagnose") {
         return parse_diagnose(&args[1..]).map(Invocation::Diagnose);
     }
     parse_app(args.into_iter()).map(Invocation::App)
+}
+
+fn oauth(c: &mut ConfigureArgs) -> &mut crate::config::MailOAuthConfig {
+    c.smtp_oauth.get_or_insert_with(|| crate::config::MailOAuthConfig { token_url: String::new(), client_id: String::new(), scope: None })
 }
 
 fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
@@ -124,6 +133,9 @@ fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
             "--smtp-security" => c.smtp_security = value()?,
             "--smtp-user" => c.smtp_user = value()?,
             "--smtp-ca-file" => c.smtp_ca_file = Some(value()?),
+            "--smtp-oauth-token-url" => oauth(&mut c).token_url = value()?,
+            "--smtp-oauth-client-id" => oauth(&mut c).client_id = value()?,
+            "--smtp-oauth-scope" => oauth(&mut c).scope = Some(value()?),
             "--smtp-auth" => {
                 c.smtp_auth = outbox::SmtpAuth::parse(&value()?).ok_or_else(|| "--smtp-auth is password or xoauth2".to_string())?
             }
@@ -148,6 +160,12 @@ fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
     }
     if !matches!(c.smtp_security.as_str(), "tls" | "starttls") {
         return Err("--smtp-security is tls (implicit TLS, port 465) or starttls (port 587); plaintext is not offered".into());
+    }
+    if let Some(o) = &c.smtp_oauth {
+        if c.smtp_auth != outbox::SmtpAuth::XOAuth2 {
+            return Err("--smtp-oauth-* needs --smtp-auth xoauth2".into());
+        }
+        o.validate().map_err(|e| format!("--smtp-oauth-token-url/--smtp-oauth-client-id: {e}"))?;
     }
     Ok(c)
 }
@@ -192,7 +210,7 @@ mod tests {
         let base =
             ["configure", "--environment", "online", "--tenant", "Cust1", "--client-id", "c", "--smtp-host", "h", "--smtp-user", "u"];
         match super::parse(base.iter().chain(extra).map(|s| s.to_string()))? {
-            super::Invocation::Configure(c) => Ok(c),
+            super::Invocation::Configure(c) => Ok(*c),
             _ => Err("not configure".into()),
         }
     }
@@ -203,5 +221,21 @@ mod tests {
         assert_eq!(configure(&["--smtp-auth", "xoauth2"]).map(|c| c.smtp_auth), Ok(outbox::SmtpAuth::XOAuth2));
         assert!(configure(&["--smtp-auth", "oauth"]).is_err_and(|e| e.contains("password or xoauth2")));
         assert!(configure(&["--smtp-auth"]).is_err_and(|e| e.contains("needs a value")));
+        let renewed = configure(&[
+            "--smtp-auth",
+            "xoauth2",
+            "--smtp-oauth-token-url",
+            "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token",
+            "--smtp-oauth-client-id",
+            "0fd8c7e2",
+            "--smtp-oauth-scope",
+            "https://outlook.office.com/SMTP.Send offline_access",
+        ])
+        .map(|c| c.smtp_oauth);
+        assert!(renewed.is_ok_and(|o| o.is_some_and(|o| o.client_id == "0fd8c7e2" && o.scope.is_some())));
+        assert!(configure(&["--smtp-oauth-token-url", "https://x.example/token", "--smtp-oauth-client-id", "c"])
+            .is_err_and(|e| e.contains("xoauth2")));
+        let plain = ["--smtp-auth", "xoauth2", "--smtp-oauth-token-url", "http://login.example/token", "--smtp-oauth-client-id", "c"];
+        assert!(configure(&plain).is_err_and(|e| e.contains("https://")), "no token endpoint in plaintext");
     }
 }

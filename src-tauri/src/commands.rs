@@ -405,6 +405,16 @@ pub struct Settings {
     pub email_templates: Vec<EmailTemplate>,
 }
 
+/// The mail provider's OAuth client for renewing the relay's access token.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
+pub struct MailOAuthSettings {
+    /// `https://…` (e.g. `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`).
+    pub token_url: String,
+    pub client_id: String,
+    /// Empty: the provider's default.
+    pub scope: String,
+}
+
 /// An outgoing email document template of the tenant.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
 pub struct EmailTemplate {
@@ -421,6 +431,9 @@ pub struct RelaySettings {
     pub username: String,
     /// A password or an XOAUTH2 access token.
     pub auth: outbox::SmtpAuth,
+    /// With XOAUTH2: renew the access token at the mail provider (the stored secret is then
+    /// the refresh token).
+    pub oauth: Option<MailOAuthSettings>,
     /// Read-only: whether the secret for this relay (password or token) is in the keychain.
     pub has_password: bool,
 }

@@ -54,8 +54,51 @@ pub struct RelayConfig {
     /// itself is in the keychain.
     #[serde(default)]
     pub auth: outbox::SmtpAuth,
+    /// With `xoauth2`: renew the access token at the mail provider (the refresh token is in the
+    /// keychain); without it the stored access token is used as it is.
+    #[serde(default)]
+    pub oauth: Option<MailOAuthConfig>,
     /// A PEM file with an extra CA to trust (onsite relays).
     pub ca_file: Option<PathBuf>,
+}
+
+/// The mail provider's OAuth client for renewing the relay's access token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailOAuthConfig {
+    pub token_url: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+impl MailOAuthConfig {
+    /// `https://`, or `http://` on loopback only; a client id without spaces.
+    pub fn validate(&self) -> Result<(), String> {
+        let url = self.token_url.trim();
+        let loopback = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost") || url.starts_with("http://[::1]");
+        if !(url.starts_with("https://") || loopback) {
+            return Err("the token endpoint must be an https:// address".into());
+        }
+        if self.client_id.trim().is_empty() || self.client_id.contains(char::is_whitespace) {
+            return Err("the mail provider's client id is missing or contains spaces".into());
+        }
+        Ok(())
+    }
+
+    pub fn core(&self) -> outbox::mail_oauth::MailOAuth {
+        outbox::mail_oauth::MailOAuth {
+            token_url: self.token_url.trim().to_owned(),
+            client_id: self.client_id.trim().to_owned(),
+            scope: self.scope.clone().filter(|s| !s.trim().is_empty()),
+        }
+    }
+}
+
+impl RelayConfig {
+    /// The keychain entry of this relay's secret (password, access token or refresh token).
+    pub fn keychain_key(&self) -> String {
+        crate::tenant::relay_key(self.auth, self.oauth.is_some(), &self.username, &self.host, self.port)
+    }
 }
 
 impl Config {

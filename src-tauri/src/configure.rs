@@ -60,10 +60,17 @@ pub fn apply(
             security: a.smtp_security.clone(),
             username: a.smtp_user.trim().to_owned(),
             auth: a.smtp_auth,
+            oauth: a.smtp_oauth.clone(),
             ca_file: a.smtp_ca_file.as_ref().map(Into::into),
         },
     };
     tenant.environment()?;
+    if let Some(oauth) = &tenant.smtp.oauth {
+        if tenant.smtp.auth != outbox::SmtpAuth::XOAuth2 {
+            return Err("--smtp-oauth-token-url needs --smtp-auth xoauth2".into());
+        }
+        oauth.validate()?;
+    }
     if let Some(ca) = &tenant.smtp.ca_file {
         let pem = std::fs::read_to_string(ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
@@ -92,14 +99,13 @@ pub fn apply(
         stored.push("client secret");
     }
     if a.smtp_password_stdin {
-        let what = match tenant.smtp.auth {
-            outbox::SmtpAuth::Password => "SMTP password",
-            outbox::SmtpAuth::XOAuth2 => "SMTP access token",
+        let what = match (tenant.smtp.auth, tenant.smtp.oauth.is_some()) {
+            (outbox::SmtpAuth::Password, _) => "SMTP password",
+            (outbox::SmtpAuth::XOAuth2, false) => "SMTP access token",
+            (outbox::SmtpAuth::XOAuth2, true) => "SMTP refresh token",
         };
         let password = read_secret(what)?;
-        keychain
-            .set(&crate::tenant::relay_key(tenant.smtp.auth, &tenant.smtp.username, &tenant.smtp.host, tenant.smtp.port), &password)
-            .map_err(|e| e.to_string())?;
+        keychain.set(&tenant.smtp.keychain_key(), &password).map_err(|e| e.to_string())?;
         stored.push(what);
     }
     if a.system_user_token_stdin != a.system_user_key.is_some() {

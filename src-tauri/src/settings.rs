@@ -14,7 +14,7 @@ impl AppState {
         let tenant = self.tenant().await?;
         let relay = match (&config.superoffice, &tenant) {
             (Some(c), Some(t)) if t.demo.is_none() => {
-                let key = crate::tenant::relay_key(c.smtp.auth, &c.smtp.username, &c.smtp.host, c.smtp.port);
+                let key = c.smtp.keychain_key();
                 let k = self.keychain()?;
                 let has_password = tokio::task::spawn_blocking(move || k.get(&key).map(|p| p.is_some_and(|p| !p.is_empty())))
                     .await
@@ -25,6 +25,11 @@ impl AppState {
                     security: c.smtp.security.clone(),
                     username: c.smtp.username.clone(),
                     auth: c.smtp.auth,
+                    oauth: c.smtp.oauth.as_ref().map(|o| crate::commands::MailOAuthSettings {
+                        token_url: o.token_url.clone(),
+                        client_id: o.client_id.clone(),
+                        scope: o.scope.clone().unwrap_or_default(),
+                    }),
                     has_password,
                 })
             }
@@ -111,6 +116,20 @@ impl AppState {
             tc.smtp.security = r.security.clone();
             tc.smtp.username = r.username.trim().to_owned();
             tc.smtp.auth = r.auth;
+            tc.smtp.oauth = match (&r.oauth, r.auth) {
+                (Some(o), outbox::SmtpAuth::XOAuth2) if !o.token_url.trim().is_empty() => {
+                    let o = crate::config::MailOAuthConfig {
+                        token_url: o.token_url.trim().to_owned(),
+                        client_id: o.client_id.trim().to_owned(),
+                        scope: Some(o.scope.trim().to_owned()).filter(|s| !s.is_empty()),
+                    };
+                    if let Err(e) = o.validate() {
+                        return bad(&e);
+                    }
+                    Some(o)
+                }
+                _ => None,
+            };
             if s.task_type_id <= 0 {
                 return bad("the task type is a positive id");
             }
@@ -173,6 +192,7 @@ impl AppState {
             smtp_security: s.smtp_security,
             smtp_user: s.smtp_user,
             smtp_auth: s.smtp_auth,
+            smtp_oauth: None,
             smtp_ca_file: None,
             client_secret_stdin: true,
             smtp_password_stdin: smtp_password.is_some(),

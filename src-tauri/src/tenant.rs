@@ -20,14 +20,21 @@ pub struct Relay {
     pub security: SmtpSecurity,
     pub username: String,
     pub auth: SmtpAuth,
+    /// With XOAUTH2: the mail provider's client for renewing the access token.
+    pub oauth: Option<outbox::mail_oauth::MailOAuth>,
     pub extra_ca_pem: Option<String>,
+    /// One renewer per relay, shared by sending and diagnostics (a rotated refresh token is
+    /// used by one renewal at a time).
+    pub renewer: std::sync::OnceLock<Arc<outbox::mail_oauth::TokenRenewer>>,
 }
 
-/// The keychain entry of a relay password, or of its XOAUTH2 access token.
-pub fn relay_key(auth: SmtpAuth, username: &str, host: &str, port: u16) -> String {
-    match auth {
-        SmtpAuth::Password => format!("smtp-password:{username}@{host}:{port}"),
-        SmtpAuth::XOAuth2 => format!("smtp-xoauth2-token:{username}@{host}:{port}"),
+/// The keychain entry of a relay password, of its XOAUTH2 access token, or (when the token is
+/// renewed) of its refresh token.
+pub fn relay_key(auth: SmtpAuth, renewed: bool, username: &str, host: &str, port: u16) -> String {
+    match (auth, renewed) {
+        (SmtpAuth::Password, _) => format!("smtp-password:{username}@{host}:{port}"),
+        (SmtpAuth::XOAuth2, false) => format!("smtp-xoauth2-token:{username}@{host}:{port}"),
+        (SmtpAuth::XOAuth2, true) => format!("smtp-xoauth2-refresh:{username}@{host}:{port}"),
     }
 }
 
@@ -38,7 +45,11 @@ pub fn client_secret_key(context_id: &str, client_id: &str) -> String {
 
 impl Relay {
     pub fn keychain_key(&self) -> String {
-        relay_key(self.auth, &self.username, &self.host, self.port)
+        relay_key(self.auth, self.renews(), &self.username, &self.host, self.port)
+    }
+
+    fn renews(&self) -> bool {
+        self.auth == SmtpAuth::XOAuth2 && self.oauth.is_some()
     }
 
     /// Settings for a relay that has no password: used only when SMTP is not the channel, so
@@ -51,6 +62,7 @@ impl Relay {
             username: self.username.clone(),
             password: Secret::new(""),
             auth: self.auth,
+            renewer: None,
             extra_ca_pem: self.extra_ca_pem.clone(),
             data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
         }
@@ -58,9 +70,21 @@ impl Relay {
 
     /// The relay settings with the password from the keychain; `None` when no password is
     /// stored (the rep or admin has to provide one before anything can be sent).
-    pub fn settings(&self, keychain: &Keychain) -> Result<Option<SmtpSettings>, keychain::Error> {
+    pub fn settings(&self, keychain: &Arc<Keychain>) -> Result<Option<SmtpSettings>, keychain::Error> {
         let Some(password) = keychain.get(&self.keychain_key())?.filter(|p| !p.is_empty()) else {
             return Ok(None);
+        };
+        // A renewed token: the stored secret is the refresh token, which only the renewer sees.
+        let (password, renewer) = match (&self.oauth, self.renews()) {
+            (Some(oauth), true) => {
+                let store: Arc<dyn SecretStore> = keychain.clone();
+                let renewer = self
+                    .renewer
+                    .get_or_init(|| Arc::new(outbox::mail_oauth::TokenRenewer::new(oauth.clone(), store, self.keychain_key())))
+                    .clone();
+                (Secret::new(""), Some(renewer))
+            }
+            _ => (password, None),
         };
         Ok(Some(SmtpSettings {
             host: self.host.clone(),
@@ -69,6 +93,7 @@ impl Relay {
             username: self.username.clone(),
             password,
             auth: self.auth,
+            renewer,
             extra_ca_pem: self.extra_ca_pem.clone(),
             data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
         }))
@@ -153,7 +178,9 @@ pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
             security: SmtpSecurity::StartTls,
             username: user,
             auth: SmtpAuth::Password,
+            oauth: None,
             extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
+            renewer: Default::default(),
         },
         demo: None,
         dns: Some(sim.dns_addr()),
@@ -200,7 +227,9 @@ pub fn from_config(c: &crate::config::TenantConfig) -> Result<Tenant, String> {
             security: if c.smtp.security == "tls" { SmtpSecurity::ImplicitTls } else { SmtpSecurity::StartTls },
             username: c.smtp.username.clone(),
             auth: c.smtp.auth,
+            oauth: c.smtp.oauth.as_ref().map(crate::config::MailOAuthConfig::core),
             extra_ca_pem,
+            renewer: Default::default(),
         },
         demo: None,
         dns: None,

@@ -351,6 +351,15 @@ export type Limits = {
 	min_spacing_ms: number,
 };
 
+/**  The mail provider's OAuth client for renewing the relay's access token. */
+export type MailOAuthSettings = {
+	/**  `https://…` (e.g. `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`). */
+	token_url: string,
+	client_id: string,
+	/**  Empty: the provider's default. */
+	scope: string,
+};
+
 export type MailboxMessage = {
 	id: string,
 	received_at: string,
@@ -459,7 +468,9 @@ export type Recommendation = {
 	reasons: string[],
 };
 
-export type RelaySettings = {
+export type RelaySettings = RelaySettings_Serialize | RelaySettings_Deserialize;
+
+export type RelaySettings_Deserialize = {
 	host: string,
 	port: number,
 	/**  `tls` or `starttls`. */
@@ -467,6 +478,28 @@ export type RelaySettings = {
 	username: string,
 	/**  A password or an XOAUTH2 access token. */
 	auth: SmtpAuth,
+	/**
+	 *  With XOAUTH2: renew the access token at the mail provider (the stored secret is then
+	 *  the refresh token).
+	 */
+	oauth?: MailOAuthSettings | null,
+	/**  Read-only: whether the secret for this relay (password or token) is in the keychain. */
+	has_password: boolean,
+};
+
+export type RelaySettings_Serialize = {
+	host: string,
+	port: number,
+	/**  `tls` or `starttls`. */
+	security: string,
+	username: string,
+	/**  A password or an XOAUTH2 access token. */
+	auth: SmtpAuth,
+	/**
+	 *  With XOAUTH2: renew the access token at the mail provider (the stored secret is then
+	 *  the refresh token).
+	 */
+	oauth: MailOAuthSettings | null,
 	/**  Read-only: whether the secret for this relay (password or token) is in the keychain. */
 	has_password: boolean,
 };
@@ -528,7 +561,7 @@ export type Settings_Deserialize = {
 	limits: Limits,
 	channel: ChannelSetting,
 	/**  The relay of a configured tenant (the demo's is fixed). */
-	relay?: RelaySettings | null,
+	relay?: RelaySettings_Deserialize | null,
 	/**  The GTM engine's follow-up task type. */
 	task_type_id: number,
 	/**  Read-only: whether the demo tenant is in use. */
@@ -546,7 +579,7 @@ export type Settings_Serialize = {
 	limits: Limits,
 	channel: ChannelSetting,
 	/**  The relay of a configured tenant (the demo's is fixed). */
-	relay: RelaySettings | null,
+	relay: RelaySettings_Serialize | null,
 	/**  The GTM engine's follow-up task type. */
 	task_type_id: number,
 	/**  Read-only: whether the demo tenant is in use. */

@@ -56,6 +56,8 @@ pub async fn smtp_relay(settings: &SmtpSettings, from: &str) -> Check {
             c.cause = Some(
                 if lower.contains("starttls") || lower.contains("tls") || lower.contains("certificate") {
                     "The relay does not offer a valid TLS connection; the app never sends credentials or mail without it."
+                } else if lower.contains("did not renew") {
+                    "The mail provider did not renew the relay's access token: the refresh token is revoked or expired, or the client id is wrong."
                 } else if (lower.contains("535") || lower.contains("auth")) && settings.auth == outbox::SmtpAuth::XOAuth2 {
                     "The relay refused the XOAUTH2 access token: it is expired or revoked, belongs to another mailbox, or lacks the SMTP scope."
                 } else if lower.contains("535") || lower.contains("auth") {
@@ -68,7 +70,9 @@ pub async fn smtp_relay(settings: &SmtpSettings, from: &str) -> Check {
                 .into(),
             );
             c.action = Some(
-                if settings.auth == outbox::SmtpAuth::XOAuth2 {
+                if settings.renewer.is_some() {
+                    "Store a new refresh token for the mailbox (Settings → SMTP relay), and check the token endpoint, client id and scope."
+                } else if settings.auth == outbox::SmtpAuth::XOAuth2 {
                     "Store a fresh access token for the mailbox (Settings → SMTP relay; Microsoft 365 and Google tokens expire after about an hour), or use a password / app password."
                 } else {
                     "Check host, port, TLS mode, the account and its send-as right for the rep's address (`so-outbox configure`)."

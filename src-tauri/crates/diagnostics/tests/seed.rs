@@ -39,6 +39,7 @@ fn relay(sim: &superoffice_sim::SimHandle) -> SmtpSettings {
         username: user,
         password: Secret::new(password),
         auth: Default::default(),
+        renewer: None,
         extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
         data_timeout: Duration::from_secs(10),
     }

@@ -108,6 +108,7 @@ async fn side(tasks: usize) -> Side {
         username,
         password: Secret::new(password),
         auth: Default::default(),
+        renewer: None,
         extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
         data_timeout: smtp::DATA_TERMINATION_TIMEOUT,
     };

@@ -17,6 +17,7 @@ pub mod failpoint;
 mod fold;
 pub mod import;
 mod intake;
+pub mod mail_oauth;
 pub mod mime;
 pub mod page;
 pub mod preview;

@@ -80,9 +80,11 @@ pub struct SmtpSettings {
     pub port: u16,
     pub security: SmtpSecurity,
     pub username: String,
-    /// The password, or the access token with [`SmtpAuth::XOAuth2`].
+    /// The password, or the access token with [`SmtpAuth::XOAuth2`] (unless `renewer` gives it).
     pub password: Secret,
     pub auth: SmtpAuth,
+    /// With XOAUTH2: renews the access token with the mail provider (else `password` is used).
+    pub renewer: Option<std::sync::Arc<crate::mail_oauth::TokenRenewer>>,
     /// An extra CA to trust (onsite relays, the demo relay), PEM.
     pub extra_ca_pem: Option<String>,
     /// The wait for the final reply; [`DATA_TERMINATION_TIMEOUT`] unless a test shortens it.
@@ -222,7 +224,10 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
             let creds = Credentials::new(s.username.clone(), s.password.expose().to_owned());
             step(conn.auth(s.auth.mechanisms(), &creds), "AUTH").await.map(drop)
         }
-        SmtpAuth::XOAuth2 => xoauth2(&mut conn, &s.username, &s.password).await,
+        SmtpAuth::XOAuth2 => match &s.renewer {
+            None => xoauth2(&mut conn, &s.username, &s.password).await,
+            Some(renewer) => renewed_xoauth2(&mut conn, &s.username, renewer).await,
+        },
     };
     if let Err(o) = authenticated {
         quit_briefly(&mut conn).await;
@@ -266,6 +271,25 @@ async fn xoauth2(conn: &mut AsyncSmtpConnection, user: &str, token: &Secret) -> 
         Some(s) => format!("{words} (the mail provider answered status {s}: the access token is expired or lacks the mail scope)"),
         None => words,
     }))
+}
+
+/// XOAUTH2 with a renewed token; a token the relay refuses (revoked early, or the clock is
+/// off) is renewed once more and tried again on the same connection (SMTP allows another AUTH
+/// after a 535; nothing has been sent yet).
+async fn renewed_xoauth2(conn: &mut AsyncSmtpConnection, user: &str, renewer: &crate::mail_oauth::TokenRenewer) -> Result<(), Outcome> {
+    use crate::mail_oauth::RenewError;
+    let outcome = |e: RenewError| match e {
+        RenewError::Refused(w) => Outcome::Refused(format!("AUTH XOAUTH2: {w}")),
+        RenewError::Unavailable(w) => Outcome::NotAccepted(format!("AUTH XOAUTH2: {w}")),
+    };
+    let token = renewer.access_token(false).await.map_err(outcome)?;
+    match xoauth2(conn, user, &token).await {
+        Err(Outcome::Refused(_)) => {
+            let token = renewer.access_token(true).await.map_err(outcome)?;
+            xoauth2(conn, user, &token).await
+        }
+        other => other,
+    }
 }
 
 /// Whether a rustls error (a certificate that cannot be verified, a failed handshake) is in

@@ -22,6 +22,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/login/common/oauth/authorize", get(authorize).post(consent))
         .route("/login/common/oauth/tokens", post(token::tokens))
         .route("/login/common/oauth/revoke", post(token::revoke))
+        .route("/mail/oauth2/token", post(mail_token))
         .route("/Login/api/PartnerSystemUser/Authenticate", post(system_user::authenticate))
         .route("/api/state/{ctx}", get(tenant_state))
         .route("/{ctx}/default.aspx", get(web_client))
@@ -215,4 +216,34 @@ async fn tenant_state(State(sim): State<Arc<Sim>>, Path(ctx): Path<String>) -> R
 
 pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The client id of the rep's app at the simulated mail provider.
+pub const MAIL_CLIENT_ID: &str = "so-outbox-mail-client";
+
+#[derive(Deserialize)]
+struct MailTokenForm {
+    grant_type: Option<String>,
+    refresh_token: Option<String>,
+    client_id: Option<String>,
+}
+
+/// The mail provider's token endpoint (not SuperOffice's): the refresh grant for the relay's
+/// XOAUTH2 access token, answered as Microsoft and Google do (RFC 6749 §5.1 and §5.2).
+async fn mail_token(State(sim): State<Arc<Sim>>, Form(f): Form<MailTokenForm>) -> Response {
+    let err = |status: StatusCode, error: &str, description: &str| {
+        (status, Json(json!({ "error": error, "error_description": description }))).into_response()
+    };
+    if f.grant_type.as_deref() != Some("refresh_token") {
+        return err(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only refresh_token is supported here");
+    }
+    if f.client_id.as_deref() != Some(MAIL_CLIENT_ID) {
+        return err(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
+    }
+    match f.refresh_token.as_deref().and_then(|r| sim.mailbox.renew(r)) {
+        Some((access, refresh)) => {
+            Json(json!({ "token_type": "Bearer", "access_token": access, "expires_in": 3599, "refresh_token": refresh })).into_response()
+        }
+        None => err(StatusCode::BAD_REQUEST, "invalid_grant", "The refresh token is invalid or expired."),
+    }
 }

@@ -159,6 +159,11 @@ impl SimHandle {
     pub fn relay_credentials(&self) -> (String, String) {
         self.sim.mailbox.credentials()
     }
+    /// The mail provider's token endpoint, its client id for the app and the current refresh
+    /// token, for renewing the relay's XOAUTH2 access token.
+    pub fn mail_oauth(&self) -> (String, String, String) {
+        (format!("{}/mail/oauth2/token", self.base_url()), http::MAIL_CLIENT_ID.to_owned(), self.sim.mailbox.refresh_token())
+    }
     /// The OAuth access token the relay accepts for its login with `AUTH XOAUTH2`.
     pub fn relay_oauth_token(&self) -> String {
         self.sim.mailbox.oauth_token()

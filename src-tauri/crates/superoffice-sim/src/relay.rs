@@ -62,13 +62,37 @@ struct MailboxInner {
     faults: Vec<RelayFault>,
     /// The OAuth access token `AUTH XOAUTH2` accepts for the user.
     token: String,
+    /// The refresh token the mail provider's token endpoint renews it with (rotated on use).
+    refresh_token: String,
     messages: Vec<ReceivedMessage>,
 }
 
 impl Mailbox {
     pub fn new(user: String, password: String) -> Self {
         let token = format!("ya29.sim-{:032x}", rand::random::<u128>());
-        Mailbox { inner: Arc::new(Mutex::new(MailboxInner { user, password, token, faults: Vec::new(), messages: Vec::new() })) }
+        let refresh_token = format!("1//sim-refresh-{:032x}", rand::random::<u128>());
+        Mailbox {
+            inner: Arc::new(Mutex::new(MailboxInner { user, password, token, refresh_token, faults: Vec::new(), messages: Vec::new() })),
+        }
+    }
+    /// The refresh token the mail provider would have issued to the rep's app.
+    pub fn refresh_token(&self) -> String {
+        lock(&self.inner).refresh_token.clone()
+    }
+    /// The access token expires (a new one must be had from the token endpoint).
+    pub fn expire_token(&self) {
+        lock(&self.inner).token = format!("ya29.sim-{:032x}", rand::random::<u128>());
+    }
+    /// The refresh grant: a new access token and a rotated refresh token, when `refresh` is the
+    /// current one.
+    pub fn renew(&self, refresh: &str) -> Option<(String, String)> {
+        let mut g = lock(&self.inner);
+        if g.refresh_token != refresh {
+            return None;
+        }
+        g.token = format!("ya29.sim-{:032x}", rand::random::<u128>());
+        g.refresh_token = format!("1//sim-refresh-{:032x}", rand::random::<u128>());
+        Some((g.token.clone(), g.refresh_token.clone()))
     }
     /// Plays `fault` on a coming message (each injected fault once, in order).
     pub fn inject(&self, fault: RelayFault) {
