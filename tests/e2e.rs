@@ -142,6 +142,7 @@ async fn approve_one_draft() {
     assert!(!rcpt.is_empty() && to.contains(&rcpt), "To {rcpt} (UI {to})");
     assert_eq!(parsed.subject(), Some(subject.as_str()));
     assert_eq!(mailbox[0]["rcpt_to"], serde_json::json!([rcpt]), "envelope recipients");
+    assert_eq!(documents[0]["template_id"], 3, "no template chosen: the tenant's first outgoing email template");
     let doc_id = documents[0]["id"].as_i64().unwrap_or_default();
     assert!(status.contains(&format!("document {doc_id}")), "UI says {status:?}, the simulator has document {doc_id}");
 

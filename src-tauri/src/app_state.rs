@@ -252,7 +252,7 @@ impl AppState {
         let channel = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
         tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason);
         let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
-        let template = self.effective_template(&client).await;
+        let template = self.effective_template(Some(&report));
         let delivery = Arc::new(
             Delivery::new(self.store()?, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
                 .with_hold(self.config().hold())
@@ -314,6 +314,7 @@ impl AppState {
                 tracing::info!(channel = choice.channel.as_db(), "channel changed after diagnostics: {}", choice.reason);
                 d.set_channel(choice);
             }
+            d.set_template(self.effective_template(Some(report)));
         }
         *self.diagnostics.lock().await = Some(report.clone());
     }

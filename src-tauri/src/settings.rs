@@ -10,6 +10,12 @@ use crate::error::{CmdResult, CommandError};
 impl AppState {
     /// The settings screen's values.
     pub async fn settings(&self) -> CmdResult<crate::commands::Settings> {
+        let email_templates = self.email_templates().await.unwrap_or_default();
+        self.settings_with(email_templates).await
+    }
+
+    /// The settings screen's values, with the templates already read from SuperOffice.
+    async fn settings_with(&self, email_templates: Vec<crate::commands::EmailTemplate>) -> CmdResult<crate::commands::Settings> {
         let config = self.config();
         let tenant = self.tenant().await?;
         let relay = match (&config.superoffice, &tenant) {
@@ -35,7 +41,6 @@ impl AppState {
             }
             _ => None,
         };
-        let email_templates = self.email_templates().await.unwrap_or_default();
         Ok(crate::commands::Settings {
             hold_secs: config.hold().as_secs() as u32,
             limits: config.limits.unwrap_or_default(),
@@ -65,15 +70,9 @@ impl AppState {
     }
 
     /// The template archived emails get: the chosen one, else the tenant's first outgoing
-    /// email template, else SuperOffice's default for new documents.
-    pub(crate) async fn effective_template(&self, client: &superoffice::Client) -> Option<i64> {
-        if let Some(id) = self.config().email_template_id {
-            return Some(id);
-        }
-        match tokio::time::timeout(std::time::Duration::from_secs(10), client.outgoing_email_templates()).await {
-            Ok(Ok(list)) => list.first().map(|t| t.document_template_id),
-            _ => None,
-        }
+    /// email template (as the diagnosis found it), else SuperOffice's default for new documents.
+    pub(crate) fn effective_template(&self, report: Option<&diagnostics::Report>) -> Option<i64> {
+        self.config().email_template_id.or_else(|| report.and_then(diagnostics::Report::first_email_template))
     }
 
     /// Validates and saves the settings; hold window and channel apply at once, a changed
@@ -89,11 +88,11 @@ impl AppState {
         if s.limits.min_spacing_ms > 3_600_000 {
             return bad("the spacing between messages is at most one hour");
         }
-        if let Some(id) = s.email_template_id {
-            if let Some(list) = self.email_templates().await {
-                if !list.iter().any(|t| t.id == id) {
-                    return bad("that template is not one of this tenant's outgoing email templates");
-                }
+        // Read once: for the check here and for the answer.
+        let templates = self.email_templates().await;
+        if let (Some(id), Some(list)) = (s.email_template_id, &templates) {
+            if !list.iter().any(|t| t.id == id) {
+                return bad("that template is not one of this tenant's outgoing email templates");
             }
         }
         let mut config = self.config();
@@ -146,12 +145,13 @@ impl AppState {
             }
         }
         if let Some(d) = self.delivery.lock().await.clone() {
-            if let Some(report) = self.diagnostics.lock().await.clone() {
+            let report = self.diagnostics.lock().await.clone();
+            if let Some(report) = &report {
                 d.set_channel(outbox::channel::choose(s.channel, &report.capabilities()));
             }
-            d.set_template(self.effective_template(&d.client).await);
+            d.set_template(self.effective_template(report.as_ref()));
         }
-        self.settings().await
+        self.settings_with(templates.unwrap_or_default()).await
     }
 
     /// Stores the relay password (or XOAUTH2 access token) of the configured tenant in the

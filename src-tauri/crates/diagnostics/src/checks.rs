@@ -203,7 +203,10 @@ async fn email_template(client: &Client) -> Check {
     c.tried.push("GET List/DocumentTemplate/Items (RecordType 3 = email, Direction 2 = outgoing)".into());
     c.docs = Some(DOCS_TEMPLATES.into());
     match r {
-        Ok(t) if !t.is_empty() => c.evidence.push(ok_line(&format!("{} outgoing email template(s), e.g. {:?}", t.len(), t[0].name), ms)),
+        Ok(t) if !t.is_empty() => {
+            c.evidence.push(ok_line(&format!("{} outgoing email template(s), e.g. {:?}", t.len(), t[0].name), ms));
+            c.found = Some(t[0].document_template_id.to_string());
+        }
         Ok(_) => {
             c.status = Status::Warn;
             c.evidence.push(ok_line("no outgoing email template", ms));

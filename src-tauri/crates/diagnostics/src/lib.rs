@@ -66,7 +66,8 @@ pub struct Check {
     /// The HTTP status SuperOffice refused with, when it did (e.g. 401 for the Email agent).
     pub http_status: Option<u16>,
     /// What the check found, for machines: the Inbox account's address (`inbox_account`), the
-    /// relay tested as `host:port` (`smtp_relay`; none when no relay is configured).
+    /// relay tested as `host:port` (`smtp_relay`; none when no relay is configured), the first
+    /// outgoing email template's id (`email_template`).
     pub found: Option<String>,
 }
 

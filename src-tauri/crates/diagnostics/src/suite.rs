@@ -76,6 +76,16 @@ impl Report {
             && self.check("smtp_relay").is_some_and(|c| c.found.is_some());
         outbox::channel::Capabilities { email_agent, smtp_configured }
     }
+
+    /// The tenant's first outgoing email template, as the `email_template` check found it.
+    pub fn first_email_template(&self) -> Option<i64> {
+        self.check("email_template")?.found.as_deref()?.parse().ok()
+    }
+}
+
+/// The relay a check tests, as `host:port` (`None`: no relay is configured).
+fn relay_target(setup: &Setup) -> Option<String> {
+    setup.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port))
 }
 
 const NO_RELAY: &str = "no SMTP relay configured";
@@ -148,7 +158,7 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
                 .collect();
             let mut relay =
                 unknown("smtp_relay", NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in first: the relay is tested with the rep's address."));
-            relay.found = setup.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port));
+            relay.found = relay_target(setup);
             out.push(relay);
             out.push(unknown("sender_domain", NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in first.")));
             return out;
@@ -180,7 +190,7 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
 /// The checks that need the rep's address: relay, sender domain, and the write checks.
 async fn after_identity(setup: &Setup, client: &Client, email: Option<&str>) -> (Check, Check, Vec<Check>) {
     let relay_found = |mut c: Check| {
-        c.found = setup.smtp.as_ref().map(|s| format!("{}:{}", s.host, s.port));
+        c.found = relay_target(setup);
         c
     };
     let Some(email) = email else {

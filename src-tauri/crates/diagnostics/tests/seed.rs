@@ -162,6 +162,7 @@ async fn seed_profile_both_columns_corrected() {
     assert!(caps.smtp_configured);
     let agent = report.rep.iter().find(|c| c.id == "email_agent").unwrap();
     assert_eq!(agent.http_status, Some(401));
+    assert_eq!(report.first_email_template(), Some(3), "\"Email - outgoing\", the first outgoing email template");
 
     let md = diagnostics::markdown(&report);
     for heading in [
