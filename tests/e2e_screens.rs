@@ -48,6 +48,9 @@ async fn tour_of_every_screen() {
     app.click("#setup-open").await;
     app.wait("#setup-form").await;
     app.shot("first-run").await;
+    app.js("document.getElementById('setup-smtpAuth').scrollIntoView({block: 'center'}); return 1;").await;
+    pause(300).await;
+    light_only(&app, "first-run-relay").await;
     app.click("#choose-demo").await;
     app.wait("#sign-in").await;
     light_only(&app, "sign-in").await;
