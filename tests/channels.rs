@@ -57,7 +57,7 @@ async fn the_email_agent_sends_when_granted_and_the_mail_is_archived_once() {
     let (sim, store, client, _dir) = rig("full").await;
     let caps = Capabilities { email_agent: agent_access(&client).await, smtp_configured: true };
     let choice = choose(ChannelSetting::Auto, &caps);
-    assert_eq!(choice.channel, Channel::EmailAgent, "{}", choice.reason);
+    assert_eq!(choice.channel, Channel::EmailAgent, "{}", choice.reason());
     let d = delivery(&store, client, choice).await;
     let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
     d.approve(draft.id).unwrap();
@@ -78,7 +78,7 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     assert_eq!(access, AgentAccess::NotGranted(401), "the Email agent is not granted to the app");
     assert_eq!(choose(ChannelSetting::Auto, &Capabilities { email_agent: access.clone(), smtp_configured: true }).channel, Channel::Smtp);
     let choice = choose(ChannelSetting::Auto, &Capabilities { email_agent: access, smtp_configured: false });
-    assert_eq!(choice.channel, Channel::Handoff, "{}", choice.reason);
+    assert_eq!(choice.channel, Channel::Handoff, "{}", choice.reason());
     let why = outbox::channel::ChannelWhy::HandoffFallback { agent: outbox::channel::AgentWhy::NotGranted { status: 401 } };
     assert_eq!(choice.why, why);
 
@@ -88,7 +88,7 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     let row = store.get(draft.id).unwrap();
     assert_eq!(
         (row.channel, row.channel_reason.as_deref(), row.channel_why.as_ref()),
-        (Some(Channel::Handoff), Some(choice.reason.as_str()), Some(&why)),
+        (Some(Channel::Handoff), Some(choice.reason().as_str()), Some(&why)),
         "the message records its channel and why, in words and as data"
     );
     assert_eq!(d.deliver(draft.id).await.unwrap(), State::NeedsDecision, "handed off: the rep sends it and confirms");

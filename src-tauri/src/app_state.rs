@@ -250,7 +250,7 @@ impl AppState {
         let setup = crate::diagnose::setup(tenant, &keychain, Some(client.clone()), false).await?;
         let report = diagnostics::run_all(&setup).await;
         let channel = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
-        tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason);
+        tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason());
         let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
         let template = self.effective_template(Some(&report));
         let delivery = Arc::new(
@@ -311,7 +311,7 @@ impl AppState {
         if let Some(d) = self.delivery.lock().await.clone() {
             let choice = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
             if choice != d.channel() {
-                tracing::info!(channel = choice.channel.as_db(), "channel changed after diagnostics: {}", choice.reason);
+                tracing::info!(channel = choice.channel.as_db(), "channel changed after diagnostics: {}", choice.reason());
                 d.set_channel(choice);
             }
             d.set_template(self.effective_template(Some(report)));

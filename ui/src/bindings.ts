@@ -128,10 +128,9 @@ export type BulkItem_Serialize = {
 	error: CommandError | null,
 };
 
-/**  The channel for new approvals, and why (as data and in English words). */
+/**  The channel for new approvals, and why (as data; [`ChannelChoice::reason`] words it). */
 export type ChannelChoice = {
 	channel: SendChannel,
-	reason: string,
 	why: ChannelWhy,
 };
 
@@ -170,7 +169,8 @@ export type Check_Deserialize = {
 	http_status?: number | null,
 	/**
 	 *  What the check found, for machines: the Inbox account's address (`inbox_account`), the
-	 *  relay tested as `host:port` (`smtp_relay`; none when no relay is configured).
+	 *  relay tested as `host:port` (`smtp_relay`; none when no relay is configured), the first
+	 *  outgoing email template's id (`email_template`).
 	 */
 	found?: string | null,
 };
@@ -193,7 +193,8 @@ export type Check_Serialize = {
 	http_status: number | null,
 	/**
 	 *  What the check found, for machines: the Inbox account's address (`inbox_account`), the
-	 *  relay tested as `host:port` (`smtp_relay`; none when no relay is configured).
+	 *  relay tested as `host:port` (`smtp_relay`; none when no relay is configured), the first
+	 *  outgoing email template's id (`email_template`).
 	 */
 	found: string | null,
 };

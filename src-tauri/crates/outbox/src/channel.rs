@@ -131,17 +131,21 @@ impl ChannelWhy {
     }
 }
 
-/// The channel for new approvals, and why (as data and in English words).
+/// The channel for new approvals, and why (as data; [`ChannelChoice::reason`] words it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 pub struct ChannelChoice {
     pub channel: Channel,
-    pub reason: String,
     pub why: ChannelWhy,
 }
 
 impl ChannelChoice {
     pub fn new(channel: Channel, why: ChannelWhy) -> Self {
-        ChannelChoice { channel, reason: why.english(), why }
+        ChannelChoice { channel, why }
+    }
+
+    /// The reason in English (logs, the message's record, the timeline).
+    pub fn reason(&self) -> String {
+        self.why.english()
     }
 }
 
@@ -201,7 +205,7 @@ mod tests {
         assert_eq!(choose(ChannelSetting::Auto, &caps(granted.clone(), true)).channel, Channel::EmailAgent);
         let c = choose(ChannelSetting::Auto, &caps(AgentAccess::NotGranted(401), true));
         assert_eq!(c.channel, Channel::Smtp);
-        assert!(c.reason.contains("not granted") && c.reason.contains("401"), "{}", c.reason);
+        assert!(c.reason().contains("not granted") && c.reason().contains("401"), "{}", c.reason());
         assert_eq!(choose(ChannelSetting::Auto, &caps(AgentAccess::Granted { account: None }, false)).channel, Channel::Handoff);
         assert_eq!(choose(ChannelSetting::Smtp, &caps(granted.clone(), true)).channel, Channel::Smtp);
         assert_eq!(choose(ChannelSetting::Handoff, &caps(granted, true)).channel, Channel::Handoff);

@@ -12,7 +12,7 @@ use crate::{Result, Store};
 impl Store {
     /// Records the channel an approved message takes, and why (before any attempt).
     pub fn set_channel(&self, id: i64, choice: &crate::ChannelChoice) -> Result<()> {
-        let (channel, reason) = (choice.channel.as_db(), &choice.reason);
+        let (channel, reason) = (choice.channel.as_db(), choice.reason());
         let why = serde_json::to_string(&choice.why).unwrap_or_default();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
