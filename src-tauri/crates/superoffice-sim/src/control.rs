@@ -1,6 +1,7 @@
 //! The test-only control surface (not SuperOffice endpoints): the [`SimHandle`] methods that
-//! switch profiles, inject faults, break id_tokens, expire tokens, seed tasks and read
-//! counters, and the same operations over HTTP under `/__sim/` for the `so-outbox-sim` binary.
+//! switch profiles, inject faults, break id_tokens, expire tokens, seed tasks, change the app
+//! registration's redirect rules, choose the `odata.nextLink` form, and read counters and the
+//! request log, and the same operations over HTTP under `/__sim/` for the `so-outbox-sim` binary.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use serde_json::{json, Value};
 use crate::edge::Counters;
 use crate::faults::Fault;
 use crate::profiles::Profile;
+use crate::reqlog::RequestRecord;
 use crate::system_user::SystemUserRegistration;
 use crate::tamper::IdTokenTamper;
 use crate::{lock, Sim, SimHandle};
@@ -108,6 +110,29 @@ impl SimHandle {
     pub fn webapi_url(&self) -> String {
         format!("{}/{}/{}/api", self.sim.base_url, self.sim.node_name(), self.context_id())
     }
+    /// Every request received so far (REST, OIDC, state API; not `/__sim/`), oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.sim.requests.all()
+    }
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.sim.requests.clear()
+    }
+    /// The app registration's redirect rules now (see `redirect.rs`).
+    pub fn redirect_rules(&self) -> Vec<String> {
+        lock(&self.sim.redirect_rules).clone()
+    }
+    /// Replaces the app registration's redirect rules (exact URLs or regular expressions);
+    /// refused when one is not a valid regular expression.
+    pub fn set_redirect_rules(&self, rules: Vec<String>) -> Result<(), String> {
+        crate::redirect::validate(&rules)?;
+        *lock(&self.sim.redirect_rules) = rules;
+        Ok(())
+    }
+    /// `odata.nextLink` as an absolute URL (`true`) or relative to the request (the default).
+    pub fn set_absolute_next_links(&self, absolute: bool) {
+        self.sim.absolute_links.store(absolute, std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 pub fn router() -> Router<Arc<Sim>> {
@@ -122,13 +147,16 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/__sim/seed-tasks/{n}", post(seed))
         .route("/__sim/counters", get(counters))
         .route("/__sim/system-user", get(system_user))
+        .route("/__sim/requests", get(requests).delete(clear_requests))
+        .route("/__sim/redirect-rules", get(redirect_rules).put(set_redirect_rules))
+        .route("/__sim/odata-next-links", put(set_next_links))
 }
 
 fn bad(message: impl std::fmt::Display) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": message.to_string()}))).into_response()
 }
 
-/// What was created (documents, appointments, agent emails, relayed mail).
+/// What was created (documents, appointments, agent emails, relayed mail) and the request log.
 async fn records(State(sim): State<Arc<Sim>>) -> Json<Value> {
     let tenant = lock(&sim.tenant).clone();
     Json(json!({
@@ -136,6 +164,7 @@ async fn records(State(sim): State<Arc<Sim>>) -> Json<Value> {
         "appointments": tenant.appointments,
         "agent_emails": tenant.agent_emails,
         "mailbox": sim.mailbox.messages(),
+        "requests": sim.requests.all(),
         "profile": tenant.profile.name,
         "node": sim.node_name(),
     }))
@@ -231,4 +260,40 @@ async fn counters(State(sim): State<Arc<Sim>>) -> Json<Value> {
 async fn system_user(State(sim): State<Arc<Sim>>) -> Json<Value> {
     let r = sim.partner.registration(&sim.client.client_secret);
     Json(json!({"system_token": r.system_token, "private_key_pem": r.private_key_pem, "app_token": r.app_token}))
+}
+
+async fn requests(State(sim): State<Arc<Sim>>) -> Json<Vec<RequestRecord>> {
+    Json(sim.requests.all())
+}
+
+async fn clear_requests(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.requests.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn redirect_rules(State(sim): State<Arc<Sim>>) -> Json<Vec<String>> {
+    Json(lock(&sim.redirect_rules).clone())
+}
+
+/// Body: a JSON array of rules (exact URLs or regular expressions).
+async fn set_redirect_rules(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let rules = match serde_json::from_slice::<Vec<String>>(&body) {
+        Ok(r) => r,
+        Err(e) => return bad(e),
+    };
+    if let Err(e) = crate::redirect::validate(&rules) {
+        return bad(e);
+    }
+    *lock(&sim.redirect_rules) = rules;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Body: `"absolute"` or `"relative"`.
+async fn set_next_links(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<String>(&body).as_deref() {
+        Ok("absolute") => sim.absolute_links.store(true, std::sync::atomic::Ordering::SeqCst),
+        Ok("relative") => sim.absolute_links.store(false, std::sync::atomic::Ordering::SeqCst),
+        _ => return bad("body must be \"absolute\" or \"relative\""),
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

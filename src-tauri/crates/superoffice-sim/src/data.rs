@@ -71,6 +71,9 @@ pub struct Document {
     pub name: String,
     pub description: String,
     pub external_ref: String,
+    pub our_ref: String,
+    pub your_ref: String,
+    pub attention: String,
     pub contact_id: i64,
     pub person_id: i64,
     pub sale_id: i64,
@@ -108,6 +111,10 @@ pub struct AgentEmail {
     pub html_body: String,
     pub message_id: String,
     pub sent: String,
+    /// The request carried `"HTMLBody": ""` beside a plain body (accepted; noted here).
+    pub empty_html_body: bool,
+    /// The id of the message the agent handed to the mail server, in the [`crate::Mailbox`].
+    pub mailbox_id: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -1,5 +1,6 @@
 //! The middleware every request passes before routing: it counts requests, applies injected
-//! faults, resolves the tenant's node prefix and answers for a tenant in maintenance.
+//! faults, resolves the tenant's node prefix, answers for a tenant in maintenance, and writes
+//! the request log (`reqlog.rs`).
 //!
 //! Node prefix: REST is served at `/{node}/{ctx}/api/v1/...` (the numbered host of SuperOffice
 //! Online, e.g. `online3.superoffice.com/Cust12345`), with `/{ctx}/api/v1/...` kept as an alias
@@ -20,6 +21,7 @@ use futures_util::StreamExt as _;
 
 use crate::conn::ConnectionCutter;
 use crate::faults::FaultKind;
+use crate::reqlog::{self, MatchedRoute, ODataUse, RequestRecord};
 use crate::rest::so_error;
 use crate::{lock, Sim};
 
@@ -70,13 +72,41 @@ fn is_rest(path: &str) -> bool {
     matches!((segs.next(), segs.next()), (Some(ctx), Some("api")) if !ctx.is_empty() && !ctx.starts_with("__") && !ctx.eq_ignore_ascii_case("login"))
 }
 
-pub async fn edge(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
+pub async fn edge(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let method = req.method().as_str().to_owned();
     lock(&sim.counters).count_path(&path);
     if path.starts_with("/__sim/") {
         return next.run(req).await;
     }
+    let method = req.method().as_str().to_owned();
+    let query_names = reqlog::query_names(req.uri().query());
+    let (response, answered) = serve(&sim, req, next).await;
+    // A `Reset` is cut before any handler ran: no status was produced.
+    let status = match response.extensions().get::<Served>() {
+        Some(s) => s.0,
+        None if answered => response.status().as_u16(),
+        None => 0,
+    };
+    sim.requests.push(RequestRecord {
+        method,
+        path,
+        route: response.extensions().get::<MatchedRoute>().map(|m| m.0.clone()),
+        query_names,
+        status,
+        answered,
+        odata: response.extensions().get::<ODataUse>().cloned(),
+    });
+    response
+}
+
+/// The status a handler produced, kept when its answer is then lost.
+#[derive(Clone, Copy)]
+struct Served(u16);
+
+/// Faults, node prefix, maintenance, then the routes. `false` = the answer is not delivered.
+async fn serve(sim: &Arc<Sim>, mut req: Request, next: Next) -> (Response, bool) {
+    let path = req.uri().path().to_owned();
+    let method = req.method().as_str().to_owned();
     let mut slow_body = None;
     let mut lose_answer = false;
     // Faults match the path and the query, so a test can aim at one OData filter.
@@ -86,32 +116,32 @@ pub async fn edge(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> 
         Some(FaultKind::Latency { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
         Some(FaultKind::Status { status, error_type, message }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return so_error(status, &error_type, &message);
+            return (so_error(status, &error_type, &message), true);
         }
         Some(FaultKind::TooManyRequests { retry_after_secs }) => {
             let mut r = so_error(StatusCode::TOO_MANY_REQUESTS, "SoTooManyRequestsException", "Too many requests");
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            return r;
+            return (r, true);
         }
-        Some(FaultKind::Reset) => return cut_connection(&req),
+        Some(FaultKind::Reset) => return (cut_connection(&req), false),
         Some(FaultKind::LoseAnswer) => lose_answer = true,
         Some(FaultKind::SlowBody { delay_ms }) => slow_body = Some(Duration::from_millis(delay_ms)),
         Some(FaultKind::MisdirectOnce) => {
             let moved_to = sim.node.fetch_add(1, Ordering::SeqCst) + 1;
             tracing::info!(node = %node_name(moved_to), "simulated tenant moved to a new node");
-            return misdirected();
+            return (misdirected(), true);
         }
     }
     if let Some((node, rest)) = split_node(&path) {
         if node != node_name(sim.node.load(Ordering::SeqCst)) {
-            return misdirected();
+            return (misdirected(), true);
         }
         let target = match req.uri().query() {
             Some(q) => format!("{rest}?{q}"),
             None => rest.to_owned(),
         };
         let Ok(uri) = target.parse::<Uri>() else {
-            return so_error(StatusCode::BAD_REQUEST, "SoArgumentException", "bad request path");
+            return (so_error(StatusCode::BAD_REQUEST, "SoArgumentException", "bad request path"), true);
         };
         if req.extensions().get::<OriginalUri>().is_none() {
             let original = OriginalUri(req.uri().clone());
@@ -122,21 +152,32 @@ pub async fn edge(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> 
     if is_rest(req.uri().path()) {
         let profile = lock(&sim.tenant).profile.clone();
         if !profile.running {
-            return so_error(
+            let r = so_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "SoTenantOfflineException",
                 &format!("The tenant is not available (state {})", profile.state()),
             );
+            return (r, true);
         }
     }
     let cutter = req.extensions().get::<ConnectInfo<ConnectionCutter>>().map(|c| c.0.clone());
     let response = next.run(req).await;
     if lose_answer {
-        return cut_after(cutter);
+        // The request took effect; keep what was served for the log, then cut.
+        let mut cut = cut_after(cutter);
+        let ext = cut.extensions_mut();
+        ext.insert(Served(response.status().as_u16()));
+        if let Some(m) = response.extensions().get::<MatchedRoute>() {
+            ext.insert(m.clone());
+        }
+        if let Some(o) = response.extensions().get::<ODataUse>() {
+            ext.insert(o.clone());
+        }
+        return (cut, false);
     }
     match slow_body {
-        Some(delay) => trickle(response, delay).await,
-        None => response,
+        Some(delay) => (trickle(response, delay).await, true),
+        None => (response, true),
     }
 }
 

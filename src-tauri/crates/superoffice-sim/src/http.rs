@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::oidc::PendingAuthorization;
-use crate::{control, edge, lock, rest, system_user, token, Sim};
+use crate::{control, edge, lock, redirect, reqlog, rest, system_user, token, Sim};
 
 pub fn router(sim: Arc<Sim>) -> Router {
     let routes = Router::new()
@@ -28,6 +28,8 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/{ctx}/default.aspx", get(web_client))
         .nest("/{ctx}/api/v1", rest::router())
         .merge(control::router())
+        // After routing: note the matched route template for the request log (edge.rs).
+        .layer(axum::middleware::from_fn(reqlog::mark_route))
         .with_state(sim.clone());
     // The edge middleware rewrites node-prefixed paths, so it must run before routing: the
     // routes sit in a fallback of an otherwise empty router that carries the layer.
@@ -109,8 +111,15 @@ async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Query<AuthorizeQuery>)
     let Some(client_id) = q.client_id.filter(|c| *c == sim.client.client_id) else {
         return error_page(StatusCode::BAD_REQUEST, "Unknown client_id.");
     };
-    let Some(redirect_uri) = q.redirect_uri.filter(|r| loopback_redirect_allowed(r)) else {
-        return error_page(StatusCode::BAD_REQUEST, "redirect_uri is not registered for this application.");
+    let rules = lock(&sim.redirect_rules).clone();
+    let Some(redirect_uri) = q.redirect_uri.filter(|r| redirect::allowed(&rules, r)) else {
+        // Not a redirect: an error page, as "Authorization error: InvalidRedirectUrl (2)"
+        // ("The redirect URL your used is not registered", AuthorizeErrorCode 2 in
+        // `docs/api/authentication/online/error-codes.md`). The rules: `redirect.rs`.
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Authorization error: InvalidRedirectUrl (2). The redirect_uri is not registered for this application.",
+        );
     };
     if q.response_type.as_deref() != Some("code") || !q.scope.unwrap_or_default().split(' ').any(|s| s == "openid") {
         return error_page(StatusCode::BAD_REQUEST, "Only response_type=code with scope openid is supported here.");
@@ -152,12 +161,6 @@ async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Query<AuthorizeQuery>)
     .into_response()
 }
 
-/// The native-app template allows `^http://127.0.0.1\:\d{4,10}$`-style loopback redirects.
-fn loopback_redirect_allowed(uri: &str) -> bool {
-    let Ok(u) = url::Url::parse(uri) else { return false };
-    u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]")) && u.port().is_some_and(|p| p >= 1000)
-}
-
 #[derive(Deserialize)]
 struct ConsentForm {
     request_id: String,
@@ -166,6 +169,8 @@ struct ConsentForm {
 
 async fn consent(State(sim): State<Arc<Sim>>, Form(f): Form<ConsentForm>) -> Response {
     let rep_id = lock(&sim.tenant).rep_associate_id;
+    // `http://127.0.0.1:5555` + `?code=…&state=…`: the browser then requests
+    // `GET /?code=…&state=…` on the app's loopback listener.
     let with = |req: &PendingAuthorization, pairs: &[(&str, &str)]| {
         let mut u = match url::Url::parse(&req.redirect_uri) {
             Ok(u) => u,

@@ -9,8 +9,13 @@
 //!
 //! The simulator never imports the client's types, and the client never imports these: a
 //! misunderstanding of a shape on one side cannot hide behind the same misunderstanding on the
-//! other. Everything created is recorded and can be read by tests at `GET /__sim/records`
-//! (not a SuperOffice endpoint).
+//! other. It is strict, built from SuperOffice's public documentation only (repository
+//! SuperOfficeDocs/superoffice-docs, the page cited beside each rule): the OData listings know
+//! only the archive providers' documented columns and operators (`rest/odata/`), the authorize
+//! endpoint applies the registration's redirect rules (`redirect.rs`), the EMail agent refuses
+//! what no mail server would take (`rest/email_agent.rs`), and undocumented routes answer 404.
+//! Everything created, and every request received (`reqlog.rs`), is recorded and can be read by
+//! tests at `GET /__sim/records` (not a SuperOffice endpoint).
 //!
 //! Tests steer it through [`SimHandle`] (or `/__sim/...` over HTTP): permission profiles
 //! (`profiles/*.json`), injected faults, tampered id_tokens, expired tokens, counters, and the
@@ -26,7 +31,9 @@ mod faults;
 mod http;
 mod oidc;
 mod profiles;
+mod redirect;
 pub mod relay;
+mod reqlog;
 mod rest;
 mod system_user;
 mod tamper;
@@ -34,7 +41,7 @@ mod tls;
 mod token;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use data::Tenant;
@@ -42,6 +49,7 @@ pub use edge::Counters;
 pub use faults::{Fault, FaultKind};
 pub use profiles::{Override, Profile, RepProfile, SystemUserProfile};
 pub use relay::{Mailbox, ReceivedMessage, RelayFault};
+pub use reqlog::{ODataUse, RequestRecord};
 pub use system_user::SystemUserRegistration;
 pub use tamper::IdTokenTamper;
 pub use tls::TestPki;
@@ -62,7 +70,18 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct ClientRegistration {
     pub client_id: String,
     pub client_secret: String,
+    /// The registration's allowed redirect URLs: each an exact URL or a regular expression
+    /// the whole `redirect_uri` must match ("consider submitting a URL that incorporates a
+    /// regular expression", `docs/en/developer-portal/create-app/config/redirects.md`). The
+    /// Native app template adds [`NATIVE_APP_REDIRECT_RULE`]. This is the list at start;
+    /// [`SimHandle::set_redirect_rules`] changes it and [`SimHandle::redirect_rules`] reads it.
+    pub redirect_rules: Vec<String>,
 }
+
+/// What the Native app template registers: "Adds `^http://127.0.0.1\:\d{4,10}$` as an allowed
+/// redirect URL. You may add more." (`docs/en/developer-portal/create-app/native-app.md`).
+/// A port, no path, no trailing slash.
+pub const NATIVE_APP_REDIRECT_RULE: &str = r"^http://127.0.0.1\:\d{4,10}$";
 
 /// How to start a simulator.
 pub struct SimConfig {
@@ -86,6 +105,7 @@ impl SimConfig {
             client: ClientRegistration {
                 client_id: "so-outbox-demo".into(),
                 client_secret: format!("demo-secret-{:032x}", rand::random::<u128>()),
+                redirect_rules: vec![NATIVE_APP_REDIRECT_RULE.to_owned()],
             },
         }
     }
@@ -106,11 +126,20 @@ pub(crate) struct Sim {
     pub tamper: Mutex<Option<IdTokenTamper>>,
     pub counters: Mutex<Counters>,
     pub partner: system_user::Partner,
+    /// Every request received (see `reqlog.rs`).
+    pub requests: reqlog::RequestLog,
+    /// `odata.nextLink` as an absolute URL instead of relative to the request.
+    pub absolute_links: AtomicBool,
+    /// The app registration's redirect rules, as changed at run time.
+    pub redirect_rules: Mutex<Vec<String>>,
 }
 
 impl Sim {
     pub(crate) fn node_name(&self) -> String {
         edge::node_name(self.node.load(Ordering::SeqCst))
+    }
+    pub(crate) fn absolute_next_links(&self) -> bool {
+        self.absolute_links.load(Ordering::SeqCst)
     }
 }
 
@@ -193,6 +222,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle> {
         Some(p) => *p = config.tenant.profile.clone(),
         None => profiles.push(config.tenant.profile.clone()),
     }
+    let rules = config.client.redirect_rules.clone();
     let sim = Arc::new(Sim {
         tenant: Mutex::new(config.tenant),
         oidc: oidc::Provider::new().map_err(Error::Crypto)?,
@@ -205,6 +235,9 @@ pub async fn start(config: SimConfig) -> Result<SimHandle> {
         tamper: Mutex::new(None),
         counters: Mutex::new(Counters::default()),
         partner: system_user::Partner::new().map_err(Error::Crypto)?,
+        requests: reqlog::RequestLog::default(),
+        absolute_links: AtomicBool::new(false),
+        redirect_rules: Mutex::new(rules),
     });
     let app = http::router(sim.clone()).into_make_service_with_connect_info::<conn::ConnectionCutter>();
     tokio::spawn(async move {

@@ -105,7 +105,7 @@ impl Mailbox {
         lock(&self.inner).faults.clear();
     }
     /// Takes the next fault if it is of the kind `matches` accepts.
-    fn take_fault(&self, matches: impl Fn(&RelayFault) -> bool) -> Option<RelayFault> {
+    pub(crate) fn take_fault(&self, matches: impl Fn(&RelayFault) -> bool) -> Option<RelayFault> {
         let mut g = lock(&self.inner);
         let i = g.faults.iter().position(matches)?;
         Some(g.faults.remove(i))
@@ -128,6 +128,20 @@ impl Mailbox {
     fn check_token(&self, user: &str, token: &str) -> bool {
         let g = lock(&self.inner);
         g.user == user && g.token == token
+    }
+    /// A message handed over by another sender than an SMTP client of this relay (the
+    /// SuperOffice EMail agent, which submits through the rep's outgoing server): kept like one
+    /// received over SMTP, `auth_user` naming the submitter. Returns its id.
+    pub(crate) fn deliver(&self, mail_from: &str, rcpt_to: Vec<String>, data: Vec<u8>, submitted_by: &str) -> String {
+        self.push(ReceivedMessage {
+            id: String::new(),
+            mail_from: mail_from.to_owned(),
+            rcpt_to,
+            auth_user: submitted_by.to_owned(),
+            tls: true,
+            data,
+            received_at: now_rfc3339(),
+        })
     }
     fn push(&self, mut m: ReceivedMessage) -> String {
         let mut g = lock(&self.inner);

@@ -85,9 +85,16 @@ async fn the_tenant_moves_to_a_new_node() {
     let bearer = format!("Bearer {}", t.access);
     let (s, _) = call_url(&format!("{n1}/api/v1/User/currentPrincipal"), &bearer, None, Method::GET, None).await;
     assert_eq!(s, StatusCode::OK);
-    // OData links stay on the node the client used.
-    let (_, page) = call_url(&format!("{n1}/api/v1/Appointment?$top=5&$select=appointmentId"), &bearer, None, Method::GET, None).await;
+    // OData links stay on the node the client used: relative to the request by default…
+    let first = format!("{n1}/api/v1/Appointment?$top=5&$select=appointmentId");
+    let (_, page) = call_url(&first, &bearer, None, Method::GET, None).await;
+    let next = url::Url::parse(&first).expect("url").join(page["odata.nextLink"].as_str().expect("nextLink")).expect("join");
+    assert!(next.as_str().starts_with(&format!("{n1}/api/v1/Appointment?")), "{page}");
+    // …or absolute when a test asks for that form.
+    sim.set_absolute_next_links(true);
+    let (_, page) = call_url(&first, &bearer, None, Method::GET, None).await;
     assert!(page["odata.nextLink"].as_str().is_some_and(|l| l.starts_with(&format!("{n1}/api/v1/Appointment?"))), "{page}");
+    sim.set_absolute_next_links(false);
 
     // Over HTTP, as the binary's users do.
     let body = json!({"path_contains": "/api/v1/", "kind": "MisdirectOnce", "times": 1});

@@ -1,63 +1,112 @@
-//! Appointments and follow-up tasks: the OData-style listing the client uses to find drafted
-//! follow-ups, reading, JSON Patch and PUT updates, and creation with server defaults (the
-//! activity hand-off).
-
-use std::collections::HashMap;
+//! Appointments and follow-up tasks: the FindAppointment rows behind `GET Appointment` (the
+//! listing itself is `odata/`), reading, JSON Patch and PUT updates, and creation with server
+//! defaults (the activity hand-off).
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::odata::{matches_filter, odata_page};
+use super::odata::{self, find_appointment, Cell, Request, Row};
 use super::{id_of, json_body, not_found, now_local, so_error, Caller, S};
 use crate::data::{Appointment, Tenant};
 use crate::lock;
 
-/// The columns the OData-style listing of appointments knows.
-fn appointment_column(a: &Appointment, col: &str) -> Option<Value> {
-    Some(match col {
-        "appointmentId" => json!(a.id),
-        "description" => json!(a.description),
-        "associateId" => json!(a.associate_id),
-        "contactId" => json!(a.contact_id),
-        "personId" => json!(a.person_id),
-        "saleId" => json!(a.sale_id),
-        "taskId" => json!(a.task_id),
-        "type" => json!(a.kind),
-        "completed" => json!(a.completed),
-        "date" => json!(a.start_date),
-        _ => return None,
-    })
+/// `appointment.type` as the AppointmentType enum number (`docs/database/tables/enums/appointmenttype.md`).
+fn raw_type(kind: &str) -> i64 {
+    match kind {
+        "inDiary" => 1,
+        "inChecklist" => 2,
+        "Note" => 3,
+        "Document" => 4,
+        "SavedReport" => 5,
+        "BookingForDiary" => 6,
+        "BookingForChecklist" => 7,
+        "MergeDraft" => 8,
+        "MergeFinal" => 9,
+        _ => 0,
+    }
 }
 
-pub async fn list(State(sim): State<S>, _me: Caller, OriginalUri(uri): OriginalUri, Query(q): Query<HashMap<String, String>>) -> Response {
-    let t = lock(&sim.tenant).clone();
-    let select: Vec<String> = q
-        .get("$select")
-        .map(|s| s.split(',').map(|c| c.trim().to_owned()).collect())
-        .unwrap_or_else(|| vec!["appointmentId".into(), "description".into()]);
-    let mut rows = Vec::new();
-    for a in &t.appointments {
-        if let Some(f) = q.get("$filter") {
-            match matches_filter(f, &|c| appointment_column(a, c)) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => return so_error(StatusCode::BAD_REQUEST, "SoODataException", &e),
-            }
-        }
-        let mut row = json!({"PrimaryKey": a.id, "EntityName": "appointment"});
-        for c in &select {
-            match appointment_column(a, c) {
-                Some(v) => row[c] = v,
-                None => return so_error(StatusCode::BAD_REQUEST, "SoODataException", &format!("unknown column '{c}'")),
-            }
-        }
-        rows.push(row);
+/// `appointment.status` as the AppointmentStatus enum number (`docs/database/tables/enums/appointmentstatus.md`).
+fn raw_status(completed: &str) -> i64 {
+    match completed {
+        "NotStarted" => 1,
+        "Started" => 2,
+        "Completed" => 3,
+        _ => 0,
     }
-    odata_page(&uri, &sim.base_url, &q, rows, "appointment")
+}
+
+/// "The actual text, max 2047 significant characters" (`docs/database/tables/text.md`, the
+/// `text` table that holds appointment and document descriptions; the same words describe
+/// the entities' `Description`). Longer text is cut there, so the archive columns and the
+/// entity show at most that much.
+pub const MAX_TEXT: usize = 2047;
+
+pub fn significant(text: &str) -> String {
+    text.chars().take(MAX_TEXT).collect()
+}
+
+/// The joined company, person, sale and owner columns both providers list
+/// (`contact/…`, `person/…`, `sale/…`, `associate/…`), plus the list columns
+/// `associateId`, `contactId`, `personId` (listAny/associate: id and display text).
+pub fn linked_cells(t: &Tenant, associate_id: i64, contact_id: i64, person_id: i64, sale_id: i64) -> Vec<(&'static str, Cell)> {
+    let item = |id: i64, text: Option<String>| Cell::Item { id, text: if id == 0 { String::new() } else { text.unwrap_or_default() } };
+    let text = |s: Option<String>| Cell::Text(s.unwrap_or_default());
+    let contact = t.contact(contact_id);
+    let person = t.person(person_id);
+    let full_name = person.map(|p| format!("{} {}", p.first_name, p.last_name));
+    let associate = t.associate(associate_id);
+    let sale = t.sale(sale_id);
+    vec![
+        ("associateId", item(associate_id, associate.map(|a| a.name.clone()))),
+        ("associate/assocName", item(associate_id, associate.map(|a| a.name.clone()))),
+        ("associate/fullName", text(associate.map(|a| a.full_name.clone()))),
+        ("contactId", item(contact_id, contact.map(|c| c.name.clone()))),
+        ("contact/contactId", Cell::Int(contact.map(|c| c.id).unwrap_or(0))),
+        ("contact/name", text(contact.map(|c| c.name.clone()))),
+        ("personId", item(person_id, full_name.clone())),
+        ("person/personId", Cell::Int(person.map(|p| p.id).unwrap_or(0))),
+        ("person/contactId", Cell::Int(person.map(|p| p.contact_id).unwrap_or(0))),
+        ("person/fullName", text(full_name)),
+        ("person/firstName", text(person.map(|p| p.first_name.clone()))),
+        ("person/lastName", text(person.map(|p| p.last_name.clone()))),
+        ("person/email/emailAddress", text(person.and_then(|p| p.email.clone()))),
+        ("saleId", Cell::Int(sale_id)),
+        ("sale/saleId", Cell::Int(sale.map(|s| s.id).unwrap_or(0))),
+        ("sale/heading", text(sale.map(|s| s.heading.clone()))),
+    ]
+}
+
+/// A FindAppointment row of the simulator's data.
+fn appointment_row(t: &Tenant, a: &Appointment) -> Row {
+    let task = t.task_types.iter().find(|x| x.id == a.task_id).map(|x| x.name.clone()).unwrap_or_default();
+    let mut cells = vec![
+        ("appointmentId", Cell::Int(a.id)),
+        ("text", Cell::Text(significant(&a.description))),
+        ("appointment/description", Cell::Text(significant(&a.description))),
+        ("rawType", Cell::Int(raw_type(&a.kind))),
+        ("rawStatus", Cell::Int(raw_status(&a.completed))),
+        // `type` "Displays the type of an activity": the task list entry (`appointment.task_idx`,
+        // "Link to Task list", `docs/database/tables/appointment.md`).
+        ("type", Cell::Item { id: a.task_id, text: task }),
+        ("completed", Cell::Bool(a.completed == "Completed")),
+        ("date", Cell::date(&a.start_date)),
+        ("endDate", Cell::date(&a.start_date)),
+    ];
+    cells.extend(linked_cells(t, a.associate_id, a.contact_id, a.person_id, a.sale_id));
+    Row { key: a.id, cells }
+}
+
+/// `GET Appointment`: FindAppointment, see `odata/mod.rs`.
+pub async fn list(State(sim): State<S>, me: Caller, OriginalUri(uri): OriginalUri) -> Response {
+    let t = lock(&sim.tenant).clone();
+    let rows = t.appointments.iter().map(|a| appointment_row(&t, a)).collect();
+    let req = Request { uri: &uri, base_url: &sim.base_url, absolute_links: sim.absolute_next_links(), associate_id: me.associate_id };
+    odata::list(find_appointment(), rows, &["appointmentId"], req)
 }
 
 pub fn appointment_json(t: &Tenant, a: &Appointment) -> Value {
@@ -94,7 +143,7 @@ pub async fn patch(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Path<(St
         let value = op["value"].as_str().unwrap_or("").to_owned();
         match (op["op"].as_str(), path) {
             (Some("replace" | "add"), "/Completed") => t.appointments[idx].completed = value,
-            (Some("replace" | "add"), "/Description") => t.appointments[idx].description = value,
+            (Some("replace" | "add"), "/Description") => t.appointments[idx].description = significant(&value),
             _ => return so_error(StatusCode::BAD_REQUEST, "SoArgumentException", &format!("unsupported patch of '{path}'")),
         }
     }
@@ -111,7 +160,7 @@ pub async fn put(State(sim): State<S>, _me: Caller, Path((_ctx, id)): Path<(Stri
         t.appointments[idx].completed = c.to_owned();
     }
     if let Some(d) = body["Description"].as_str() {
-        t.appointments[idx].description = d.to_owned();
+        t.appointments[idx].description = significant(d);
     }
     let snapshot = t.clone();
     Json(appointment_json(&snapshot, &snapshot.appointments[idx])).into_response()
@@ -179,7 +228,7 @@ pub async fn create(State(sim): State<S>, me: Caller, body: Bytes) -> Response {
     let text = |k: &str| v[k].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
     a.kind = text("Type").unwrap_or(a.kind);
     a.completed = text("Completed").unwrap_or(a.completed);
-    a.description = text("Description").unwrap_or_default();
+    a.description = significant(&text("Description").unwrap_or_default());
     a.start_date = text("StartDate").unwrap_or(a.start_date);
     t.appointments.push(a.clone());
     let snapshot = t.clone();

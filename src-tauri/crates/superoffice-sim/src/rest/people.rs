@@ -3,12 +3,11 @@
 //! licences and functional rights the profile gives the caller.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{not_found, so_error, Caller, S};
+use super::{not_found, Caller, S};
 use crate::data::{Associate, Tenant};
 use crate::lock;
 
@@ -186,13 +185,4 @@ pub async fn mdo_task(State(sim): State<S>, _me: Caller) -> Response {
         })
         .collect();
     Json(items).into_response()
-}
-
-/// `/Associate/Me` and friends are not documented; the seed saw a 500.
-pub async fn undocumented(Path((_ctx, what)): Path<(String, String)>) -> Response {
-    so_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "SoServerException",
-        &format!("Object reference not set to an instance of an object. (Associate/{what})"),
-    )
 }

@@ -21,7 +21,8 @@ pub struct Tokens {
     pub id_token: String,
 }
 
-pub const REDIRECT: &str = "http://127.0.0.1:49152/callback";
+/// The Native app template allows a loopback port and no path.
+pub const REDIRECT: &str = "http://127.0.0.1:49152";
 
 /// Authorize, press "Allow", and return the code from the redirect.
 pub async fn authorization_code(sim: &SimHandle, nonce: &str) -> String {
