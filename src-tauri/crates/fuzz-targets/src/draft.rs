@@ -36,8 +36,8 @@ pub fn draft_description(data: &[u8]) {
     }
 
     // What intake decides with it.
-    assert_eq!(check(None, d.subject.as_deref(), &d.body), Some(Problem::NeedsRecipient));
-    let problem = check(Some("jonas.weber@mueller.example"), d.subject.as_deref(), &d.body);
+    assert_eq!(check(None, "", d.subject.as_deref(), &d.body), Some(Problem::NeedsRecipient));
+    let problem = check(Some("jonas.weber@mueller.example"), "", d.subject.as_deref(), &d.body);
     assert_eq!(problem == Some(Problem::NeedsSubject), d.subject.is_none(), "{problem:?} for subject {:?}", d.subject);
     if d.subject.as_ref().is_some_and(|s| s.chars().count() > MAX_SUBJECT_CHARS) {
         assert_eq!(problem, Some(Problem::SubjectTooLong));

@@ -41,7 +41,7 @@ pub fn import_file(data: &[u8]) {
         for v in [d.recipient_email.as_deref(), d.subject.as_deref()].into_iter().flatten() {
             assert!(!v.is_empty() && v.trim() == v, "not trimmed: {v:?}");
         }
-        assert_eq!(d.problem, check(d.recipient_email.as_deref(), d.subject.as_deref(), &d.body));
+        assert_eq!(d.problem, check(d.recipient_email.as_deref(), &d.recipient_name, d.subject.as_deref(), &d.body));
         if d.problem.is_none() {
             // Sendable as imported: the message builds and reads back as the draft says.
             let (Some(to), Some(subject)) = (d.recipient_email.as_deref(), d.subject.as_deref()) else {

@@ -8,7 +8,7 @@ pub const ISSUER: &str = "https://sod.superoffice.com";
 const ALLOWED: &[&str] = &["code", "state", "error", "error_description", "session_state", "iss"];
 
 /// The input as the request head the listener read (decoded as it decodes it). Accepted is
-/// only `GET /callback?…` over HTTP/1.x with exactly one `state` equal to ours, no unknown
+/// only `GET /?…` over HTTP/1.x with exactly one `state` equal to ours, no unknown
 /// parameter, an `iss` (if any) equal to the issuer, and either one non-empty `code` or one
 /// `error`; only the request line counts; the same request with another expected state is
 /// refused; a code read from it reads back the same after re-encoding.
@@ -27,7 +27,7 @@ pub fn loopback_redirect(data: &[u8]) {
     assert_eq!(parts.next(), Some("GET"));
     let target = parts.next().unwrap_or_default();
     assert!(parts.next().is_some_and(|v| v.starts_with("HTTP/1.")) && parts.next().is_none(), "{first:?}");
-    let Some(("/callback", query)) = target.split_once('?') else { panic!("accepted target {target:?}") };
+    let Some(("/", query)) = target.split_once('?') else { panic!("accepted target {target:?}") };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let all = |k: &str| pairs.iter().filter(|(n, _)| n == k).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
     assert!(pairs.iter().all(|(k, _)| ALLOWED.contains(&k.as_str())), "unknown parameter accepted: {query:?}");
@@ -46,7 +46,7 @@ pub fn loopback_redirect(data: &[u8]) {
     assert!(parse_redirect(&head, "another-state", ISSUER).is_none(), "accepted for another sign-in");
     if is_code {
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let again = format!("GET /callback?code={}&state={} HTTP/1.1\r\n\r\n", enc(&value), enc(STATE));
+        let again = format!("GET /?code={}&state={} HTTP/1.1\r\n\r\n", enc(&value), enc(STATE));
         assert_eq!(view(parse_redirect(&again, STATE, ISSUER)), Some((true, value)), "the code does not survive re-encoding");
     }
 }

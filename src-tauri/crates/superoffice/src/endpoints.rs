@@ -3,23 +3,17 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::archive::{self, AppointmentFilter, AppointmentRow, PAGE_SIZE, TASK_COLUMNS};
 use crate::models::{
-    AppointmentRef, AppointmentRow, Associate, CrmScriptResult, DocumentRef, DocumentTemplate, EMailAccount, EMailEntity, ListItem,
-    ODataPage, Person, Principal, TenantState, UserLicense,
+    AppointmentRef, Associate, CrmScriptResult, DocumentEntity, DocumentRef, DocumentTemplate, EMailAccount, EMailEntity, ListItem, Person,
+    Principal, TenantState, UserLicense,
 };
 use crate::rest::{decode, Body, Client};
 use crate::signin::Environment;
-use crate::Result;
+use crate::{Error, Result};
 
-/// Largest page requested when listing.
-pub const PAGE_SIZE: usize = 200;
-
-/// Which follow-up tasks to take in.
-#[derive(Clone, Debug)]
-pub struct AppointmentFilter {
-    pub associate_id: i64,
-    pub task_type_id: i64,
-}
+/// Most pages one listing follows (a server that keeps linking to more pages is stopped).
+const MAX_PAGES: usize = 1000;
 
 /// `GET https://{env}.superoffice.com/api/state/{ctx}` (no authentication).
 pub async fn tenant_state(env: &Environment, context_id: &str) -> Result<TenantState> {
@@ -46,28 +40,58 @@ impl Client {
         self.get(&format!("Person/{id}")).await
     }
 
-    /// The rep's open follow-up tasks of one task type, all pages (`odata.nextLink`).
+    /// The rep's open follow-up tasks of one task type with the recipient of each, all pages:
+    /// one request per [`PAGE_SIZE`] tasks (FindAppointment, see `archive.rs`). The next page
+    /// is `odata.nextLink` (absolute or relative to the page it came from); a server that has
+    /// not sent any link is asked for the next `$skip` after a full page (the documentation
+    /// does not promise the link), one that has sent links is trusted to end without one. A
+    /// page that cannot be decoded
+    /// is an error naming the row, never a silent gap.
     pub async fn open_tasks(&self, f: &AppointmentFilter) -> Result<Vec<AppointmentRow>> {
-        let mut url = self.url("Appointment")?;
-        url.query_pairs_mut()
-            .append_pair("$select", "appointmentId,description,contactId,personId,saleId")
-            .append_pair(
-                "$filter",
-                &format!(
-                    "associateId eq {} and type eq 'inChecklist' and completed eq 'NotStarted' and taskId eq {}",
-                    f.associate_id, f.task_type_id
-                ),
-            )
-            .append_pair("$orderBy", "appointmentId")
-            .append_pair("$top", &PAGE_SIZE.to_string());
-        let mut rows = Vec::new();
-        let mut next = Some(url);
+        // Built on the current API base each time: the tenant may move (421) while paging.
+        let page_url = |skip: usize| -> Result<url::Url> {
+            let mut u = self.url("Appointment")?;
+            u.query_pairs_mut()
+                .append_pair("$select", &TASK_COLUMNS.join(","))
+                .append_pair("$filter", &f.odata())
+                .append_pair("$orderBy", "appointmentId")
+                .append_pair("$top", &PAGE_SIZE.to_string());
+            if skip > 0 {
+                u.query_pairs_mut().append_pair("$skip", &skip.to_string());
+            }
+            Ok(u)
+        };
+        let mut rows: Vec<AppointmentRow> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut next = Some(page_url(0)?);
+        let mut skip = 0usize;
+        let mut pages = 0usize;
+        let mut linked = false;
         while let Some(u) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES || !seen.insert(u.to_string()) {
+                return Err(Error::Decode("Appointment: the listing keeps linking to pages already read".into()));
+            }
             let resp = self.send(Method::GET, u, Body::None).await?;
-            let page: ODataPage<AppointmentRow> = decode(resp, "Appointment").await?;
-            rows.extend(page.value);
+            // A relative link is relative to where this page really came from (after a move).
+            let here = resp.url().clone();
+            let bytes = resp.bytes().await.map_err(Error::from_reqwest)?;
+            let page = archive::page(&bytes, "Appointment")?;
+            let count = page.rows.len();
+            for r in &page.rows {
+                let row = AppointmentRow::from_row(r).map_err(|e| Error::Decode(format!("Appointment: {e}")))?;
+                // A join may repeat a task (a person with several addresses): the first row wins.
+                if !rows.iter().any(|x| x.appointment_id == row.appointment_id) {
+                    rows.push(row);
+                }
+            }
+            skip += count;
             next = match page.next_link {
-                Some(link) => Some(url::Url::parse(&link).map_err(|e| crate::Error::Decode(format!("odata.nextLink: {e}")))?),
+                Some(link) => {
+                    linked = true;
+                    Some(here.join(&link).map_err(|e| Error::Decode(format!("odata.nextLink: {e}")))?)
+                }
+                None if count >= PAGE_SIZE && !linked => Some(page_url(skip)?),
                 None => None,
             };
         }
@@ -135,42 +159,29 @@ impl Client {
         Ok(())
     }
 
-    /// Looks a document up by `ExternalRef` (our Message-ID). The documentation does not
-    /// promise that this column is searchable, so callers keep a fallback.
-    pub async fn find_document_by_external_ref(&self, external_ref: &str) -> Result<Option<i64>> {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Row {
-            document_id: i64,
-        }
+    /// The documents whose `ourref` is `reference` (FindDocument, string `eq`), at most 10 ids.
+    /// Candidates only: see [`archive::archive_ref`] for how a caller proves one is its own.
+    pub async fn find_documents_by_ourref(&self, reference: &str) -> Result<Vec<i64>> {
         let mut url = self.url("Document")?;
         url.query_pairs_mut()
             .append_pair("$select", "documentId")
-            .append_pair("$filter", &format!("externalRef eq '{}'", external_ref.replace('\'', "''")))
-            .append_pair("$top", "2");
+            // A quote inside a string value is escaped with a backslash (SuperOffice's OData
+            // pages; `''` is not SuperOffice's form).
+            .append_pair("$filter", &format!("ourref eq '{}'", reference.replace('\\', "\\\\").replace('\'', "\\'")))
+            .append_pair("$top", "10");
         let resp = self.send(Method::GET, url, Body::None).await?;
-        let page: ODataPage<Row> = decode(resp, "Document").await?;
-        Ok(page.value.first().map(|r| r.document_id))
+        let bytes = resp.bytes().await.map_err(Error::from_reqwest)?;
+        let page = archive::page(&bytes, "Document")?;
+        page.rows
+            .iter()
+            .map(|r| archive::int(r, "documentId").map_err(|e| Error::Decode(format!("Document: {e}"))))
+            .filter(|id| !matches!(id, Ok(0)))
+            .collect()
     }
 
-    /// The fallback search for an archived email when `ExternalRef` cannot be searched: the
-    /// documents of a contact with a given header (title). Returns `(DocumentId, ExternalRef)`.
-    pub async fn find_documents_by_contact_and_header(&self, contact_id: i64, header: &str) -> Result<Vec<(i64, String)>> {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Row {
-            document_id: i64,
-            #[serde(default)]
-            external_ref: String,
-        }
-        let mut url = self.url("Document")?;
-        url.query_pairs_mut()
-            .append_pair("$select", "documentId,externalRef")
-            .append_pair("$filter", &format!("contactId eq {contact_id} and header eq '{}'", header.replace('\'', "''")))
-            .append_pair("$top", "50");
-        let resp = self.send(Method::GET, url, Body::None).await?;
-        let page: ODataPage<Row> = decode(resp, "Document").await?;
-        Ok(page.value.into_iter().map(|r| (r.document_id, r.external_ref)).collect())
+    /// `GET Document/{id}` with the fields that identify an archived email.
+    pub async fn document_entity(&self, id: i64) -> Result<DocumentEntity> {
+        self.get(&format!("Document/{id}")).await
     }
 
     /// `GET List/DocumentTemplate/Items`.

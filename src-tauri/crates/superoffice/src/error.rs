@@ -54,6 +54,13 @@ impl Error {
         }
     }
 
+    /// The rep's mail server refused the message the email agent handed it: a server error
+    /// whose `ErrorType` is MailKit's `SmtpCommandException` (an SMTP error reply, such as
+    /// `5.5.2 Line too long`). Nothing was sent. Decided by the error type, never its words.
+    pub fn mail_server_refused(&self) -> bool {
+        matches!(self, Error::Api { status, error_type: Some(t), .. } if *status >= 500 && t == "SmtpCommandException")
+    }
+
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {

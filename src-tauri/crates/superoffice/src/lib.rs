@@ -9,6 +9,7 @@
 //!
 //! It does not know about drafts, mail or the outbox; those live in the `outbox` crate.
 
+pub mod archive;
 mod endpoints;
 mod error;
 mod id_token;
@@ -19,7 +20,8 @@ mod session;
 pub mod signin;
 pub mod system_user;
 
-pub use endpoints::{tenant_state, AppointmentFilter, PAGE_SIZE};
+pub use archive::{archive_ref, AppointmentFilter, AppointmentRow, PAGE_SIZE};
+pub use endpoints::tenant_state;
 pub use error::{Error, Result};
 pub use id_token::Claims;
 /// HTTP methods for [`Client::probe`].
@@ -41,9 +43,14 @@ pub mod fuzz {
     pub use crate::rest::error_from_answer as api_error;
 
     /// Decodes one page of the appointment listing as `Client::open_tasks` does: the rows and
-    /// the `odata.nextLink`.
-    pub fn appointment_page(bytes: &[u8]) -> serde_json::Result<(Vec<crate::models::AppointmentRow>, Option<String>)> {
-        let page: crate::models::ODataPage<crate::models::AppointmentRow> = serde_json::from_slice(bytes)?;
-        Ok((page.value, page.next_link))
+    /// the `odata.nextLink`; any row that cannot be decoded fails the page.
+    pub fn appointment_page(bytes: &[u8]) -> crate::Result<(Vec<crate::archive::AppointmentRow>, Option<String>)> {
+        let page = crate::archive::page(bytes, "Appointment")?;
+        let rows = page
+            .rows
+            .iter()
+            .map(|r| crate::archive::AppointmentRow::from_row(r).map_err(crate::Error::Decode))
+            .collect::<crate::Result<Vec<_>>>()?;
+        Ok((rows, page.next_link))
     }
 }

@@ -1,9 +1,15 @@
 //! The one-shot loopback listener that receives the authorization response (RFC 8252 §7.3).
 //!
-//! Binds 127.0.0.1 only, on a random port. Accepts only `GET /callback` whose query has
-//! exactly one `state` equal to ours and exactly one `code` (or an `error`). Anything else
-//! gets a fixed 400 page and the listener keeps waiting, so a racing local process cannot end
-//! the flow. Reads are bounded in size and time; nothing from the request is echoed back.
+//! Binds 127.0.0.1 only, on a random port. The redirect URI is exactly `http://127.0.0.1:{port}`
+//! with no path and no trailing slash: the Native-app template registers the regular
+//! expression `^http://127.0.0.1\:\d{4,10}$` (SuperOffice docs,
+//! `docs/en/developer-portal/create-app/native-app.md`), the authorize endpoint compares the
+//! redirect URI exactly (`docs/en/api/authentication/online/sign-in-user/auth-code-flow.md`),
+//! and SuperOffice's own native sample redirects to `http://127.0.0.1:{port}`. The browser then
+//! requests `GET /?code=…`, so the listener accepts only the path `/`, whose query has exactly
+//! one `state` equal to ours and exactly one `code` (or an `error`). Anything else gets a fixed
+//! 400 page and the listener keeps waiting, so a racing local process cannot end the flow.
+//! Reads are bounded in size and time; nothing from the request is echoed back.
 
 use std::time::Duration;
 
@@ -12,7 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::{Error, Result};
 
-pub const CALLBACK_PATH: &str = "/callback";
+/// The path the browser requests when it follows a redirect to `http://127.0.0.1:{port}`.
+pub const CALLBACK_PATH: &str = "/";
 const MAX_REQUEST: usize = 8 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -82,8 +89,10 @@ impl Listener {
         Ok(Listener { listener, port })
     }
 
+    /// `http://127.0.0.1:{port}`, built as a string: a URL library would add a trailing slash,
+    /// which the registered rule does not allow.
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Waits for our redirect until `timeout`; the port closes when this returns.
@@ -148,20 +157,21 @@ mod tests {
 
     #[test]
     fn accepts_exactly_our_redirect() {
-        assert!(matches!(parse_redirect(&get("/callback?code=abc&state=s1"), "s1", ISS), Some(Redirect::Code(c)) if c == "abc"));
-        assert!(matches!(parse_redirect(&get("/callback?error=access_denied&state=s1"), "s1", ISS), Some(Redirect::Denied(_))));
+        assert!(matches!(parse_redirect(&get("/?code=abc&state=s1"), "s1", ISS), Some(Redirect::Code(c)) if c == "abc"));
+        assert!(matches!(parse_redirect(&get("/?error=access_denied&state=s1"), "s1", ISS), Some(Redirect::Denied(_))));
     }
 
     #[tokio::test]
     async fn the_listener_gives_up_after_its_timeout_and_closes() {
         let l = Listener::bind().await.unwrap_or_else(|e| panic!("{e}"));
         let uri = l.redirect_uri();
-        assert!(uri.starts_with("http://127.0.0.1:") && uri.ends_with("/callback"), "{uri}");
+        let port = uri.strip_prefix("http://127.0.0.1:").unwrap_or_default();
+        assert!(!port.is_empty() && port.chars().all(|c| c.is_ascii_digit()), "no path, no trailing slash: {uri}");
         let started = std::time::Instant::now();
         let r = l.wait("s1", ISS, Duration::from_millis(300)).await;
         assert!(matches!(r, Err(Error::SignInCancelled(_))), "a timeout is a clean cancel");
         assert!(started.elapsed() < Duration::from_secs(5));
-        let port: u16 = uri.trim_start_matches("http://127.0.0.1:").trim_end_matches("/callback").parse().unwrap_or(0);
+        let port: u16 = port.parse().unwrap_or(0);
         assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(), "the port is closed afterwards");
     }
 
@@ -169,14 +179,14 @@ mod tests {
     async fn a_slow_or_oversized_request_does_not_stop_the_listener() {
         use tokio::io::AsyncWriteExt;
         let l = Listener::bind().await.unwrap_or_else(|e| panic!("{e}"));
-        let port: u16 = l.redirect_uri().trim_start_matches("http://127.0.0.1:").trim_end_matches("/callback").parse().unwrap_or(0);
+        let port: u16 = l.redirect_uri().trim_start_matches("http://127.0.0.1:").parse().unwrap_or(0);
         let waiter = tokio::spawn(async move { l.wait("s1", ISS, Duration::from_secs(20)).await });
         // 64 KiB of garbage, then a proper redirect on a new connection.
         let mut junk = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("{e}"));
         let _ = junk.write_all(&vec![b'A'; 64 * 1024]).await;
         drop(junk);
         let mut ok = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("{e}"));
-        ok.write_all(get("/callback?code=good&state=s1").as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        ok.write_all(get("/?code=good&state=s1").as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
         let r = waiter.await.unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(r, Ok(Redirect::Code(c)) if c == "good"));
     }
@@ -184,23 +194,24 @@ mod tests {
     #[test]
     fn rejects_everything_else() {
         for bad in [
-            "/callback?code=abc&state=other",
-            "/callback?code=abc",
-            "/callback?code=abc&state=s1&state=s1",
-            "/callback?code=a&code=b&state=s1",
-            "/callback?code=abc&state=s1&extra=1",
+            "/?code=abc&state=other",
+            "/?code=abc",
+            "/?code=abc&state=s1&state=s1",
+            "/?code=a&code=b&state=s1",
+            "/?code=abc&state=s1&extra=1",
             "/other?code=abc&state=s1",
-            "/callback",
-            "/callback?state=s1",
-            "/callback?code=&state=s1",
-            "/callback?code=abc&state=s1&iss=https%3A%2F%2Fevil.example",
+            "/callback?code=abc&state=s1",
+            "/",
+            "/?state=s1",
+            "/?code=&state=s1",
+            "/?code=abc&state=s1&iss=https%3A%2F%2Fevil.example",
         ] {
             assert!(parse_redirect(&get(bad), "s1", ISS).is_none(), "accepted {bad}");
         }
-        assert!(parse_redirect("POST /callback?code=a&state=s1 HTTP/1.1\r\n\r\n", "s1", ISS).is_none());
+        assert!(parse_redirect("POST /?code=a&state=s1 HTTP/1.1\r\n\r\n", "s1", ISS).is_none());
         assert!(parse_redirect("\u{0}\u{1}garbage", "s1", ISS).is_none());
         assert!(matches!(
-            parse_redirect(&get("/callback?code=abc&state=s1&iss=https%3A%2F%2Fsod.superoffice.com"), "s1", ISS),
+            parse_redirect(&get("/?code=abc&state=s1&iss=https%3A%2F%2Fsod.superoffice.com"), "s1", ISS),
             Some(Redirect::Code(_))
         ));
     }

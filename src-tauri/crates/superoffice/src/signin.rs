@@ -61,9 +61,13 @@ impl Environment {
         format!("{}/api/state/{}", self.base(), url::form_urlencoded::byte_serialize(context_id.as_bytes()).collect::<String>())
     }
 
-    /// Whether an API URL may receive this environment's tokens: for Online, https on a
-    /// `{sod,qaonline,online}N.superoffice.com` host; for a custom base, the same scheme, host
-    /// and port as the base.
+    /// Whether an API URL may receive this environment's tokens. For Online: https, no port,
+    /// no credentials, on a host `<label>.superoffice.com`. The state API names the host and
+    /// it "will change routinely": numbered hosts (`online2`, `sod3`), but also `app` or
+    /// `disasterrecovery` (`docs/en/developer-portal/best-practices/tenant-status/check-status.md`),
+    /// so the set is open. What is refused: anything outside `superoffice.com`, and the hosts
+    /// of another environment (`sod…` for Online, `online…` for SOD, …). For a custom base:
+    /// the same scheme, host and port as the base.
     pub fn api_url_allowed(&self, api: &url::Url) -> bool {
         if api.username() != "" || api.password().is_some() || !transport_ok(api) {
             return false;
@@ -73,17 +77,20 @@ impl Environment {
                 b.scheme() == api.scheme() && b.host_str() == api.host_str() && b.port_or_known_default() == api.port_or_known_default()
             }),
             _ => {
-                let prefix = match self {
+                let ours = match self {
                     Environment::Sod => "sod",
                     Environment::Stage => "qaonline",
                     _ => "online",
                 };
-                api.scheme() == "https"
-                    && api.port().is_none()
-                    && api
-                        .host_str()
-                        .and_then(|h| h.strip_suffix(".superoffice.com"))
-                        .is_some_and(|sub| sub.strip_prefix(prefix).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+                let Some(label) = api.host_str().and_then(|h| h.strip_suffix(".superoffice.com")) else { return false };
+                let well_formed = !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !label.starts_with('-');
+                // An environment's own name, numbered or not: it must be ours.
+                let env_name = label.trim_end_matches(|c: char| c.is_ascii_digit());
+                let other_env = ["sod", "qaonline", "online", "stage"].contains(&env_name) && env_name != ours;
+                api.scheme() == "https" && api.port().is_none() && well_formed && !other_env
             }
         }
     }
@@ -157,7 +164,36 @@ impl PendingSignIn {
                 q.append_pair("login_hint", h);
             }
         }
-        Ok(PendingSignIn { request, listener, redirect_uri, state, nonce, verifier, authorize_url: url.into() })
+        let pending = PendingSignIn { request, listener, redirect_uri, state, nonce, verifier, authorize_url: url.into() };
+        pending.check_registration().await?;
+        Ok(pending)
+    }
+
+    /// Asks the authorize endpoint about this exact request before the browser opens it. A 4xx
+    /// means SuperOffice refuses the request itself (an unknown client id, a redirect URI the
+    /// registration does not allow): the browser would only show SuperOffice's error page and
+    /// never come back, so the rep is told at once, with the fix, instead of after the
+    /// timeout. The URL carries no secret (only the PKCE challenge); no redirect is followed.
+    async fn check_registration(&self) -> Result<()> {
+        let http = crate::session::http_client()?;
+        let resp = http.get(&self.authorize_url).send().await.map_err(Error::from_reqwest)?;
+        let status = resp.status();
+        if !status.is_client_error() {
+            return Ok(());
+        }
+        let page = resp.text().await.unwrap_or_default();
+        Err(Error::sign_in(
+            "registration_refused",
+            format!(
+                "SuperOffice refused the sign-in request (HTTP {}: {}). The app registration must allow the redirect address {} \
+                 (the Native app template's rule ^http://127.0.0.1\\:\\d{{4,10}}$) and must be the one whose client id is configured \
+                 ({}). Who can fix it: the owner of the app registration in the SuperOffice Developer Portal.",
+                status.as_u16(),
+                page_text(&page),
+                self.redirect_uri,
+                self.request.client_id,
+            ),
+        ))
     }
 
     /// The URL to open in the system browser. It carries no secret (only the challenge).
@@ -169,7 +205,7 @@ impl PendingSignIn {
     pub async fn finish(self, client_secret: Option<Secret>, store: Arc<dyn SecretStore>, timeout: Duration) -> Result<Session> {
         let code = match self.listener.wait(&self.state, &self.request.environment.issuer(), timeout).await? {
             Redirect::Code(c) => Secret::new(c),
-            Redirect::Denied(why) => return Err(Error::SignInCancelled(why)),
+            Redirect::Denied(why) => return Err(denied(&why)),
         };
         let http = crate::session::http_client()?;
         let env = &self.request.environment;
@@ -204,6 +240,42 @@ impl PendingSignIn {
             tokens,
             store,
         )
+    }
+}
+
+/// The text of an HTML error page, without markup, on one line, at most 200 characters.
+fn page_text(page: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in page.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(if c.is_control() { ' ' } else { c }),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.join(" ").chars().take(200).collect()
+}
+
+/// The browser came back with `error=…` (RFC 6749 §4.1.2.1): the rep's own "no" is a cancel;
+/// anything else is SuperOffice refusing the request, which the rep cannot fix by trying again.
+fn denied(why: &str) -> Error {
+    let code = why.split(':').next().unwrap_or_default().trim();
+    match code {
+        "access_denied" => Error::SignInCancelled(why.to_owned()),
+        _ => Error::sign_in(
+            "authorize_refused",
+            format!(
+                "SuperOffice sent the browser back with an error ({why}). Check the app registration in the SuperOffice Developer Portal \
+                 (client id, redirect URL rule ^http://127.0.0.1\\:\\d{{4,10}}$, the tenant's approval of the app). Who can fix it: \
+                 the owner of the app registration, and the tenant's administrator for the approval."
+            ),
+        ),
     }
 }
 
@@ -261,7 +333,15 @@ mod tests {
         assert!(!ok(&Environment::Online, "https://online2.superoffice.com.evil.example/Cust1/"));
         assert!(!ok(&Environment::Online, "https://user@online2.superoffice.com/Cust1/"));
         assert!(!ok(&Environment::Online, "https://sod.superoffice.com/Cust1/"));
-        assert!(!ok(&Environment::Online, "https://onlinex.superoffice.com/Cust1/"));
+        assert!(!ok(&Environment::Online, "https://sod2.superoffice.com/Cust1/"));
+        assert!(!ok(&Environment::Sod, "https://online3.superoffice.com/Cust1/"));
+        // The state API may move a tenant to hosts without a number (check-status.md).
+        assert!(ok(&Environment::Online, "https://app.superoffice.com/Cust1/api/v1/"));
+        assert!(ok(&Environment::Online, "https://disasterrecovery.superoffice.com/Cust1/api/v1/"));
+        assert!(!ok(&Environment::Online, "https://a.b.superoffice.com/Cust1/"));
+        assert!(!ok(&Environment::Online, "https://app.superoffice.com:8443/Cust1/"));
+        assert!(!ok(&Environment::Online, "https://superoffice.com/Cust1/"));
+        assert!(!ok(&Environment::Online, "https://app.superoffice.com.evil.example/Cust1/"));
         let c = Environment::Custom("http://127.0.0.1:4000".into());
         assert!(ok(&c, "http://127.0.0.1:4000/Cust1/api/v1/"));
         assert!(!ok(&c, "http://127.0.0.1:4001/Cust1/api/v1/"));

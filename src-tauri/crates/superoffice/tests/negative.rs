@@ -43,7 +43,7 @@ async fn replayed_codes_and_wrong_verifiers_are_refused() {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
     let verifier = "a-test-verifier-with-enough-entropy-0123456789";
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
-    let redirect = "http://127.0.0.1:45678/callback";
+    let redirect = "http://127.0.0.1:45678";
     let code = |http: reqwest::Client| {
         let (base, client_id, challenge) = (sim.base_url().to_owned(), sim.client().client_id.clone(), challenge.clone());
         async move {

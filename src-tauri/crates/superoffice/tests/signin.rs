@@ -48,6 +48,32 @@ async fn rep_signs_in_and_reads_their_tasks() {
     assert!(tasks.iter().all(|t| t.description.starts_with("Subject: ")));
 }
 
+/// The Native-app template registers `^http://127.0.0.1\:\d{4,10}$`: the app's redirect is
+/// exactly `http://127.0.0.1:{port}`, and a registration that does not allow it is reported
+/// before the browser opens, with the fix, instead of after the sign-in timeout.
+#[tokio::test]
+async fn the_redirect_fits_the_native_template_and_a_mismatch_is_reported_at_once() {
+    let sim = sim().await;
+    let pending = PendingSignIn::start(request(&sim)).await.expect("start");
+    let redirect: String = url::Url::parse(pending.authorize_url())
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .expect("redirect_uri");
+    let port = redirect.strip_prefix("http://127.0.0.1:").expect("loopback");
+    assert!(port.len() >= 4 && port.chars().all(|c| c.is_ascii_digit()), "no path, no slash: {redirect}");
+    drop(pending);
+
+    sim.set_redirect_rules(vec![r"^http://127.0.0.1\:\d{4,10}/callback$".to_owned()]).expect("rules");
+    let started = std::time::Instant::now();
+    let err = PendingSignIn::start(request(&sim)).await.err().expect("a registration without our redirect is refused");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(err.code(), "registration_refused");
+    let text = err.to_string();
+    assert!(text.contains("http://127.0.0.1:") && text.contains("app registration") && text.contains("400"), "{text}");
+}
+
 #[tokio::test]
 async fn denied_consent_is_a_clean_cancel() {
     let sim = sim().await;
