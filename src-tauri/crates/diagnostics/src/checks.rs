@@ -36,11 +36,12 @@ pub async fn run(client: &Client, caller: Caller, task_type_id: i64) -> Vec<Chec
 /// The checks, and the caller's email address when `identity` found a usable one (the relay
 /// and sender-domain checks need it).
 pub(crate) async fn run_for(client: &Client, caller: Caller, task_type_id: i64) -> (Vec<Check>, Option<String>) {
-    let (identity, archive, template, tasks, agent, crm, marketing, me) = tokio::join!(
+    let (identity, archive, template, tasks, intake, agent, crm, marketing, me) = tokio::join!(
         identity(client, caller),
         archive_documents(client),
         email_template(client),
         task_handoff(client, task_type_id),
+        intake(client, caller, task_type_id),
         email_agent(client),
         crmscript(client),
         marketing(client, caller),
@@ -50,14 +51,16 @@ pub(crate) async fn run_for(client: &Client, caller: Caller, task_type_id: i64) 
     let (agent, account) = agent;
     let inbox = inbox_account(&agent, account, card_email.as_ref());
     let email = usable_email(&identity, card_email);
-    let mut all = vec![identity, archive, template, tasks, agent, inbox, crm, marketing];
+    let mut all = vec![identity, archive, template, tasks];
+    all.extend(intake);
+    all.extend([agent, inbox, crm, marketing]);
     all.extend(me);
     (all.into_iter().map(could_not_test).collect(), email)
 }
 
 /// The rep's address when `identity` passed: the first email on the contact card.
 fn usable_email(identity: &Check, card: Option<superoffice::Result<Option<String>>>) -> Option<String> {
-    (identity.status == Status::Pass).then(|| card.and_then(|r| r.ok()).flatten()).flatten()
+    matches!(identity.status, Status::Pass | Status::Warn).then(|| card.and_then(|r| r.ok()).flatten()).flatten()
 }
 
 /// Only the caller's address (for re-running the relay, sender-domain and write checks).
@@ -84,6 +87,7 @@ pub(crate) async fn run_one(client: &Client, caller: Caller, task_type_id: i64, 
         "archive_documents" => vec![archive_documents(client).await],
         "email_template" => vec![email_template(client).await],
         "task_handoff" => vec![task_handoff(client, task_type_id).await],
+        "intake" => intake(client, caller, task_type_id).await.into_iter().collect(),
         "email_agent" | "inbox_account" => {
             let ((_, card), (agent, account)) = tokio::join!(identity(client, caller), email_agent(client));
             let inbox = inbox_account(&agent, account, card.as_ref());
@@ -133,7 +137,21 @@ async fn identity(client: &Client, caller: Caller) -> (Check, Option<superoffice
                         .push(ok_line(&format!("first email on the contact card: {:?}", person.primary_email().unwrap_or("")), ms)),
                     Err(e) => c.evidence.push(format!("contact card: {}", evidence(e, ms))),
                 }
-                let first = person.map(|p| p.primary_email().map(str::to_owned));
+                let mut first = person.map(|p| p.primary_email().map(str::to_owned));
+                // A card that cannot be read (deleted, no right to read it) does not make the
+                // rep unknown: currentPrincipal's EMailAddress is what the app sends as, so the
+                // diagnosis and the channel in use agree. It is a warning for the admin.
+                if let Err(e) = &first {
+                    if !e.is_transient() {
+                        c.status = Status::Warn;
+                        c.evidence
+                            .push(format!("using currentPrincipal's EMailAddress {:?}, the address mail is sent from", p.email_address));
+                        c.cause = Some("The rep's contact card cannot be read, so the app cannot confirm that the first email on it is the rep's address; it sends as the address SuperOffice reports for the user.".into());
+                        c.owner = Some(Owner::TenantAdmin);
+                        c.action = Some("Check that the rep's person card exists and that the rep may read it.".into());
+                        first = Ok(Some(p.email_address.trim().to_owned()));
+                    }
+                }
                 if let Ok(Some(first)) = &first {
                     if first.parse::<outbox::EmailAddress>().is_err() {
                         c.status = Status::Fail;
@@ -251,6 +269,65 @@ async fn task_handoff(client: &Client, task_type_id: i64) -> Check {
     c
 }
 
+/// The intake query itself, exactly as the outbox runs it: the rep's open follow-ups of the
+/// draft task type with their recipients (FindAppointment, `GET Appointment`). Read-only.
+async fn intake(client: &Client, caller: Caller, task_type_id: i64) -> Option<Check> {
+    let session = client.session().filter(|_| caller == Caller::Rep)?;
+    let filter = superoffice::AppointmentFilter { associate_id: session.claims().associate_id, task_type_id };
+    let t = Instant::now();
+    let r = client.open_tasks(&filter).await;
+    let ms = t.elapsed().as_millis();
+    let mut c = Check::new("intake", Status::Pass);
+    c.tried.push(format!("GET Appointment?$filter={}", filter.odata()));
+    match r {
+        Ok(rows) => {
+            let without = rows.iter().filter(|r| r.email.is_none()).count();
+            c.evidence.push(ok_line(&format!("200: {} open draft task(s), {without} without a recipient address", rows.len()), ms));
+            c.found = Some(rows.len().to_string());
+        }
+        Err(e) => {
+            c.evidence.push(evidence(&e, ms));
+            c.http_status = e.status();
+            let failure = outbox::IntakeProblem::from_error(&outbox::Error::SuperOffice(e)).failure;
+            use outbox::IntakeFailure as F;
+            let (status, cause, owner, action) = match failure {
+                F::Unavailable => (
+                    Status::Unknown,
+                    "SuperOffice did not answer the intake query.",
+                    None,
+                    "Nothing to do: the outbox tries again every few minutes.",
+                ),
+                F::SignedOut => {
+                    (Status::Fail, "The rep's sign-in is no longer valid, so no drafts can be read.", Some(Owner::Rep), "Sign in again.")
+                }
+                F::Forbidden => (
+                    Status::Fail,
+                    "The rep may not read their follow-up tasks, so no drafts arrive.",
+                    Some(Owner::TenantAdmin),
+                    "Give the rep the right to read their own follow-ups (role, Activities).",
+                ),
+                F::Unreadable => (
+                    Status::Fail,
+                    "SuperOffice answered the intake query in a form the app cannot read, so no drafts arrive.",
+                    Some(Owner::AppVendor),
+                    "Send this report to the app's vendor.",
+                ),
+                F::Refused | F::Local => (
+                    Status::Fail,
+                    "SuperOffice refused the app's intake query, so no drafts arrive.",
+                    Some(Owner::AppVendor),
+                    "Send this report to the app's vendor; the SuperOffice administrator can check that the draft task type exists.",
+                ),
+            };
+            c.status = status;
+            c.cause = Some(cause.into());
+            c.owner = owner;
+            c.action = Some(action.into());
+        }
+    }
+    Some(c)
+}
+
 /// The email agent; its answer also carries the rep's Inbox account.
 async fn email_agent(client: &Client) -> (Check, Option<Option<superoffice::models::EMailAccount>>) {
     let t = Instant::now();
@@ -351,20 +428,26 @@ async fn crmscript(client: &Client) -> Check {
     c
 }
 
+/// Whether the caller holds the Marketing licence, read from `currentPrincipal`'s `Licenses`
+/// (`docs/en/api/reference/restful/rest/User/v1User_GetCurrentPrincipal.md`). Read-only: no
+/// REST operation that creates or sends a shipment is documented, so none is called.
 async fn marketing(client: &Client, caller: Caller) -> Check {
     let t = Instant::now();
-    let r = client.probe(Method::POST, "Shipment").await;
+    let r = client.current_principal().await;
     let ms = t.elapsed().as_millis();
     let mut c = Check::new("marketing", Status::Warn);
-    c.tried.push("POST Shipment".into());
+    c.tried.push("GET User/currentPrincipal (Licenses)".into());
     c.docs = Some(DOCS_MAILINGS.into());
     c.evidence.push(match &r {
-        Ok(_) => ok_line("2xx", ms),
+        Ok(p) => {
+            let marketing = p.licenses.iter().any(|l| l.name.to_lowercase().contains("marketing"));
+            ok_line(&format!("200: {} licence(s), Marketing licence {}", p.licenses.len(), if marketing { "held" } else { "not held" }), ms)
+        }
         Err(e) => evidence(e, ms),
     });
     c.cause = Some(format!(
-        "Shipments are Marketing bulk mailings (Marketing licence and rights, sent through SuperOffice's mail service); no REST operation sends one personal email with them, so {} says nothing about 1:1 sending.",
-        if caller == Caller::SystemUser { "this answer for the system user" } else { "this answer" }
+        "Shipments are Marketing bulk mailings (Marketing licence and rights, sent through SuperOffice's mail service); no documented REST operation sends one personal email with them, so {} says nothing about 1:1 sending. The seed's `POST /Shipment` (500) called an operation that is not documented; this check does not call it.",
+        if caller == Caller::SystemUser { "the system user's licences" } else { "the rep's licences" }
     ));
     c.action = Some("None for 1:1 email: use the rep's channel (Email agent, SMTP relay or handoff).".into());
     c

@@ -46,6 +46,8 @@ pub enum Owner {
     AppRegistration,
     MailAdmin,
     DnsOwner,
+    /// The maker of this app (a defect, or a tenant the app does not understand).
+    AppVendor,
 }
 
 /// One check's result.

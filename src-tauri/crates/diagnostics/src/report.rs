@@ -52,6 +52,7 @@ fn owner_name(o: Owner) -> &'static str {
         Owner::AppRegistration => "SuperOffice's app manager (app registration)",
         Owner::MailAdmin => "the mail administrator",
         Owner::DnsOwner => "the DNS owner",
+        Owner::AppVendor => "the app's vendor",
     }
 }
 

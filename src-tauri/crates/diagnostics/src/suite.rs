@@ -99,6 +99,7 @@ pub const REP_CHECKS: &[&str] = &[
     "archive_documents",
     "email_template",
     "task_handoff",
+    "intake",
     "email_agent",
     "inbox_account",
     "crmscript",
@@ -152,7 +153,7 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
     };
     let session_checks = async {
         let Some(client) = &setup.rep else {
-            let mut out: Vec<Check> = REP_CHECKS[1..10]
+            let mut out: Vec<Check> = REP_CHECKS[1..11]
                 .iter()
                 .map(|id| unknown(id, NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in to SuperOffice in the app.")))
                 .collect();

@@ -125,7 +125,9 @@ async fn seed_profile_both_columns_corrected() {
     assert!(check(sys, "email_agent").cause.as_deref().unwrap().contains("token type is not the cause"));
     assert!(check(sys, "crmscript").evidence[0].contains("403"));
     assert!(
-        check(sys, "marketing").evidence[0].contains("500") && check(sys, "marketing").cause.as_deref().unwrap().contains("bulk mailings")
+        check(sys, "marketing").tried == ["GET User/currentPrincipal (Licenses)"]
+            && check(sys, "marketing").cause.as_deref().unwrap().contains("bulk mailings"),
+        "read-only: the licences, never the undocumented POST /Shipment"
     );
     let me = check(sys, "associate_me");
     assert!(me.evidence[0].contains("500") && me.cause.as_deref().unwrap().contains("not a documented endpoint"));
@@ -142,6 +144,7 @@ async fn seed_profile_both_columns_corrected() {
             ("archive_documents", Pass, None),
             ("email_template", Pass, None),
             ("task_handoff", Pass, None),
+            ("intake", Pass, None),
             ("email_agent", Fail, Some(AppRegistration)),
             ("inbox_account", Unknown, None),
             ("crmscript", Warn, Some(AppRegistration)),
@@ -229,6 +232,32 @@ async fn every_profile_has_its_expected_matrix() {
     let down = diagnostics::run_all(&setup(&sim, "maintenance", false).await).await;
     expect("maintenance", &down.rep, &[("tenant_state", Fail, Some(TenantAdmin)), ("archive_documents", Unknown, None)]);
     assert!(check(&down.rep, "archive_documents").evidence[0].contains("503"), "{:?}", check(&down.rep, "archive_documents"));
+}
+
+/// The rep's person card cannot be read (404): the diagnosis still knows the address mail is
+/// sent from (`currentPrincipal`'s `EMailAddress`), tests the relay with it, and recommends
+/// what the running app uses (SMTP), instead of calling the relay untestable.
+#[tokio::test]
+async fn an_unreadable_person_card_does_not_make_the_relay_untestable() {
+    let sim = superoffice_sim::start(superoffice_sim::SimConfig::demo()).await.unwrap();
+    let s = setup(&sim, "seed-feb-2026", false).await;
+    sim.inject(superoffice_sim::Fault {
+        path_contains: "/Person/".into(),
+        method: Some("GET".into()),
+        kind: superoffice_sim::FaultKind::Status {
+            status: 404,
+            error_type: "SoNotFoundException".into(),
+            message: "Person id 1 not found".into(),
+        },
+        times: None,
+    });
+    let report = diagnostics::run_all(&s).await;
+    let identity = check(&report.rep, "identity");
+    assert_eq!((identity.status, identity.owner), (Warn, Some(TenantAdmin)), "{:?}", identity.evidence);
+    assert!(identity.evidence.iter().any(|e| e.contains("anna.berger@roboplanet.example")), "{:?}", identity.evidence);
+    assert_eq!(status(&report.rep, "smtp_relay"), (Pass, None), "{:?}", check(&report.rep, "smtp_relay").evidence);
+    assert_eq!(report.recommendation.channel, "smtp", "the diagnosis agrees with the channel in use");
+    assert!(report.can_send);
 }
 
 #[tokio::test]

@@ -148,7 +148,6 @@ struct Job {
 async fn baseline_jobs(side: &Side, want: usize) -> Vec<Job> {
     let filter = AppointmentFilter { associate_id: side.rep.associate_id, task_type_id: DRAFT_TASK_TYPE };
     let rows = side.client.open_tasks(&filter).await.expect("open tasks");
-    let mut people = HashMap::new();
     let mut jobs = Vec::new();
     for row in rows {
         if jobs.len() == want {
@@ -157,13 +156,9 @@ async fn baseline_jobs(side: &Side, want: usize) -> Vec<Job> {
         if row.person_id == 0 {
             continue;
         }
-        if let std::collections::hash_map::Entry::Vacant(e) = people.entry(row.person_id) {
-            e.insert(side.client.person(row.person_id).await.expect("person"));
-        }
-        let person = &people[&row.person_id];
         let parsed = outbox::draft::parse_description(&row.description);
-        let email = person.primary_email().map(str::to_owned);
-        if outbox::draft::check(email.as_deref(), parsed.subject.as_deref(), &parsed.body).is_some() {
+        let email = row.email.clone();
+        if outbox::draft::check(email.as_deref(), &row.person_name, parsed.subject.as_deref(), &parsed.body).is_some() {
             continue;
         }
         jobs.push(Job {
@@ -171,7 +166,7 @@ async fn baseline_jobs(side: &Side, want: usize) -> Vec<Job> {
             contact_id: row.contact_id,
             person_id: row.person_id,
             sale_id: row.sale_id,
-            to_name: person.display_name(),
+            to_name: row.person_name.clone(),
             to_address: email.unwrap_or_default(),
             subject: parsed.subject.unwrap_or_default(),
             body: parsed.body,

@@ -48,6 +48,23 @@ pub struct Delivery {
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
 
+/// `Header` of a document is 219 characters in SuperOffice's database
+/// (`docs/database/tables/document.md`, column `header`).
+pub const MAX_HEADER_CHARS: usize = 219;
+
+/// An RFC 3339 time cut to whole seconds, keeping its offset (`…T08:40:18.123Z` →
+/// `…T08:40:18Z`).
+fn whole_seconds(t: &str) -> String {
+    match time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
+        Ok(parsed) => parsed
+            .replace_nanosecond(0)
+            .ok()
+            .and_then(|p| p.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_else(|| t.to_owned()),
+        Err(_) => t.to_owned(),
+    }
+}
+
 impl Delivery {
     pub fn new(store: Arc<Store>, client: Client, smtp: SmtpSettings, rep: Rep) -> Self {
         Delivery {
@@ -105,7 +122,10 @@ impl Delivery {
     /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
     pub fn approve(&self, id: i64) -> Result<()> {
         let row = self.store.get(id)?;
-        if let Some(p) = row.problem {
+        let problem = row
+            .problem
+            .or_else(|| crate::draft::check(row.recipient_email.as_deref(), &row.recipient_name, row.subject.as_deref(), &row.body));
+        if let Some(p) = problem {
             return Err(Error::NotSendable(p.describe().into()));
         }
         let (Some(to), Some(subject)) = (row.recipient_email.as_deref(), row.subject.as_deref()) else {
@@ -136,6 +156,15 @@ impl Delivery {
         if mime::sha256_hex(&a.mime) != a.mime_sha256 {
             return Err(Error::ApprovalMismatch);
         }
+        // The draft rules hold for every channel, again right before sending (a row approved
+        // by an older version, or changed under us, is stopped here).
+        let row = self.store.get(id)?;
+        let problem = crate::draft::check(Some(&a.recipient_email), &row.recipient_name, Some(&a.subject), &row.body)
+            .or_else(|| crate::draft::unsafe_header_value(&self.rep.name).then_some(crate::draft::Problem::UnsafeName));
+        if let Some(p) = problem {
+            self.store.claim(id)?;
+            return self.store.failed(id, false, &Reason::Refused { detail: format!("not sent: {}; edit the draft", p.describe()) });
+        }
         match a.channel.unwrap_or_else(|| self.channel().channel) {
             Channel::Smtp => self.deliver_by_smtp(id, &a).await,
             Channel::EmailAgent => self.deliver_by_agent(id, &a).await,
@@ -147,13 +176,32 @@ impl Delivery {
         }
     }
 
-    /// SuperOffice's email agent sends it with the rep's Inbox account. An answer that does
-    /// not confirm the send, a server error or a lost connection make the outcome unknown:
-    /// the rep decides, nothing is resent on its own.
+    /// SuperOffice's email agent sends it with the rep's Inbox account
+    /// (`Agents/EMail/Send`, docs `docs/en/api/reference/restful/agent/EMail_Agent/v1EMailAgent_Send.md`).
+    ///
+    /// What the answer means, as far as the documentation goes:
+    /// - 2xx: sent. The documentation promises nothing more (`IsSent` on a Send answer is not
+    ///   described), so a successful answer is taken as sent and its words are kept.
+    /// - 4xx: SuperOffice refused the request itself, before any mail server saw it: not sent.
+    /// - 5xx whose `ErrorType` is `SmtpCommandException`: the rep's mail server answered the
+    ///   agent with an error code (MailKit's exception for an SMTP error reply, e.g. `5.5.2
+    ///   Line too long`): the server refused the message, nothing was sent.
+    /// - anything else (another 5xx, a timeout, a lost connection or answer): the outcome is
+    ///   open. The rep decides; nothing is resent on its own.
     async fn deliver_by_agent(&self, id: i64, a: &Approved) -> Result<State> {
         let row = self.store.get(id)?;
         self.store.claim(id)?;
         failpoint::hit("after_claim");
+        let account = match self.client.email_current_account().await {
+            Ok(Some(account)) => account,
+            Ok(None) => {
+                let detail =
+                    "you have no SuperOffice Inbox account to send from; set one up in SuperOffice, or ask your administrator".into();
+                return self.store.failed(id, false, &Reason::Refused { detail });
+            }
+            Err(e) if e.is_transient() => return self.store.failed(id, true, &Reason::NotSent { detail: e.to_string() }),
+            Err(e) => return self.store.failed(id, false, &Reason::Refused { detail: e.to_string() }),
+        };
         let email = EMailEntity {
             to: vec![EMailAddress {
                 address: a.recipient_email.clone(),
@@ -161,25 +209,32 @@ impl Delivery {
                 person_id: a.person_id,
                 contact_id: a.contact_id,
             }],
-            from: Some(EMailAddress { address: self.rep.email.clone(), name: self.rep.name.clone(), ..EMailAddress::default() }),
+            // The account's own address: the agent sends with that account.
+            from: Some(EMailAddress {
+                address: Some(account.email_address.trim().to_owned()).filter(|a| !a.is_empty()).unwrap_or_else(|| self.rep.email.clone()),
+                name: self.rep.name.clone(),
+                ..EMailAddress::default()
+            }),
             subject: a.subject.clone(),
-            plain_body: row.body.clone(),
+            plain_body: crate::mime::wrap_long_lines(&row.body),
+            html_body: None,
             message_id: a.message_id.clone(),
+            account_id: account.e_mail_account_id,
             ..EMailEntity::default()
         };
         let answer = self.client.email_send(&[email]).await;
         tracing::info!(draft = id, ok = answer.is_ok(), "email agent attempt finished");
         match answer {
-            Ok(sent) if sent.first().is_some_and(|e| e.is_sent) => {
-                self.record_sent(id, "sent by SuperOffice's email agent").await?;
+            Ok(_) => {
+                self.record_sent(id, "accepted by SuperOffice's email agent").await?;
                 failpoint::hit("after_sent");
                 self.finish(id).await
             }
-            Ok(_) => self.store.needs_decision(id, &Reason::AgentUnconfirmed),
             Err(e) if e.status() == Some(429) => self.store.failed(id, true, &Reason::NotSent { detail: e.to_string() }),
             Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
                 self.store.failed(id, false, &Reason::Refused { detail: e.to_string() })
             }
+            Err(e) if e.mail_server_refused() => self.store.failed(id, false, &Reason::Refused { detail: e.to_string() }),
             Err(e) => self.store.needs_decision(id, &Reason::AgentUnknown { detail: e.to_string() }),
         }
     }
@@ -307,17 +362,15 @@ impl Delivery {
         Ok(a.state)
     }
 
-    /// Finds the document an earlier, interrupted archive attempt may have created: by
-    /// `ExternalRef` (our Message-ID), or, when that column cannot be searched, by contact and
-    /// header. When neither settles it, the rep is asked instead of risking a second document.
+    /// Finds the document an earlier, interrupted archive attempt may have created. FindDocument
+    /// cannot search `ExternalRef`, so every document carries [`superoffice::archive_ref`] of
+    /// its Message-ID in `OurRef` (a searchable column); each candidate is then read with
+    /// `GET Document/{id}` and used only when both `OurRef` and `ExternalRef` prove it is this
+    /// message's. When SuperOffice cannot be searched, archiving waits with the reason instead
+    /// of risking a second document or writing into someone else's.
     async fn find_archived(&self, a: &Approved) -> Result<Option<i64>> {
-        match self.client.find_document_by_external_ref(&a.message_id).await {
-            Ok(found) => return Ok(found),
-            Err(e) if e.is_transient() => return Err(e.into()),
-            Err(e) => tracing::info!(code = e.code(), "ExternalRef not searchable; trying contact and header"),
-        }
-        let header: String = a.subject.chars().take(255).collect();
-        let candidates = self.client.find_documents_by_contact_and_header(a.contact_id, &header).await.map_err(|e| {
+        let reference = superoffice::archive_ref(&a.message_id);
+        let candidates = self.client.find_documents_by_ourref(&reference).await.map_err(|e| {
             if e.is_transient() {
                 Error::SuperOffice(e)
             } else {
@@ -326,35 +379,47 @@ impl Delivery {
                 ))
             }
         })?;
-        if let Some((doc, _)) = candidates.iter().find(|(_, r)| *r == a.message_id) {
-            return Ok(Some(*doc));
+        let mut proven = Vec::new();
+        for id in candidates {
+            let d = self.client.document_entity(id).await?;
+            if d.document_id == id
+                && d.our_ref.as_deref() == Some(reference.as_str())
+                && d.external_ref.as_deref() == Some(a.message_id.as_str())
+            {
+                proven.push(id);
+            } else {
+                tracing::warn!(document = id, "a document with our reference does not carry this message's id; not used");
+            }
         }
-        match candidates.len() {
-            0 => Ok(None),
-            n => Err(Error::NotSendable(format!(
-                "{n} document(s) with this subject exist for the company, none carrying this message's id; check SuperOffice whether this email is already archived"
-            ))),
-        }
+        proven.sort_unstable();
+        Ok(proven.first().copied())
     }
 
     async fn document_entity(&self, a: &Approved) -> Result<serde_json::Value> {
         let mut e = self.client.document_default().await?;
         let file: String = a.subject.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '_' }).take(80).collect();
-        e["Header"] = json!(a.subject.chars().take(255).collect::<String>());
+        e["Header"] = json!(a.subject.chars().take(MAX_HEADER_CHARS).collect::<String>());
         e["Name"] = json!(format!("{}.eml", file.trim()));
+        // Only the SMTP channel archives the bytes the mail server received; the others archive
+        // the approved text and say so.
         let how = match a.channel.unwrap_or(Channel::Smtp) {
-            Channel::Smtp => "over the SMTP relay",
-            Channel::EmailAgent => "with SuperOffice's email agent",
-            Channel::Handoff => "through the rep's own mail program (the rep confirmed sending; this is the approved text)",
+            Channel::Smtp => "over the SMTP relay; this file is the exact message the mail server received",
+            Channel::EmailAgent => {
+                "with SuperOffice's email agent; this file is the approved text, from which SuperOffice built and sent its own message (not the bytes the mail server received)"
+            }
+            Channel::Handoff => "through the rep's own mail program (the rep confirmed sending); this file is the approved text",
         };
-        e["Description"] = json!(format!("Sent by SuperOffice Outbox {how} to {} (Message-ID {})", a.recipient_email, a.message_id));
+        e["Description"] = json!(format!("Sent by SuperOffice Outbox {how}. To {}, Message-ID {}", a.recipient_email, a.message_id));
         e["ExternalRef"] = json!(a.message_id);
+        e["OurRef"] = json!(superoffice::archive_ref(&a.message_id));
         e["Contact"] = if a.contact_id != 0 { json!({ "ContactId": a.contact_id }) } else { json!(null) };
         e["Person"] = if a.person_id != 0 { json!({ "PersonId": a.person_id }) } else { json!(null) };
         e["Sale"] = if a.sale_id != 0 { json!({ "SaleId": a.sale_id }) } else { json!(null) };
         e["Associate"] = json!({ "AssociateId": self.rep.associate_id });
+        // The send time with its offset (UTC, `Z`): without one the server would read it as
+        // its own local time.
         if let Some(sent) = &a.sent_at {
-            e["Date"] = json!(sent.trim_end_matches('Z').split('.').next().unwrap_or(sent));
+            e["Date"] = json!(whole_seconds(sent));
         }
         if let Some(t) = self.template() {
             e["DocumentTemplate"] = json!({ "DocumentTemplateId": t });

@@ -71,6 +71,11 @@ pub enum Problem {
     InvalidRecipient,
     NeedsSubject,
     SubjectTooLong,
+    /// A line break, NUL or other control character in the subject: in a header it could
+    /// start a header of its own (`\r\nBcc: …`), whichever channel builds the message.
+    UnsafeSubject,
+    /// The same in the recipient's display name.
+    UnsafeName,
     BodyTooLarge,
     EmptyBody,
 }
@@ -82,6 +87,8 @@ impl Problem {
             Problem::InvalidRecipient => "invalid_recipient",
             Problem::NeedsSubject => "needs_subject",
             Problem::SubjectTooLong => "subject_too_long",
+            Problem::UnsafeSubject => "unsafe_subject",
+            Problem::UnsafeName => "unsafe_name",
             Problem::BodyTooLarge => "body_too_large",
             Problem::EmptyBody => "empty_body",
         }
@@ -92,6 +99,8 @@ impl Problem {
             "invalid_recipient" => Problem::InvalidRecipient,
             "needs_subject" => Problem::NeedsSubject,
             "subject_too_long" => Problem::SubjectTooLong,
+            "unsafe_subject" => Problem::UnsafeSubject,
+            "unsafe_name" => Problem::UnsafeName,
             "body_too_large" => Problem::BodyTooLarge,
             "empty_body" => Problem::EmptyBody,
             _ => return None,
@@ -103,14 +112,25 @@ impl Problem {
             Problem::InvalidRecipient => "the recipient's email address is not valid",
             Problem::NeedsSubject => "needs subject: the draft has no Subject line",
             Problem::SubjectTooLong => "the subject is longer than 255 characters",
+            Problem::UnsafeSubject => "the subject contains a line break or a control character; write it on one line",
+            Problem::UnsafeName => "the recipient's name contains a line break or a control character",
             Problem::BodyTooLarge => "the body is larger than 1 MiB",
             Problem::EmptyBody => "the body is empty",
         }
     }
 }
 
+/// Whether a header value holds a character that could end the header line or hide in it:
+/// CR, LF, NUL and the other C0/C1 controls (a tab is allowed). Checked for every channel, at
+/// intake, import, edit and again before sending: SMTP encodes such a value safely, but the
+/// email agent receives the value as it is, and what SuperOffice builds from it is not
+/// documented.
+pub fn unsafe_header_value(value: &str) -> bool {
+    value.chars().any(|c| c.is_control() && c != '\t')
+}
+
 /// The first problem that keeps a draft from being sent, if any.
-pub fn check(recipient: Option<&str>, subject: Option<&str>, body: &str) -> Option<Problem> {
+pub fn check(recipient: Option<&str>, name: &str, subject: Option<&str>, body: &str) -> Option<Problem> {
     match recipient.map(str::trim).filter(|r| !r.is_empty()) {
         None => return Some(Problem::NeedsRecipient),
         // RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254.
@@ -119,9 +139,13 @@ pub fn check(recipient: Option<&str>, subject: Option<&str>, body: &str) -> Opti
         }
         _ => {}
     }
+    if unsafe_header_value(name) {
+        return Some(Problem::UnsafeName);
+    }
     match subject.map(str::trim).filter(|s| !s.is_empty()) {
         None => return Some(Problem::NeedsSubject),
         Some(s) if s.chars().count() > MAX_SUBJECT_CHARS => return Some(Problem::SubjectTooLong),
+        Some(s) if unsafe_header_value(s) => return Some(Problem::UnsafeSubject),
         _ => {}
     }
     if body.trim().is_empty() {
@@ -160,12 +184,24 @@ mod tests {
 
     #[test]
     fn checks_name_the_first_problem() {
-        assert_eq!(check(None, Some("s"), "b"), Some(Problem::NeedsRecipient));
-        assert_eq!(check(Some("not an address"), Some("s"), "b"), Some(Problem::InvalidRecipient));
-        assert_eq!(check(Some("a@b.example"), None, "b"), Some(Problem::NeedsSubject));
-        assert_eq!(check(Some("a@b.example"), Some(&"x".repeat(300)), "b"), Some(Problem::SubjectTooLong));
-        assert_eq!(check(Some("a@b.example"), Some("s"), " \n"), Some(Problem::EmptyBody));
-        assert_eq!(check(Some("a@b.example"), Some("s"), &"x".repeat(MAX_BODY_BYTES + 1)), Some(Problem::BodyTooLarge));
-        assert_eq!(check(Some("a@b.example"), Some("s"), "b"), None);
+        assert_eq!(check(None, "", Some("s"), "b"), Some(Problem::NeedsRecipient));
+        assert_eq!(check(Some("not an address"), "", Some("s"), "b"), Some(Problem::InvalidRecipient));
+        assert_eq!(check(Some("a@b.example"), "", None, "b"), Some(Problem::NeedsSubject));
+        assert_eq!(check(Some("a@b.example"), "", Some(&"x".repeat(300)), "b"), Some(Problem::SubjectTooLong));
+        assert_eq!(check(Some("a@b.example"), "", Some("s"), " \n"), Some(Problem::EmptyBody));
+        assert_eq!(check(Some("a@b.example"), "", Some("s"), &"x".repeat(MAX_BODY_BYTES + 1)), Some(Problem::BodyTooLarge));
+        assert_eq!(check(Some("a@b.example"), "Ann Example", Some("s"), "b"), None);
+    }
+
+    #[test]
+    fn header_values_cannot_carry_a_header_of_their_own() {
+        let injected = "Quick question about your dock schedule\r\nBcc: harvest@attacker.example";
+        assert_eq!(check(Some("a@b.example"), "", Some(injected), "b"), Some(Problem::UnsafeSubject));
+        for bad in ["a\rb", "a\nb", "a\0b", "a\u{85}b", "a\u{1b}b"] {
+            assert_eq!(check(Some("a@b.example"), "", Some(bad), "b"), Some(Problem::UnsafeSubject), "{bad:?}");
+            assert_eq!(check(Some("a@b.example"), bad, Some("s"), "b"), Some(Problem::UnsafeName), "{bad:?}");
+        }
+        assert_eq!(check(Some("a@b.example\r\nBcc: x@y.example"), "", Some("s"), "b"), Some(Problem::InvalidRecipient));
+        assert_eq!(check(Some("a@b.example"), "Müller, Jörg", Some("Grüße\tund mehr"), "b"), None, "tabs and umlauts are fine");
     }
 }

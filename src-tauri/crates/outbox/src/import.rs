@@ -62,7 +62,7 @@ fn draft_from(
     let to = to.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     let subject = subject.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let body = body.replace("\r\n", "\n");
-    let problem = check(to.as_deref(), subject.as_deref(), &body);
+    let problem = check(to.as_deref(), &to_name, subject.as_deref(), &body);
     NewDraft {
         source: SOURCE_IMPORT.into(),
         source_ref: reference,

@@ -34,7 +34,7 @@ pub use channel::{Channel, ChannelChoice, ChannelSetting};
 pub use delivery::{Delivery, Rep};
 pub use error::{Error, Result};
 pub use import::{import_file, ImportReport};
-pub use intake::{intake_tasks, IntakeReport};
+pub use intake::{intake_tasks, IntakeFailure, IntakeProblem, IntakeReport};
 /// A validated email address (lettre's parser: local part and IDNA domain).
 pub use lettre::Address as EmailAddress;
 pub use reason::Reason;

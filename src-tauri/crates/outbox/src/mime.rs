@@ -46,6 +46,45 @@ pub fn clean_subject(subject: &str) -> String {
     subject.split(|c: char| c.is_control() || c == ' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// The longest body line, in octets, handed to a channel that does not encode the body
+/// itself (SuperOffice's email agent builds its own message, and a mail server refuses a line
+/// over 998 octets, RFC 5321 §4.5.3.1.6). Kept under that with room for the CRLF.
+pub const MAX_LINE_OCTETS: usize = 900;
+
+/// The body with every line over [`MAX_LINE_OCTETS`] broken in pieces: at the last space
+/// before the limit where there is one (the space becomes the line end), else between two
+/// characters. Lines within the limit are left as they are, so most drafts pass unchanged.
+/// The SMTP channel does not need this (its quoted-printable encoding keeps long lines whole).
+pub fn wrap_long_lines(body: &str) -> String {
+    let body = body.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(body.len() + body.len() / MAX_LINE_OCTETS);
+    for (i, line) in body.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut rest = line;
+        while rest.len() > MAX_LINE_OCTETS {
+            let mut cut = MAX_LINE_OCTETS;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            match rest[..cut].rfind(' ').filter(|&sp| sp > 0) {
+                Some(sp) => {
+                    out.push_str(&rest[..sp]);
+                    rest = &rest[sp + 1..];
+                }
+                None => {
+                    out.push_str(&rest[..cut]);
+                    rest = &rest[cut..];
+                }
+            }
+            out.push('\n');
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
 pub fn build(o: &Outgoing<'_>) -> Result<Message> {
     let addr = |a: &str| {
         if a.contains(|c: char| c.is_control()) {
@@ -93,6 +132,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_wrapped_for_channels_that_do_not_encode() {
+        let words = "Wort ".repeat(240); // 1,200 octets on one line
+        let wrapped = wrap_long_lines(&format!("Hallo,\n{words}\nGrüße"));
+        assert!(wrapped.lines().all(|l| l.len() <= MAX_LINE_OCTETS), "{:?}", wrapped.lines().map(str::len).collect::<Vec<_>>());
+        assert_eq!(wrapped.split_whitespace().collect::<Vec<_>>(), format!("Hallo, {words} Grüße").split_whitespace().collect::<Vec<_>>());
+        let url = format!("https://x.example/{}", "ä".repeat(700)); // no space, 2-octet characters
+        let cut = wrap_long_lines(&url);
+        assert!(cut.lines().all(|l| l.len() <= MAX_LINE_OCTETS) && cut.replace('\n', "") == url);
+        assert_eq!(wrap_long_lines("short\r\nlines"), "short\nlines", "within the limit nothing changes");
+    }
 
     fn outgoing<'a>(subject: &'a str, body: &'a str) -> Outgoing<'a> {
         Outgoing {

@@ -38,15 +38,17 @@ impl Store {
     pub fn edit(&self, id: i64, e: &Edit, by: &str) -> Result<Option<Problem>> {
         let recipient = e.recipient_email.as_deref().map(str::trim).filter(|r| !r.is_empty());
         let subject = e.subject.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if recipient.is_some_and(|r| r.contains(['\r', '\n', '\0'])) || subject.is_some_and(|s| s.contains(['\r', '\n', '\0'])) {
-            return Err(Error::NotSendable("line breaks are not allowed in the recipient or the subject".into()));
+        if recipient.is_some_and(crate::draft::unsafe_header_value) || subject.is_some_and(crate::draft::unsafe_header_value) {
+            return Err(Error::NotSendable("line breaks and control characters are not allowed in the recipient or the subject".into()));
         }
         let body = e.body.replace("\r\n", "\n");
-        let problem = check(recipient, subject, &body);
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let state: String =
-            tx.query_row("SELECT state FROM drafts WHERE id = ?1", [id], |r| r.get(0)).optional()?.ok_or(Error::NotFound(id))?;
+        let (state, name): (String, String) = tx
+            .query_row("SELECT state, recipient_name FROM drafts WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or(Error::NotFound(id))?;
+        let problem = check(recipient, &name, subject, &body);
         let from = State::from_db(&state).ok_or(Error::NotFound(id))?;
         if from != State::Pending {
             return Err(Error::InvalidTransition { from, action: "edit" });

@@ -136,7 +136,15 @@ impl Store {
     }
 
     pub fn archived(&self, id: i64, document_id: i64) -> Result<State> {
-        self.transition(id, Event::Archived, ("archived", &format!("the sent .eml is document {document_id}")), |_| Ok(()))
+        let channel: Option<String> = self.conn().query_row("SELECT channel FROM drafts WHERE id = ?1", [id], |r| r.get(0)).ok().flatten();
+        let what = match channel.as_deref().and_then(crate::Channel::from_db) {
+            Some(crate::Channel::EmailAgent) => {
+                format!("the approved text is document {document_id} (SuperOffice's email agent built and sent its own message from it)")
+            }
+            Some(crate::Channel::Handoff) => format!("the approved text is document {document_id} (sent from the rep's own mail program)"),
+            _ => format!("the sent .eml is document {document_id}"),
+        };
+        self.transition(id, Event::Archived, ("archived", &what), |_| Ok(()))
     }
 
     pub fn task_completed(&self, id: i64, task: &str) -> Result<State> {

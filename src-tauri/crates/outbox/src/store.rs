@@ -242,6 +242,12 @@ pub(crate) fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
 impl Store {
     /// Opens (or creates) the outbox database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
+        // Created private (0600 on Unix); SQLite gives the -wal and -shm files the same mode.
+        #[cfg(unix)]
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+        }
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -428,6 +434,20 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_database_and_its_wal_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite");
+        let store = Store::open(&path).unwrap();
+        store.insert_draft(&draft("1")).unwrap();
+        for f in ["outbox.sqlite", "outbox.sqlite-wal", "outbox.sqlite-shm"] {
+            let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f}");
+        }
+    }
 
     fn draft(r: &str) -> NewDraft {
         NewDraft {
