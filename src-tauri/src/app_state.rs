@@ -26,6 +26,8 @@ pub struct AppState {
     /// Why approved messages wait for the sending limits, and until when (ms), if they do.
     waiting: std::sync::Mutex<Option<(String, i64)>>,
     last_intake: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Why the last intake failed, until one succeeds (the outbox shows it as a banner).
+    intake_problem: std::sync::Mutex<Option<outbox::IntakeProblem>>,
     restore_tried: std::sync::atomic::AtomicBool,
     /// The last diagnosis (the screen opens on it; the channel policy follows it).
     pub(crate) diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
@@ -83,6 +85,7 @@ impl AppState {
             _instance_lock: instance_lock,
             waiting: std::sync::Mutex::new(None),
             last_intake: std::sync::Mutex::new(None),
+            intake_problem: std::sync::Mutex::new(None),
             restore_tried: std::sync::atomic::AtomicBool::new(false),
             diagnostics: tokio::sync::Mutex::new(None),
             lang: std::sync::Mutex::new(crate::commands::UiLang::default()),
@@ -101,8 +104,10 @@ impl AppState {
         Config::load(&self.data_dir)
     }
 
-    pub(crate) fn save_config(&self, c: &Config) -> CmdResult<()> {
-        c.save(&self.data_dir).map_err(|e| CommandError::new("config_failed", format!("could not save settings: {e}")))
+    /// Changes the settings under the config lock; an unreadable `config.json` is never
+    /// written over.
+    pub(crate) fn update_config<T>(&self, change: impl FnOnce(&mut Config) -> Result<T, String>) -> CmdResult<T> {
+        Config::update(&self.data_dir, change).map_err(|e| CommandError::new("config_failed", format!("could not save settings: {e}")))
     }
 
     pub fn keychain(&self) -> CmdResult<Arc<Keychain>> {
@@ -114,7 +119,12 @@ impl AppState {
     }
 
     pub(crate) fn blocker(&self) -> Option<CommandError> {
-        self.keychain.as_ref().err().or(self.store.as_ref().err()).cloned()
+        self.keychain
+            .as_ref()
+            .err()
+            .or(self.store.as_ref().err())
+            .cloned()
+            .or_else(|| Config::read(&self.data_dir).err().map(|e| CommandError::new("config_unreadable", e.to_string())))
     }
 
     /// Starts the demo tenant (once) and remembers the choice.
@@ -129,9 +139,10 @@ impl AppState {
         let t = Arc::new(tenant::start_demo(&self.keychain()?).await.map_err(|e| CommandError::new("demo_failed", e))?);
         *slot = Some(t.clone());
         drop(slot);
-        let mut config = self.config();
-        config.tenant = Some("demo".into());
-        self.save_config(&config)?;
+        self.update_config(|c| {
+            c.tenant = Some("demo".into());
+            Ok(())
+        })?;
         Ok(t)
     }
 
@@ -157,7 +168,7 @@ impl AppState {
     pub async fn status(&self) -> AppStatus {
         let version = env!("CARGO_PKG_VERSION").to_owned();
         if let Some(b) = self.blocker() {
-            return AppStatus { version, blocker: Some(b), tenant: None, rep: None, channel: None, waiting: None };
+            return AppStatus { version, blocker: Some(b), tenant: None, rep: None, channel: None, waiting: None, intake_problem: None };
         }
         let (tenant, blocker) = match self.tenant().await {
             Ok(t) => (t, None),
@@ -184,6 +195,7 @@ impl AppState {
             rep,
             channel,
             waiting,
+            intake_problem: if delivery.is_some() { self.intake_problem.lock().unwrap_or_else(|p| p.into_inner()).clone() } else { None },
         }
     }
 
@@ -323,7 +335,7 @@ impl AppState {
     /// second by the app; what happens is decided by the database alone (approved messages
     /// after their hold window, within the sending limits), so interrupted work resumes after
     /// a restart and nothing whose outcome is unknown is ever resent.
-    pub async fn tick(&self) -> Option<(outbox::TickReport, u32)> {
+    pub async fn tick(&self) -> Option<(outbox::TickReport, u32, bool)> {
         let d = self.delivery.lock().await.clone()?;
         let limits = self.config().limits.unwrap_or_default();
         let report = match d.tick(&limits).await {
@@ -337,13 +349,16 @@ impl AppState {
         // New drafts from SuperOffice every few minutes, besides the rep's Refresh.
         let due = self.last_intake.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|t| t.elapsed() >= INTAKE_INTERVAL);
         let mut new_drafts = 0;
+        let problem = || self.intake_problem.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|p| (p.failure, p.detail.clone()));
+        let before = problem();
         if due {
             match self.intake().await {
                 Ok(r) => new_drafts = r.added,
                 Err(e) => tracing::warn!(code = %e.code, "periodic intake failed: {}", e.message),
             }
         }
-        Some((report, new_drafts))
+        let intake_changed = problem() != before;
+        Some((report, new_drafts, intake_changed))
     }
 
     /// The rep's answer for a message that is failed or needs a decision.
@@ -381,7 +396,10 @@ impl AppState {
         let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
         let filter = AppointmentFilter { associate_id: d.rep.associate_id, task_type_id: tenant.task_type_id };
         *self.last_intake.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
-        let report = outbox::intake_tasks(&d.client, &d.store, &filter).await?;
+        let result = outbox::intake_tasks(&d.client, &d.store, &filter).await;
+        // Kept until an intake succeeds: the rep sees why no drafts arrive, not an empty list.
+        *self.intake_problem.lock().unwrap_or_else(|p| p.into_inner()) = result.as_ref().err().map(outbox::IntakeProblem::from_error);
+        let report = result?;
         tracing::info!(found = report.found, added = report.added, "intake");
         Ok(report)
     }

@@ -33,6 +33,8 @@ pub struct AppStatus {
     pub channel: Option<outbox::ChannelChoice>,
     /// Set while approved messages wait for the sending limits.
     pub waiting: Option<Waiting>,
+    /// Why new drafts could not be fetched from SuperOffice, until a fetch succeeds.
+    pub intake_problem: Option<outbox::IntakeProblem>,
 }
 
 /// Why approved messages are not sent yet, and when they will be.
@@ -100,9 +102,10 @@ pub async fn sign_out(state: State<'_, AppState>) -> CmdResult<AppStatus> {
 #[tauri::command]
 #[specta::specta]
 pub async fn refresh_outbox(app: AppHandle, state: State<'_, AppState>) -> CmdResult<outbox::IntakeReport> {
-    let report = state.intake().await?;
+    let report = state.intake().await;
+    // Also on failure: the status (and its intake banner) changed either way.
     let _ = OutboxChanged::default().emit(&app);
-    Ok(report)
+    report
 }
 
 #[tauri::command]

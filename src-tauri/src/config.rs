@@ -101,23 +101,112 @@ impl RelayConfig {
     }
 }
 
+/// `config.json` exists but cannot be read as settings. The app stops at it (a blocker that
+/// names the place and the fix) and no save path ever writes over it: a typo in a hand-edited
+/// file must not cost the admin the tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    pub path: PathBuf,
+    /// serde's words: the field or value and the line and column.
+    pub detail: String,
+    /// Where a copy of the file was kept when it was first found unreadable.
+    pub copy: Option<PathBuf>,
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} cannot be read: {}. Correct that value (see the README for the settings and their values), or run `so-outbox configure` again; nothing is written over the file until then.",
+            self.path.display(),
+            self.detail
+        )?;
+        if let Some(c) = &self.copy {
+            write!(f, " A copy of it is kept at {}.", c.display())?;
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     pub fn path(data_dir: &Path) -> PathBuf {
         data_dir.join("config.json")
     }
 
-    pub fn load(data_dir: &Path) -> Config {
-        std::fs::read(Self::path(data_dir)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    /// The settings; `Config::default()` when there is no file yet. A file that cannot be
+    /// parsed is an error, never "no settings" (a copy is kept the first time).
+    pub fn read(data_dir: &Path) -> Result<Config, Unreadable> {
+        let path = Self::path(data_dir);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(Unreadable { path, detail: e.to_string(), copy: None }),
+        };
+        serde_json::from_slice(&bytes).map_err(|e| {
+            let copy = data_dir.join("config.json.unreadable");
+            let kept = if copy.exists() { true } else { std::fs::write(&copy, &bytes).is_ok() };
+            Unreadable { path, detail: e.to_string(), copy: kept.then_some(copy) }
+        })
     }
 
-    /// Writes atomically (temp file, then rename).
-    pub fn save(&self, data_dir: &Path) -> std::io::Result<()> {
+    /// The settings, or the defaults when they cannot be read (for what only needs a value;
+    /// the app itself is blocked by [`Config::read`] before it gets here).
+    pub fn load(data_dir: &Path) -> Config {
+        Self::read(data_dir).unwrap_or_default()
+    }
+
+    /// Changes the settings: under `config.lock` (shared with `so-outbox configure`), reads the
+    /// current file (refusing an unreadable one), applies `change`, and writes a unique temp
+    /// file, fsyncs it, renames it over `config.json` and fsyncs the directory.
+    pub fn update<T>(data_dir: &Path, change: impl FnOnce(&mut Config) -> Result<T, String>) -> Result<T, String> {
+        crate::data_dir::prepare(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+        let lock_path = data_dir.join("config.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        lock.lock().map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+        let mut config = Self::read(data_dir).map_err(|e| e.to_string())?;
+        let out = change(&mut config)?;
+        config.write(data_dir).map_err(|e| format!("cannot write {}: {e}", Self::path(data_dir).display()))?;
+        drop(lock);
+        Ok(out)
+    }
+
+    fn write(&self, data_dir: &Path) -> std::io::Result<()> {
+        use std::io::Write as _;
         let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         let path = Self::path(data_dir);
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)
+        let tmp = data_dir.join(format!("config.json.{}-{:016x}.tmp", std::process::id(), rand_u64()));
+        let result = (|| {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            // The rename itself is durable only once the directory is.
+            #[cfg(unix)]
+            std::fs::File::open(data_dir)?.sync_all()?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
     }
+}
+
+/// A random number for temp-file names (no `rand` dependency in the app crate).
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default());
+    h.finish()
 }
 
 impl TenantConfig {
@@ -131,5 +220,60 @@ impl TenantConfig {
             }
             other => return Err(format!("unknown environment '{other}': use sod, qaonline, online or an https:// base URL")),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_file_blocks_and_survives_every_save() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let broken = br#"{"tenant": "superoffice", "channel": "Handoff", "superoffice": {"environment": "online"}}"#;
+        std::fs::write(Config::path(dir.path()), broken).expect("write");
+        let e = Config::read(dir.path()).expect_err("a typo is not 'no config'");
+        assert!(e.detail.contains("Handoff"), "names the value: {e}");
+        assert!(e.to_string().contains("config.json") && e.to_string().contains("Correct"), "{e}");
+        let err = Config::update(dir.path(), |c| {
+            c.tenant = Some("demo".into());
+            Ok(())
+        })
+        .expect_err("no save writes over it");
+        assert!(err.contains("cannot be read"), "{err}");
+        assert_eq!(std::fs::read(Config::path(dir.path())).expect("read"), broken, "byte-identical");
+        assert_eq!(std::fs::read(dir.path().join("config.json.unreadable")).expect("copy"), broken, "a copy is kept");
+    }
+
+    #[test]
+    fn updates_are_atomic_and_leave_no_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(Config::read(dir.path()).expect("missing is fine").tenant.is_none());
+        Config::update(dir.path(), |c| {
+            c.hold_secs = Some(3);
+            Ok(())
+        })
+        .expect("update");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let d = dir.path().to_owned();
+                std::thread::spawn(move || {
+                    Config::update(&d, |c| {
+                        c.hold_secs = Some(c.hold_secs.unwrap_or(0) + 1);
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("join").expect("update");
+        }
+        assert_eq!(Config::read(dir.path()).expect("read").hold_secs, Some(11), "no update lost under the lock");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     }
 }

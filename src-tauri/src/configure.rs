@@ -122,15 +122,15 @@ pub fn apply(
         keychain.set(&pem_key, &pem).map_err(|e| e.to_string())?;
         stored.push("system user token and key");
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut config = Config::load(dir);
-    if config.superoffice.as_ref().is_none_or(|c| c.context_id != tenant.context_id) {
-        // Template ids belong to one tenant.
-        config.email_template_id = None;
-    }
-    config.tenant = Some("superoffice".into());
-    config.superoffice = Some(tenant.clone());
-    config.save(dir).map_err(|e| format!("cannot write {}: {e}", Config::path(dir).display()))?;
+    Config::update(dir, |config| {
+        if config.superoffice.as_ref().is_none_or(|c| c.context_id != tenant.context_id) {
+            // Template ids belong to one tenant.
+            config.email_template_id = None;
+        }
+        config.tenant = Some("superoffice".into());
+        config.superoffice = Some(tenant.clone());
+        Ok(())
+    })?;
     Ok(format!(
         "Configured tenant {} ({}) with client id {}; relay {}:{} ({}, {}) as {}.\nSaved {}; in the keychain: {}.",
         tenant.context_id,

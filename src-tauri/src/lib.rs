@@ -7,6 +7,7 @@ pub mod cli;
 mod commands;
 mod config;
 mod configure;
+mod data_dir;
 mod diagnose;
 mod error;
 mod events;
@@ -108,7 +109,7 @@ pub fn run(options: Options) -> i32 {
         .setup(move |app| {
             builder.mount_events(app);
             let dir = default_data_dir();
-            std::fs::create_dir_all(&dir)?;
+            data_dir::prepare(&dir)?;
             let guard = logging::init(&dir);
             tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %dir.display(), "starting");
             let keychain = keychain::Keychain::open(KEYCHAIN_SERVICE);
@@ -123,9 +124,9 @@ pub fn run(options: Options) -> i32 {
                 loop {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     let state = ticker.state::<app_state::AppState>();
-                    if let Some((report, new_drafts)) = state.tick().await {
+                    if let Some((report, new_drafts, intake_changed)) = state.tick().await {
                         let waiting = report.waiting.is_some();
-                        if report.changed() || new_drafts > 0 || waiting != was_waiting {
+                        if report.changed() || new_drafts > 0 || waiting != was_waiting || intake_changed {
                             was_waiting = waiting;
                             let mut ids = report.attempted.clone();
                             ids.extend(report.retried.iter().chain(&report.woken).chain(&report.archived));

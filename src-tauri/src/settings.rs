@@ -5,6 +5,7 @@
 use keychain::SecretStore;
 
 use crate::app_state::AppState;
+use crate::config::Config;
 use crate::error::{CmdResult, CommandError};
 
 impl AppState {
@@ -95,7 +96,8 @@ impl AppState {
                 return bad("that template is not one of this tenant's outgoing email templates");
             }
         }
-        let mut config = self.config();
+        let before = Config::read(&self.data_dir).map_err(|e| CommandError::new("config_unreadable", e.to_string()))?;
+        let mut config = before.clone();
         config.email_template_id = s.email_template_id;
         config.hold_secs = Some(u64::from(s.hold_secs));
         config.limits = Some(s.limits);
@@ -134,7 +136,15 @@ impl AppState {
             }
             tc.task_type_id = s.task_type_id;
         }
-        self.save_config(&config)?;
+        // Written under the config lock, and only over the settings it was made from: a
+        // `so-outbox configure` that ran meanwhile is not undone.
+        self.update_config(|c| {
+            if serde_json::to_value(&*c).ok() != serde_json::to_value(&before).ok() {
+                return Err("the settings were changed elsewhere meanwhile; open Settings again".into());
+            }
+            *c = config.clone();
+            Ok(())
+        })?;
         // A configured tenant is read again: its relay (and the keychain entry of its secret)
         // and task type are the saved ones from now on; the signed-in pipeline keeps its relay
         // connection settings until the next sign-in.

@@ -98,6 +98,8 @@ export type AppStatus_Deserialize = {
 	channel?: ChannelChoice | null,
 	/**  Set while approved messages wait for the sending limits. */
 	waiting?: Waiting | null,
+	/**  Why new drafts could not be fetched from SuperOffice, until a fetch succeeds. */
+	intake_problem?: IntakeProblem_Deserialize | null,
 };
 
 /**  Everything the UI needs to decide which screen to show. */
@@ -111,6 +113,8 @@ export type AppStatus_Serialize = {
 	channel: ChannelChoice | null,
 	/**  Set while approved messages wait for the sending limits. */
 	waiting: Waiting | null,
+	/**  Why new drafts could not be fetched from SuperOffice, until a fetch succeeds. */
+	intake_problem: IntakeProblem_Serialize | null,
 };
 
 /**  The result of approving one draft of a selection. */
@@ -333,6 +337,60 @@ export type ImportReport = {
 	with_problems: number,
 };
 
+/**  What kind of failure kept new drafts from arriving, and so who can fix it. */
+export type IntakeFailure = 
+/**
+ *  SuperOffice refused the app's query (a 4xx other than 401/403): the query or the
+ *  configured task type does not fit this tenant. The app's vendor, with the admin.
+ */
+"refused" | 
+/**  The rep may not read follow-ups (403): the tenant's administrator. */
+"forbidden" | 
+/**  The sign-in is no longer valid (401): the rep signs in again. */
+"signed_out" | 
+/**  SuperOffice answered in a form the app cannot read: the app's vendor. */
+"unreadable" | 
+/**  SuperOffice did not answer (5xx, network, timeout): tried again automatically. */
+"unavailable" | 
+/**  The outbox itself failed (the local database). */
+"local";
+
+/**
+ *  The last intake failure, as the outbox banner shows it: the kind (worded by the UI), the
+ *  server's own words, and when.
+ */
+export type IntakeProblem = IntakeProblem_Serialize | IntakeProblem_Deserialize;
+
+/**
+ *  The last intake failure, as the outbox banner shows it: the kind (worded by the UI), the
+ *  server's own words, and when.
+ */
+export type IntakeProblem_Deserialize = {
+	failure: IntakeFailure,
+	/**  The HTTP status, when SuperOffice answered. */
+	status?: number | null,
+	/**  SuperOffice's answer (or the decoding error), as it came. */
+	detail: string,
+	/**  The error code, for the report. */
+	code: string,
+	at_ms: number,
+};
+
+/**
+ *  The last intake failure, as the outbox banner shows it: the kind (worded by the UI), the
+ *  server's own words, and when.
+ */
+export type IntakeProblem_Serialize = {
+	failure: IntakeFailure,
+	/**  The HTTP status, when SuperOffice answered. */
+	status: number | null,
+	/**  SuperOffice's answer (or the decoding error), as it came. */
+	detail: string,
+	/**  The error code, for the report. */
+	code: string,
+	at_ms: number,
+};
+
 export type IntakeReport = {
 	/**  Open tasks of the draft type found in SuperOffice. */
 	found: number,
@@ -340,7 +398,10 @@ export type IntakeReport = {
 	added: number,
 	/**  Of the new ones, how many cannot be sent as they are (kept, with the reason). */
 	with_problems: number,
-	/**  Tasks left for the next refresh because their person could not be read. */
+	/**
+	 *  Tasks left for the next refresh (none since the recipients come with the tasks; kept
+	 *  for the report's shape).
+	 */
 	skipped: number,
 };
 
@@ -377,7 +438,9 @@ export type OutboxChanged = {
 /**  Who has to act. */
 export type Owner = "rep" | "tenant_admin" | 
 /**  SuperOffice's app manager, for the app registration. */
-"app_registration" | "mail_admin" | "dns_owner";
+"app_registration" | "mail_admin" | "dns_owner" | 
+/**  The maker of this app (a defect, or a tenant the app does not understand). */
+"app_vendor";
 
 export type Page = Page_Serialize | Page_Deserialize;
 
@@ -440,7 +503,14 @@ export type Preview = {
 };
 
 /**  Why a draft cannot be sent as it is. Such drafts stay in the outbox, visible, with this. */
-export type Problem = "needs_recipient" | "invalid_recipient" | "needs_subject" | "subject_too_long" | "body_too_large" | "empty_body";
+export type Problem = "needs_recipient" | "invalid_recipient" | "needs_subject" | "subject_too_long" | 
+/**
+ *  A line break, NUL or other control character in the subject: in a header it could
+ *  start a header of its own (`\r\nBcc: …`), whichever channel builds the message.
+ */
+"unsafe_subject" | 
+/**  The same in the recipient's display name. */
+"unsafe_name" | "body_too_large" | "empty_body";
 
 export type Reason = 
 /**  The server did not take it; tried again later. */

@@ -19,6 +19,10 @@ describe("alignChecks", () => {
     expect(rows.find((r) => r.id === "smtp_relay")?.system).toBeNull();
     expect(rows.find((r) => r.id === "associate_me")?.rep).toBeNull();
   });
+  it("puts the intake check between the follow-up tasks and the email agent", () => {
+    const rows = alignChecks(["email_agent", "intake", "task_handoff"].map((id) => check(id)), null);
+    expect(rows.map((r) => r.id)).toEqual(["task_handoff", "intake", "email_agent"]);
+  });
   it("keeps unknown ids, after the known ones", () => {
     const rows = alignChecks([check("brand_new"), check("keychain")], null);
     expect(rows.map((r) => r.id)).toEqual(["keychain", "brand_new"]);
@@ -35,6 +39,10 @@ describe("words for codes", () => {
     expect(statusWord("fail", de)).toBe("Fehlgeschlagen");
     expect(ownerWord("app_registration", en)).toContain("app manager");
     expect(ownerWord("dns_owner", de)).toContain("DNS");
+    expect(ownerWord("app_vendor", en)).toContain("vendor");
+    expect(ownerWord("app_vendor", de)).toContain("Hersteller");
+    expect(checkTitle("intake", en)).toContain("Draft intake");
+    expect(checkTitle("intake", de)).toContain("Entwurfsabruf");
   });
   it("translates the known reasoning steps and keeps others as written", () => {
     expect(reasonText("no working SMTP relay", de)).toBe("kein funktionierendes SMTP-Relay");

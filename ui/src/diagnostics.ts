@@ -14,6 +14,7 @@ export const CHECK_ORDER = [
   "archive_write",
   "email_template",
   "task_handoff",
+  "intake",
   "email_agent",
   "inbox_account",
   "crmscript",

@@ -1,7 +1,7 @@
 // Turns a rejected command into text. Commands reject with `{ code, message }`; Tauri itself
 // (an ACL denial, a bad argument) rejects with a string.
 import type { CommandError } from "./bindings";
-import { translator, type Translate } from "./i18n";
+import { translator, type Lang, type Translate } from "./i18n";
 
 export function isCommandError(e: unknown): e is CommandError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -12,4 +12,20 @@ export function errorText(e: unknown, t: Translate = translator("en")): string {
   if (isCommandError(e)) return e.code ? t("error.withCode", { message: e.message, code: e.code }) : e.message;
   if (e instanceof Error) return e.message;
   return String(e);
+}
+
+/** Sign-in failures the core explains in a long English message that names the fix. */
+const EXPLAINED_SIGN_IN = ["registration_refused", "authorize_refused"] as const;
+type ExplainedSignIn = (typeof EXPLAINED_SIGN_IN)[number];
+
+const isExplained = (code: string): code is ExplainedSignIn => (EXPLAINED_SIGN_IN as readonly string[]).includes(code);
+
+/** A failed sign-in for the sign-in card. In English the core's message says it all; in
+ * another language the card explains the code itself and shows the message (with the
+ * server's own words in it) as the detail. */
+export function signInErrorText(e: unknown, t: Translate, lang: Lang): { text: string; detail: string | null } {
+  if (lang !== "en" && isCommandError(e) && isExplained(e.code)) {
+    return { text: t(`signin.refused.${e.code}`), detail: e.message ? t("signin.message", { message: errorText(e, t) }) : null };
+  }
+  return { text: errorText(e, t), detail: null };
 }

@@ -27,6 +27,8 @@ describe("statusOf", () => {
   it("shows why a draft cannot be sent", () => {
     const s = statusOf({ ...base, problem: "needs_recipient" });
     expect(s).toEqual({ label: "Needs recipient", tone: "warn" });
+    expect(statusOf({ ...base, problem: "unsafe_subject" }).label).toBe("Subject has a line break");
+    expect(statusOf({ ...base, problem: "unsafe_name" }).label).toBe("Recipient name has a line break");
   });
   it("only pending drafts without a problem can be approved", () => {
     expect(canApprove({ state: "pending", problem: null })).toBe(true);
@@ -42,6 +44,8 @@ describe("statusOf in German", () => {
     expect(statusOf({ ...base, state: "approved", send_after_ms: now + 8_000 }, now, de, "de").label).toBe("Freigegeben · wird in 8 s gesendet");
     expect(statusOf({ ...base, state: "done", document_id: 7 }, now, de, "de").label).toBe("Gesendet · archiviert als Dokument 7");
     expect(statusOf({ ...base, problem: "needs_recipient" }, now, de, "de").label).toBe("Empfänger fehlt");
+    expect(statusOf({ ...base, problem: "unsafe_subject" }, now, de, "de").label).toBe("Betreff enthält einen Zeilenumbruch");
+    expect(statusOf({ ...base, problem: "unsafe_name" }, now, de, "de")).toEqual({ label: "Empfängername enthält einen Zeilenumbruch", tone: "warn" });
     expect(timelineKind("data_started", de)).toBe("Übertragung begonnen");
     expect(timelineKind("unheard_of")).toBe("unheard of");
   });
