@@ -68,7 +68,9 @@ async fn the_email_agent_sends_when_granted_and_the_mail_is_archived_once() {
     assert_eq!(tenant.agent_emails.len(), 1, "one email through SuperOffice's agent");
     assert_eq!(tenant.documents.len(), 1, "archived once");
     assert_eq!(Some(&tenant.documents[0].external_ref), row.message_id.as_ref());
-    assert!(sim.mailbox().messages().is_empty(), "nothing went through the relay");
+    let received = sim.mailbox().messages();
+    assert_eq!(received.len(), 1, "the mail server received one message");
+    assert_eq!(received[0].id, tenant.agent_emails[0].mailbox_id, "the one SuperOffice's agent built, nothing of the app's own");
 }
 
 #[tokio::test]
@@ -102,39 +104,48 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     assert!(sim.mailbox().messages().is_empty() && sim.tenant().agent_emails.is_empty(), "the app itself sent nothing");
 }
 
-/// An archive attempt interrupted after `POST Document` on a tenant where `ExternalRef` cannot
-/// be searched: the document is found by contact and header, not created twice.
+/// An archive attempt interrupted after `POST Document`: FindDocument cannot search
+/// `ExternalRef`, so the document is found by the reference the app put in `OurRef`, and used
+/// only after `GET Document/{id}` shows this message's id; no second document, content once.
 #[tokio::test]
-async fn an_unsearchable_external_ref_falls_back_to_contact_and_header() {
+async fn an_interrupted_archive_is_found_by_our_reference_and_confirmed() {
     let (sim, store, client, _dir) = rig("seed-feb-2026").await;
     let d = delivery(&store, client.clone(), outbox::ChannelChoice::new(Channel::Handoff, outbox::channel::ChannelWhy::AdminHandoff)).await;
-    let draft = store.list().unwrap().into_iter().find(|r| r.problem.is_none()).unwrap();
-    d.approve(draft.id).unwrap();
-    d.deliver(draft.id).await.unwrap();
-    store.confirm_sent(draft.id, "Anna").unwrap();
-    // The create reached SuperOffice but its answer was lost: the store only knows it started.
-    store.archive_started(draft.id).unwrap();
-    let row = store.get(draft.id).unwrap();
+    let drafts: Vec<_> = store.list().unwrap().into_iter().filter(|r| r.problem.is_none()).take(2).collect();
+    let (ours, other) = (&drafts[0], &drafts[1]);
+    for draft in &drafts {
+        d.approve(draft.id).unwrap();
+        d.deliver(draft.id).await.unwrap();
+        store.confirm_sent(draft.id, "Anna").unwrap();
+    }
+    // `ours`: the create reached SuperOffice but its answer was lost.
+    store.archive_started(ours.id).unwrap();
+    let mid = store.get(ours.id).unwrap().message_id.unwrap();
     let mut entity = client.document_default().await.unwrap();
-    entity["Header"] = serde_json::json!(row.subject.clone().unwrap());
-    entity["ExternalRef"] = serde_json::json!(row.message_id.clone().unwrap());
+    entity["Header"] = serde_json::json!("What the lost create wrote");
+    entity["ExternalRef"] = serde_json::json!(mid);
+    entity["OurRef"] = serde_json::json!(superoffice::archive_ref(&mid));
     entity["Contact"] = serde_json::json!({ "ContactId": 2 });
     let created = client.create_document(&entity).await.unwrap().document_id;
-    sim.inject(superoffice_sim::Fault {
-        path_contains: "filter=externalRef".into(),
-        method: Some("GET".into()),
-        kind: superoffice_sim::FaultKind::Status {
-            status: 400,
-            error_type: "SoODataException".into(),
-            message: "externalRef cannot be filtered".into(),
-        },
-        times: Some(2),
-    });
-    assert_eq!(d.finish(draft.id).await.unwrap(), State::Done);
-    let mid = row.message_id.clone().unwrap();
-    // The fault really hits the ExternalRef search: finish() used one, this call the other.
-    assert_eq!(client.find_document_by_external_ref(&mid).await.err().and_then(|e| e.status()), Some(400));
-    assert_eq!(client.find_document_by_external_ref(&mid).await.unwrap(), Some(created));
-    assert_eq!(store.get(draft.id).unwrap().document_id, Some(created), "the existing document was found");
-    assert_eq!(sim.tenant().documents.len(), 1, "not archived twice");
+    // `other`: a document carries its reference, but another Message-ID (someone copied the
+    // reference): it must not be written into.
+    store.archive_started(other.id).unwrap();
+    let other_mid = store.get(other.id).unwrap().message_id.unwrap();
+    let mut foreign = client.document_default().await.unwrap();
+    foreign["Header"] = serde_json::json!("Someone else's document");
+    foreign["ExternalRef"] = serde_json::json!("<someone-else@x.example>");
+    foreign["OurRef"] = serde_json::json!(superoffice::archive_ref(&other_mid));
+    let foreign_id = client.create_document(&foreign).await.unwrap().document_id;
+
+    assert_eq!(d.finish(ours.id).await.unwrap(), State::Done);
+    assert_eq!(store.get(ours.id).unwrap().document_id, Some(created), "the existing document was found and confirmed");
+    assert_eq!(d.finish(other.id).await.unwrap(), State::Done);
+    let other_doc = store.get(other.id).unwrap().document_id.unwrap();
+    assert_ne!(other_doc, foreign_id, "a document that does not carry this Message-ID is never used");
+    let t = sim.tenant();
+    assert_eq!(t.documents.len(), 3, "one per message, plus the untouched foreign one");
+    assert!(t.documents.iter().find(|x| x.id == foreign_id).unwrap().content.is_none(), "nothing was written into the foreign document");
+    assert!(t.documents.iter().find(|x| x.id == created).unwrap().content.is_some(), "the found document got its content");
+    let ourref_searches = sim.requests().iter().filter(|r| r.path.ends_with("/Document") && r.method == "GET").count();
+    assert_eq!(ourref_searches, 2, "one search per interrupted archive");
 }
