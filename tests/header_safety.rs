@@ -387,7 +387,8 @@ async fn the_approval_refuses_hostile_addresses_even_without_the_draft_check() {
         assert!(rig.store().insert_draft(&draft).expect("insert"));
         let id = rig.store().list().expect("list").into_iter().find(|d| d.source_ref == draft.source_ref).expect("row").id;
         let err = rig.delivery.approve(id).expect_err(&format!("{bad:?} was approved"));
-        assert_eq!(err.code(), "message_invalid", "{bad:?}: {err}");
+        // The approval checks the draft again (issue 17), and the MIME builder would refuse too.
+        assert!(matches!(err.code(), "draft_not_sendable" | "message_invalid"), "{bad:?}: {err}");
         assert!(err.to_string().contains("address"), "{bad:?}: {err}");
         assert_eq!(rig.row(id).state, State::Pending, "{bad:?}: kept");
     }
@@ -398,9 +399,10 @@ async fn the_approval_refuses_hostile_addresses_even_without_the_draft_check() {
 // The pipeline: hostile drafts from the import, approved and sent to the relay.
 // ---------------------------------------------------------------------------------------------
 
-/// Imported drafts with hostile subjects (the import does not refuse them, only the rep's
-/// edit does): each is approved and sent as exactly one message to exactly one recipient, and
-/// the relay receives the approved bytes, byte for byte.
+/// Imported drafts with hostile subjects. One with a line break or a control character is
+/// flagged at import (`unsafe_subject`) and can never be approved, on any channel (issue 17:
+/// the email agent would receive it raw); the others are approved and sent as exactly one
+/// message to exactly one recipient, and the relay receives the approved bytes, byte for byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_subjects_reach_the_relay_as_one_message_to_one_recipient() {
     let relay = Relay::start(false);
@@ -412,6 +414,12 @@ async fn hostile_subjects_reach_the_relay_as_one_message_to_one_recipient() {
             draft[field] = json!(value);
             let id = rig.import(draft);
             let row = rig.row(id);
+            if outbox::draft::unsafe_header_value(value) {
+                assert_eq!(row.problem, Some(outbox::draft::Problem::UnsafeSubject), "{field} with {label}");
+                let e = rig.delivery.approve(id).expect_err("never approved");
+                assert_eq!(e.code(), "draft_not_sendable", "{field} with {label}: {e}");
+                continue;
+            }
             assert_eq!(row.problem, None, "{field} with {label}: the import flags it as {:?}", row.problem);
             rig.delivery.approve(id).unwrap_or_else(|e| panic!("{field} with {label}: approve: {e}"));
             let state = rig.delivery.deliver(id).await.unwrap_or_else(|e| panic!("{field} with {label}: deliver: {e}"));
@@ -712,11 +720,12 @@ async fn extra_headers_in_drafts_add_no_recipient() {
     assert_eq!(parsed.body, "Hallo");
     let subject = parsed.subject.expect("a subject");
     let id = rig.import(json!({ "to": RECIPIENT, "subject": subject, "body": parsed.body, "ref": "task" }));
-    rig.delivery.approve(id).expect("approve");
-    assert_eq!(rig.delivery.deliver(id).await.expect("deliver"), State::Done);
+    // The lone CR kept in the subject makes it a draft to fix, never a message.
+    assert_eq!(rig.row(id).problem, Some(outbox::draft::Problem::UnsafeSubject));
+    assert!(rig.delivery.approve(id).is_err());
 
     let accepted = relay.accepted();
-    assert_eq!(accepted.len(), 2);
+    assert_eq!(accepted.len(), 1);
     for (meta, bytes) in &accepted {
         assert_eq!(meta["rcpt_to"], json!([RECIPIENT]));
         assert_eq!(meta["mail_from"], "anna.berger@roboplanet.example", "the rep is the sender, not the file's From");

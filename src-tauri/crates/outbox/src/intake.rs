@@ -111,7 +111,13 @@ impl IntakeProblem {
             crate::Error::SuperOffice(_) => IntakeFailure::Refused,
             _ => IntakeFailure::Local,
         };
-        IntakeProblem { failure, status, detail: e.to_string(), code: e.code().to_owned(), at_ms: crate::store::now_ms() }
+        // SuperOffice's own words (its error type and message); the banner adds the status.
+        let detail = match e {
+            crate::Error::SuperOffice(superoffice::Error::Api { error_type: Some(t), message, .. }) => format!("{t}: {message}"),
+            crate::Error::SuperOffice(superoffice::Error::Api { message, .. }) => message.clone(),
+            other => other.to_string(),
+        };
+        IntakeProblem { failure, status, detail, code: e.code().to_owned(), at_ms: crate::store::now_ms() }
     }
 }
 

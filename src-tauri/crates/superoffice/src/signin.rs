@@ -243,8 +243,17 @@ impl PendingSignIn {
     }
 }
 
-/// The text of an HTML error page, without markup, on one line, at most 200 characters.
+/// The text of an HTML error page's body, without markup, on one line, at most 200 characters.
 fn page_text(page: &str) -> String {
+    let lower = page.to_ascii_lowercase();
+    // The `<head>` (title, styles) repeats or hides the message; the body says it.
+    let cut = |page: String, lower: &str, open: &str, close: &str| match (lower.find(open), lower.find(close)) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &page[..a], &page[b + close.len()..]),
+        _ => page,
+    };
+    let page = cut(page.to_owned(), &lower, "<head", "</head>");
+    let lower = page.to_ascii_lowercase();
+    let page = cut(page, &lower, "<title", "</title>");
     let mut text = String::new();
     let mut in_tag = false;
     for c in page.chars() {
@@ -323,6 +332,16 @@ pub async fn resolve_tenant(http: &reqwest::Client, env: &Environment, context_i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_pages_are_read_as_one_line_of_their_body() {
+        let page = "<!doctype html><html><head><title>Error</title><style>p{}</style></head><body><h1>Sign-in error</h1>\n<p>Authorization error: InvalidRedirectUrl (2).</p></body></html>";
+        assert_eq!(page_text(page), "Sign-in error Authorization error: InvalidRedirectUrl (2).");
+        assert_eq!(page_text("<title>Error</title><h1>Sign-in error</h1>"), "Sign-in error");
+        assert_eq!(page_text(&"x".repeat(500)).len(), 200);
+        assert!(matches!(denied("access_denied: The user said no"), Error::SignInCancelled(_)));
+        assert_eq!(denied("unauthorized_client: not allowed").code(), "authorize_refused");
+    }
 
     #[test]
     fn api_hosts_are_allow_listed() {
