@@ -244,7 +244,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         // Created private (0600 on Unix); SQLite gives the -wal and -shm files the same mode.
         #[cfg(unix)]
-        if !path.exists() {
+        if !path.exists() && path.as_os_str() != ":memory:" && !path.as_os_str().is_empty() {
             use std::os::unix::fs::OpenOptionsExt as _;
             let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
         }
