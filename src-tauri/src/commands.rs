@@ -165,12 +165,13 @@ pub struct BulkItem {
 #[specta::specta]
 pub async fn approve_many(app: AppHandle, state: State<'_, AppState>, ids: Vec<i64>) -> CmdResult<Vec<BulkItem>> {
     let delivery = state.delivery().await?;
+    // Refused before anything is approved: a handoff needs the rep at each message.
+    if delivery.channel().channel == outbox::Channel::Handoff {
+        return Err(CommandError::new("bulk_handoff", "messages handed off to your mail program are approved one at a time"));
+    }
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let error = delivery.approve(id).err().map(CommandError::from);
-        if error.is_none() && delivery.channel().channel == outbox::Channel::Handoff {
-            return Err(CommandError::new("bulk_handoff", "messages handed off to your mail program are approved one at a time"));
-        }
         out.push(BulkItem { id, error });
     }
     let _ = OutboxChanged { ids: out.iter().map(|i| i.id).collect() }.emit(&app);
@@ -192,11 +193,24 @@ pub async fn cancel_approvals(app: AppHandle, state: State<'_, AppState>, ids: V
     Ok(undone)
 }
 
-/// Imports drafts from a `.json` or `.eml` file's content.
+/// Imports drafts from a `.json` or `.eml` file: its exact bytes, base64-encoded (an 8-bit
+/// `.eml` is not text in any one charset; the UI refuses files over the limit before reading).
 #[tauri::command]
 #[specta::specta]
-pub async fn import_drafts(app: AppHandle, state: State<'_, AppState>, name: String, content: String) -> CmdResult<outbox::ImportReport> {
-    let report = outbox::import_file(&*state.store()?, &name, content.as_bytes())?;
+pub async fn import_drafts(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    content_base64: String,
+) -> CmdResult<outbox::ImportReport> {
+    use base64::Engine as _;
+    if content_base64.len() > outbox::import::MAX_FILE_BYTES / 3 * 4 + 8 {
+        return Err(CommandError::new("draft_not_sendable", format!("{name} is larger than {} MiB", outbox::import::MAX_FILE_BYTES >> 20)));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(content_base64.as_bytes())
+        .map_err(|e| CommandError::new("import_unreadable", format!("{name} did not arrive whole: {e}")))?;
+    let report = outbox::import_file(&*state.store()?, &name, &bytes)?;
     let _ = OutboxChanged::default().emit(&app);
     Ok(report)
 }

@@ -74,9 +74,7 @@ pub struct MailOAuthConfig {
 impl MailOAuthConfig {
     /// `https://`, or `http://` on loopback only; a client id without spaces.
     pub fn validate(&self) -> Result<(), String> {
-        let url = self.token_url.trim();
-        let loopback = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost") || url.starts_with("http://[::1]");
-        if !(url.starts_with("https://") || loopback) {
+        if !superoffice::transport_ok_str(self.token_url.trim()) {
             return Err("the token endpoint must be an https:// address".into());
         }
         if self.client_id.trim().is_empty() || self.client_id.contains(char::is_whitespace) {
@@ -215,9 +213,7 @@ impl TenantConfig {
             "sod" => superoffice::Environment::Sod,
             "qaonline" | "stage" => superoffice::Environment::Stage,
             "online" => superoffice::Environment::Online,
-            url if url.starts_with("https://") || url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost") => {
-                superoffice::Environment::Custom(url.trim_end_matches('/').to_owned())
-            }
+            url if superoffice::transport_ok_str(url) => superoffice::Environment::Custom(url.trim_end_matches('/').to_owned()),
             other => return Err(format!("unknown environment '{other}': use sod, qaonline, online or an https:// base URL")),
         })
     }

@@ -29,8 +29,11 @@ export const commands = {
 	approveMany: (ids: number[]) => __TAURI_INVOKE<BulkItem_Serialize[]>("approve_many", { ids }),
 	/**  Takes back the approvals of `ids` that have not started sending; returns those taken back. */
 	cancelApprovals: (ids: number[]) => __TAURI_INVOKE<number[]>("cancel_approvals", { ids }),
-	/**  Imports drafts from a `.json` or `.eml` file's content. */
-	importDrafts: (name: string, content: string) => __TAURI_INVOKE<ImportReport>("import_drafts", { name, content }),
+	/**
+	 *  Imports drafts from a `.json` or `.eml` file: its exact bytes, base64-encoded (an 8-bit
+	 *  `.eml` is not text in any one charset; the UI refuses files over the limit before reading).
+	 */
+	importDrafts: (name: string, contentBase64: string) => __TAURI_INVOKE<ImportReport>("import_drafts", { name, contentBase64 }),
 	/**  Takes an approval back during its hold window. */
 	undoApproval: (id: number) => __TAURI_INVOKE<DraftRow_Serialize>("undo_approval", { id }),
 	rejectDraft: (id: number, reason: string) => __TAURI_INVOKE<DraftRow_Serialize>("reject_draft", { id, reason }),

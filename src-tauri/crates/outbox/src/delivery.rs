@@ -143,7 +143,17 @@ impl Delivery {
             date: time::OffsetDateTime::now_utc(),
         })?;
         let send_after = crate::store::now_ms() + self.hold.as_millis() as i64;
-        self.store.approve(id, &self.rep.name, &message_id, &self.rep.name, &self.rep.email, &message.formatted(), send_after)?;
+        let seen = (row.recipient_email.as_deref(), row.subject.as_deref(), row.body.as_str());
+        self.store.approve_seen(
+            id,
+            Some(seen),
+            &self.rep.name,
+            &message_id,
+            &self.rep.name,
+            &self.rep.email,
+            &message.formatted(),
+            send_after,
+        )?;
         let choice = self.channel();
         self.store.set_channel(id, &choice)?;
         failpoint::hit("after_approve");

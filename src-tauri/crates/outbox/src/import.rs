@@ -136,11 +136,12 @@ pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Vec<NewDraft>> {
 }
 
 /// Imports a file into the outbox.
+/// Parses a file and adds its drafts in one transaction: all of the file or none of it.
 pub fn import_file(store: &Store, name: &str, bytes: &[u8]) -> Result<ImportReport> {
     let drafts = parse_file(name, bytes)?;
     let mut report = ImportReport::default();
-    for d in drafts {
-        if store.insert_draft(&d)? {
+    for (d, added) in drafts.iter().zip(store.insert_drafts(&drafts)?) {
+        if added {
             report.added += 1;
             report.with_problems += u32::from(d.problem.is_some());
         } else {

@@ -64,6 +64,11 @@ impl TokenRenewer {
                 return Ok(token.clone());
             }
         }
+        if !superoffice::transport_ok_str(&self.config.token_url) {
+            return Err(RenewError::Refused(
+                "the mail provider's token endpoint must be an https:// address; the refresh token was not sent".into(),
+            ));
+        }
         let (store, key) = (self.store.clone(), self.refresh_key.clone());
         let refresh = tokio::task::spawn_blocking(move || store.get(&key))
             .await
@@ -113,5 +118,29 @@ impl TokenRenewer {
         let token = Secret::new(token);
         *current = Some((token.clone(), Instant::now() + lifetime));
         Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The refresh token only ever goes to an https endpoint (or plain http to a loopback IP):
+    /// a name that merely starts like loopback is refused before anything is sent.
+    #[tokio::test]
+    async fn the_refresh_token_goes_only_over_the_one_transport_rule() {
+        let store = Arc::new(keychain::MemoryStore::default());
+        store.set("relay-refresh", &Secret::new("rt-secret")).unwrap_or_else(|e| panic!("{e}"));
+        for url in ["http://localhost.attacker.example/token", "http://localhost:9/token", "ftp://127.0.0.1/token"] {
+            let r = TokenRenewer::new(
+                MailOAuth { token_url: url.into(), client_id: "c".into(), scope: None },
+                store.clone(),
+                "relay-refresh".into(),
+            );
+            match r.access_token(false).await {
+                Err(RenewError::Refused(why)) => assert!(why.contains("https://") && !why.contains("rt-secret"), "{url}: {why}"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
     }
 }

@@ -88,10 +88,12 @@ impl Store {
         Ok(ids)
     }
 
-    /// Approved messages whose hold window has passed, oldest approval first.
+    /// Approved messages whose hold window has passed, oldest approval first. Not those to be
+    /// handed off: only the rep's own action (clipboard and mail program) delivers a handoff;
+    /// the ticker never marks one handed off behind the rep's back.
     pub fn due_for_sending(&self, now: i64) -> Result<Vec<i64>> {
         self.ids(
-            "SELECT id FROM drafts WHERE state = 'approved' AND (send_after_ms IS NULL OR send_after_ms <= ?1) ORDER BY approved_at, id",
+            "SELECT id FROM drafts WHERE state = 'approved' AND (send_after_ms IS NULL OR send_after_ms <= ?1) AND (channel IS NULL OR channel != 'handoff') ORDER BY approved_at, id",
             now,
         )
     }
@@ -170,6 +172,35 @@ pub fn hold_default() -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ticker_never_delivers_a_handoff() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("o.sqlite")).expect("open");
+        for r in ["1", "2"] {
+            store
+                .insert_draft(&crate::NewDraft {
+                    source: "t".into(),
+                    source_ref: r.into(),
+                    contact_id: 0,
+                    person_id: 0,
+                    sale_id: 0,
+                    company: String::new(),
+                    recipient_name: String::new(),
+                    recipient_email: Some("a@b.example".into()),
+                    subject: Some("s".into()),
+                    body: "b".into(),
+                    problem: None,
+                })
+                .expect("insert");
+        }
+        let ids: Vec<i64> = store.list().expect("list").iter().map(|d| d.id).collect();
+        for (id, channel) in ids.iter().zip([crate::Channel::Smtp, crate::Channel::Handoff]) {
+            store.approve(*id, "Anna", &format!("<{id}@x>"), "Anna", "anna@x.example", b"m", 0).expect("approve");
+            store.set_channel(*id, &crate::ChannelChoice::new(channel, crate::channel::ChannelWhy::Initial)).expect("channel");
+        }
+        assert_eq!(store.due_for_sending(now_ms()).expect("due"), vec![ids[0]], "only the SMTP one");
+    }
 
     #[test]
     fn limits_say_why_and_until_when() {

@@ -383,9 +383,38 @@ impl Store {
         mime: &[u8],
         send_after_ms: i64,
     ) -> Result<State> {
+        self.approve_seen(id, None, by, message_id, from_name, from_address, mime, send_after_ms)
+    }
+
+    /// [`Store::approve`], but only if the draft still reads `seen` (recipient, subject, body)
+    /// inside the approval's transaction: an edit that lands between reading the draft and
+    /// recording the approval makes the approval fail (approve again), so the approved bytes
+    /// and hash always belong to the text the row and its `approved` version hold.
+    #[allow(clippy::too_many_arguments)]
+    pub fn approve_seen(
+        &self,
+        id: i64,
+        seen: Option<(Option<&str>, Option<&str>, &str)>,
+        by: &str,
+        message_id: &str,
+        from_name: &str,
+        from_address: &str,
+        mime: &[u8],
+        send_after_ms: i64,
+    ) -> Result<State> {
         let hash = crate::mime::sha256_hex(mime);
         let detail = format!("approved by {by}; Message-ID {message_id}; sha256 {hash}");
-        self.transition(id, Event::Approve, ("approved", &detail), |tx| {
+        let result = self.transition(id, Event::Approve, ("approved", &detail), |tx| {
+            if let Some((to, subject, body)) = seen {
+                let now: (Option<String>, Option<String>, String) = tx.query_row(
+                    "SELECT recipient_email, subject, body FROM drafts WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                if (now.0.as_deref(), now.1.as_deref(), now.2.as_str()) != (to, subject, body) {
+                    return Err(rusqlite::Error::StatementChangedRows(0));
+                }
+            }
             tx.execute(
                 "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL, send_after_ms = ?8 WHERE id = ?1",
                 params![id, message_id, from_name, from_address, now(), mime, hash, send_after_ms],
@@ -396,7 +425,13 @@ impl Store {
                 params![id, now(), by, hash],
             )
             .map(|_| ())
-        })
+        });
+        match result {
+            Err(Error::Store(rusqlite::Error::StatementChangedRows(0))) => {
+                Err(Error::NotSendable("the draft changed while it was being approved; review it and approve again".into()))
+            }
+            other => other,
+        }
     }
 
     pub fn approved(&self, id: i64) -> Result<Approved> {
@@ -434,6 +469,29 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_between_reading_and_approving_fails_the_approval() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("o.sqlite")).unwrap();
+        s.insert_draft(&draft("1")).unwrap();
+        let row = s.list().unwrap().remove(0);
+        let seen = (row.recipient_email.as_deref(), row.subject.as_deref(), row.body.as_str());
+        // The rep's edit lands after the approval read the draft and built its bytes.
+        let edit =
+            crate::Edit { recipient_email: row.recipient_email.clone(), subject: row.subject.clone(), body: "the edited text".into() };
+        s.edit(row.id, &edit, "anna").unwrap();
+        let e =
+            s.approve_seen(row.id, Some(seen), "anna", "<m@x.example>", "Anna", "anna@x.example", b"bytes of the old text", 0).unwrap_err();
+        assert!(e.to_string().contains("changed while it was being approved"), "{e}");
+        let now = s.get(row.id).unwrap();
+        assert_eq!((now.state, now.message_id), (State::Pending, None), "nothing recorded");
+        let seen = (now.recipient_email.as_deref(), now.subject.as_deref(), now.body.as_str());
+        assert_eq!(
+            s.approve_seen(row.id, Some(seen), "anna", "<m@x.example>", "Anna", "anna@x.example", b"bytes", 0).unwrap(),
+            State::Approved
+        );
+    }
 
     #[cfg(unix)]
     #[test]

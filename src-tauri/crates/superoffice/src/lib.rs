@@ -28,7 +28,7 @@ pub use id_token::Claims;
 pub use reqwest::Method;
 pub use rest::Client;
 pub use session::{refresh_token_key, Session, SessionInfo};
-pub use signin::{Environment, PendingSignIn, SignInRequest};
+pub use signin::{transport_ok, transport_ok_str, Environment, PendingSignIn, SignInRequest};
 pub use system_user::{SystemSession, SystemUserConfig};
 
 /// Namespace of SuperOffice's own claims.

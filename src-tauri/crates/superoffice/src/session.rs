@@ -49,6 +49,7 @@ pub(crate) struct TokenResponse {
 
 impl TokenResponse {
     pub async fn request(http: &reqwest::Client, endpoint: &str, form: &[(&str, String)]) -> Result<Self> {
+        crate::signin::require_transport(endpoint)?;
         let resp = http.post(endpoint).form(form).send().await.map_err(Error::from_reqwest)?;
         let status = resp.status();
         if !status.is_success() {
@@ -315,20 +316,26 @@ impl Session {
     }
 
     /// Signs the rep out: revokes the refresh token where the server offers revocation (read
-    /// from the discovery document), then deletes it from the keychain. The keychain entry is
-    /// deleted even when revocation fails; the returned error says so.
+    /// from the discovery document), then deletes it from the keychain. Runs under the refresh
+    /// lock, so a refresh in flight finishes first and none can write a rotated token back
+    /// afterwards; the keychain entry is deleted even when reading it or revoking it fails, and
+    /// the in-memory access token is dropped either way. The returned error says what failed.
     pub async fn sign_out(&self) -> Result<()> {
-        let key = refresh_token_key(&self.inner.claims.context_id, &self.inner.client_id);
-        let revoked = match self.inner.store.get(&key)? {
-            Some(token) => self.revoke(&token).await,
-            None => Ok(()),
-        };
-        self.inner.store.delete(&key)?;
         let _single_flight = self.inner.refreshing.lock().await;
-        let mut t = self.tokens();
-        t.access = Secret::new("");
-        t.expires_at = Instant::now();
-        t.generation += 1;
+        let key = refresh_token_key(&self.inner.claims.context_id, &self.inner.client_id);
+        let revoked = match self.inner.store.get(&key) {
+            Ok(Some(token)) => self.revoke(&token).await,
+            Ok(None) => Ok(()),
+            Err(e) => Err(e.into()),
+        };
+        let deleted = self.inner.store.delete(&key);
+        {
+            let mut t = self.tokens();
+            t.access = Secret::new("");
+            t.expires_at = Instant::now();
+            t.generation += 1;
+        }
+        deleted?;
         revoked
     }
 
@@ -361,6 +368,7 @@ impl Session {
         if let Some(s) = &self.inner.client_secret {
             form.push(("client_secret", s.expose().to_owned()));
         }
+        crate::signin::require_transport(endpoint_url.as_str())?;
         let resp = link.http.post(endpoint_url).form(&form).send().await.map_err(Error::from_reqwest)?;
         if !resp.status().is_success() {
             return Err(crate::rest::api_error(resp).await);

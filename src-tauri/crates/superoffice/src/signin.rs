@@ -96,12 +96,29 @@ impl Environment {
     }
 }
 
-/// https everywhere, except plain http to the loopback interface (the simulator, tests).
-fn transport_ok(u: &url::Url) -> bool {
+/// The one transport rule for every request that carries a secret or a token (authorize,
+/// token, refresh, revoke, JWKS, system user, the REST API, the mail provider's token
+/// endpoint): https, or plain http to a loopback IP address (the simulator, tests). A host
+/// *name* never counts as loopback over http (`http://localhost.attacker.example` is not).
+pub fn transport_ok(u: &url::Url) -> bool {
     u.scheme() == "https"
         || (u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()))
         || (u.scheme() == "http" && matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback()))
-        || (u.scheme() == "http" && u.host_str() == Some("localhost"))
+}
+
+/// [`transport_ok`] for a URL given as text; a URL that does not parse is refused.
+pub fn transport_ok_str(u: &str) -> bool {
+    url::Url::parse(u).is_ok_and(|u| transport_ok(&u))
+}
+
+/// Refuses to send a secret or token to `url` unless [`transport_ok`] allows it.
+pub(crate) fn require_transport(url: &str) -> Result<()> {
+    if transport_ok_str(url) {
+        Ok(())
+    } else {
+        let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "?".into());
+        Err(Error::UntrustedHost(host))
+    }
 }
 
 /// What to sign in to.
@@ -366,5 +383,17 @@ mod tests {
         assert!(!ok(&c, "http://127.0.0.1:4001/Cust1/api/v1/"));
         let onsite = Environment::Custom("http://crm.example.com".into());
         assert!(!ok(&onsite, "http://crm.example.com/Cust1/api/v1/"), "plain http is only for loopback");
+        for refused in [
+            "http://localhost:4000/x",
+            "http://localhost.attacker.example/x",
+            "http://127.0.0.1.attacker.example/x",
+            "ftp://127.0.0.1/x",
+            "not a url",
+        ] {
+            assert!(!transport_ok_str(refused), "{refused}");
+        }
+        for allowed in ["https://sod.superoffice.com/login", "http://127.0.0.1:4000/x", "http://[::1]:4000/x", "http://127.0.0.2/x"] {
+            assert!(transport_ok_str(allowed), "{allowed}");
+        }
     }
 }

@@ -88,6 +88,7 @@ impl SystemSession {
     }
 
     async fn ticket(http: &reqwest::Client, cfg: &SystemUserConfig, body: serde_json::Value) -> Result<Secret> {
+        crate::signin::require_transport(&cfg.environment.system_user_endpoint())?;
         let resp = http.post(cfg.environment.system_user_endpoint()).json(&body).send().await.map_err(Error::from_reqwest)?;
         if !resp.status().is_success() {
             return Err(crate::rest::api_error(resp).await);

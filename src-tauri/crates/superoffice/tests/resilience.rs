@@ -131,3 +131,44 @@ async fn a_stored_sign_in_is_resumed_without_the_browser() {
     let none = superoffice::Session::restore(env, sim.client().client_id.clone(), &sim.context_id(), secret, store).await;
     assert!(matches!(none, Ok(None)), "{:?}", none.map(|s| s.is_some()));
 }
+
+/// A keychain whose reads fail (locked, D-Bus hiccup): sign-out still deletes the refresh
+/// token, and the session can no longer call anything.
+#[tokio::test]
+async fn sign_out_deletes_the_refresh_token_even_when_reading_it_fails() {
+    struct FlakyReads {
+        inner: keychain::MemoryStore,
+        fail_reads: std::sync::atomic::AtomicBool,
+    }
+    impl keychain::SecretStore for FlakyReads {
+        fn get(&self, name: &str) -> keychain::Result<Option<keychain::Secret>> {
+            if self.fail_reads.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(keychain::Error::Unavailable("the keychain is locked (test)".into()));
+            }
+            self.inner.get(name)
+        }
+        fn set(&self, name: &str, value: &keychain::Secret) -> keychain::Result<()> {
+            self.inner.set(name, value)
+        }
+        fn delete(&self, name: &str) -> keychain::Result<()> {
+            self.inner.delete(name)
+        }
+    }
+    let sim = common::sim().await;
+    let store = std::sync::Arc::new(FlakyReads { inner: keychain::MemoryStore::default(), fail_reads: false.into() });
+    let pending = superoffice::PendingSignIn::start(common::request(&sim)).await.unwrap_or_else(|e| panic!("{e}"));
+    let url = pending.authorize_url().to_owned();
+    let secret = Some(keychain::Secret::new(sim.client().client_secret.clone()));
+    let finish = tokio::spawn(pending.finish(secret, store.clone(), std::time::Duration::from_secs(20)));
+    superoffice_sim::browser::consent(&url, true).await.unwrap_or_else(|e| panic!("{e}"));
+    let session = finish.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+    let key = superoffice::refresh_token_key(&sim.context_id(), &sim.client().client_id);
+    assert!(store.inner.get(&key).unwrap_or_default().is_some());
+    store.fail_reads.store(true, std::sync::atomic::Ordering::SeqCst);
+    let result = session.sign_out().await;
+    assert!(result.is_err(), "the failed read is reported");
+    assert!(store.inner.get(&key).unwrap_or_default().is_none(), "the refresh token is gone anyway");
+    store.fail_reads.store(false, std::sync::atomic::Ordering::SeqCst);
+    let client = superoffice::Client::new(session);
+    assert!(client.current_principal().await.is_err(), "nothing is called with the old session");
+}

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { toBase64 } from "./files";
+
+describe("toBase64", () => {
+  it("keeps every byte, 8-bit ones too", () => {
+    // "Grüße" in ISO-8859-1: not valid UTF-8, so File.text() would replace it.
+    const latin1 = new Uint8Array([0x47, 0x72, 0xfc, 0xdf, 0x65]);
+    expect(toBase64(latin1)).toBe("R3L832U=");
+    expect(Array.from(atob(toBase64(latin1)), (c) => c.charCodeAt(0))).toEqual(Array.from(latin1));
+  });
+  it("handles large files in chunks", () => {
+    const big = new Uint8Array(200_000).map((_, i) => i % 251);
+    const back = atob(toBase64(big));
+    expect(back.length).toBe(big.length);
+    expect(back.charCodeAt(199_999)).toBe(199_999 % 251);
+  });
+});
