@@ -22,6 +22,8 @@ use crate::{Error, Result};
 pub const CALLBACK_PATH: &str = "/";
 const MAX_REQUEST: usize = 8 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections served at once; each is done within [`READ_TIMEOUT`].
+const MAX_CONNECTIONS: usize = 64;
 
 pub struct Listener {
     listener: TcpListener,
@@ -95,19 +97,28 @@ impl Listener {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Waits for our redirect until `timeout`; the port closes when this returns.
+    /// Waits for our redirect until `timeout`; the port closes when this returns. Connections
+    /// are served concurrently (up to [`MAX_CONNECTIONS`] at once; more wait in the backlog),
+    /// so idle or slow local connections cannot hold the real redirect up.
     pub async fn wait(self, expected_state: &str, issuer: &str, timeout: Duration) -> Result<Redirect> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut serving = tokio::task::JoinSet::new();
         loop {
-            let accepted = tokio::time::timeout_at(deadline, self.listener.accept()).await;
-            let Ok(Ok((stream, _))) = accepted else {
-                if accepted.is_err() {
+            tokio::select! {
+                accepted = self.listener.accept(), if serving.len() < MAX_CONNECTIONS => {
+                    if let Ok((stream, _)) = accepted {
+                        let (state, issuer) = (expected_state.to_owned(), issuer.to_owned());
+                        serving.spawn(async move { handle(stream, &state, &issuer).await });
+                    }
+                }
+                Some(done) = serving.join_next(), if !serving.is_empty() => {
+                    if let Ok(Some(redirect)) = done {
+                        return Ok(redirect);
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => {
                     return Err(Error::SignInCancelled("the browser did not come back in time".into()));
                 }
-                continue;
-            };
-            if let Some(r) = handle(stream, expected_state, issuer).await {
-                return Ok(r);
             }
         }
     }
@@ -189,6 +200,27 @@ mod tests {
         ok.write_all(get("/?code=good&state=s1").as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
         let r = waiter.await.unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(r, Ok(Redirect::Code(c)) if c == "good"));
+    }
+
+    #[tokio::test]
+    async fn idle_local_connections_do_not_hold_up_the_redirect() {
+        use tokio::io::AsyncWriteExt;
+        let l = Listener::bind().await.unwrap_or_else(|e| panic!("{e}"));
+        let port: u16 = l.redirect_uri().trim_start_matches("http://127.0.0.1:").parse().unwrap_or(0);
+        let waiter = tokio::spawn(async move { l.wait("s1", ISS, Duration::from_secs(30)).await });
+        // Seventy connections that send nothing (more than are served at once).
+        let mut idle = Vec::new();
+        for _ in 0..70 {
+            idle.push(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("{e}")));
+        }
+        let started = std::time::Instant::now();
+        let mut ok = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("{e}"));
+        ok.write_all(get("/?code=good&state=s1").as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let r = waiter.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(r, Ok(Redirect::Code(c)) if c == "good"));
+        // At most one round of read timeouts for the connections beyond the bound.
+        assert!(started.elapsed() < READ_TIMEOUT + Duration::from_secs(2), "took {:?}", started.elapsed());
+        drop(idle);
     }
 
     #[test]
