@@ -64,6 +64,13 @@ ui/node_modules/.bin/tauri build --bundles deb
 DEB="$(ls -t target/release/bundle/deb/*.deb | head -n 1)"
 log "built $DEB ($(du -h "$DEB" | cut -f1)) after $(stamp); installing it"
 as_root apt-get install -y -qq --reinstall "./$DEB" >/dev/null
+# The simulator's control API (`/__sim/`: system-user secrets, all mail, fault injection) is
+# compiled only into test builds; the shipped binary must not contain it.
+if grep -aq "__sim/records" /usr/bin/so-outbox; then
+  log "FAIL: the installed /usr/bin/so-outbox contains the simulator's control API"
+  exit 1
+fi
+log "the installed binary has no /__sim/ control API"
 log "smoke test: the installed /usr/bin/so-outbox on the demo tenant"
 export SO_OUTBOX_DATA_DIR="$SCRATCH/smoke"
 in_desktop_session timeout 120 /usr/bin/so-outbox --smoke-test

@@ -56,7 +56,7 @@ async fn first_run_with_the_demo_tenant() {
     app.click("#choose-demo").await;
     app.wait("#demo-banner").await;
     let steps = app.text(".signin-steps").await;
-    assert!(steps.contains("Cust26720"), "the sign-in steps name the tenant: {steps}");
+    assert!(steps.contains("Demo26720"), "the sign-in steps name the tenant: {steps}");
     app.click("#sign-in").await;
     app.wait_for(".draft-row", Duration::from_secs(60)).await;
     // 25 drafts, all to review; two of them cannot be sent (no email address) and say so.

@@ -857,7 +857,7 @@ async fn the_real_app_at_trace_level_leaks_no_secret() {
         .and_then(|rest| rest.split("smtp=127.0.0.1:").nth(1))
         .and_then(|p| p.split(|c: char| !c.is_ascii_digit()).next())
         .unwrap_or_else(|| panic!("the log names the demo relay's port"));
-    let (ctx, client_id) = ("Cust26720", "so-outbox-demo");
+    let (ctx, client_id) = ("Demo26720", "so-outbox-demo");
     let keychain = Keychain::open(SERVICE).expect("the Secret Service");
     let mut canaries = Canaries::default();
     for (name, key) in [

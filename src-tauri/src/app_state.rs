@@ -127,7 +127,9 @@ impl AppState {
             .or_else(|| Config::read(&self.data_dir).err().map(|e| CommandError::new("config_unreadable", e.to_string())))
     }
 
-    /// Starts the demo tenant (once) and remembers the choice.
+    /// Starts the demo tenant (once). The choice is remembered in `config.json` only when the
+    /// rep made it on the first-run screen and no real tenant is configured: `--demo` and
+    /// `--smoke-test` never write the configuration, and the demo never replaces a tenant.
     pub async fn start_demo(&self) -> CmdResult<Arc<Tenant>> {
         if let Some(b) = self.blocker() {
             return Err(b);
@@ -139,10 +141,14 @@ impl AppState {
         let t = Arc::new(tenant::start_demo(&self.keychain()?).await.map_err(|e| CommandError::new("demo_failed", e))?);
         *slot = Some(t.clone());
         drop(slot);
-        self.update_config(|c| {
-            c.tenant = Some("demo".into());
-            Ok(())
-        })?;
+        if !self.options.demo && !self.options.smoke_test && self.config().superoffice.is_none() {
+            self.update_config(|c| {
+                if c.superoffice.is_none() {
+                    c.tenant = Some("demo".into());
+                }
+                Ok(())
+            })?;
+        }
         Ok(t)
     }
 

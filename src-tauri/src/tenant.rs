@@ -235,3 +235,45 @@ pub fn from_config(c: &crate::config::TenantConfig) -> Result<Tenant, String> {
         dns: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use keychain::{Keychain, Secret, SecretStore};
+
+    /// The demo writes its own keychain entries (client secret, relay password, the partner's
+    /// system user) and never one of a real tenant: the seed's tenant `Cust26720`, provisioned
+    /// in the same keychain, keeps every entry byte for byte.
+    #[tokio::test]
+    async fn the_demo_leaves_a_real_tenants_keychain_entries_alone() {
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            assert!(std::env::var_os("CI").is_none(), "CI must run this test inside a D-Bus session");
+            eprintln!("skipped: no D-Bus session (run scripts/test.sh)");
+            return;
+        }
+        let service = format!("so-outbox-test-demo-{}", std::process::id());
+        let keychain = std::sync::Arc::new(Keychain::open(&service).unwrap_or_else(|e| panic!("keychain: {e}")));
+        let (token_key, pem_key) = super::system_user_keys("Cust26720");
+        let secret_key = super::client_secret_key("Cust26720", "so-outbox-demo");
+        let real = [
+            (token_key, Secret::new("RealApp-SystemToken-1234")),
+            (pem_key, Secret::new("-----BEGIN PRIVATE KEY-----\nreal\n-----END PRIVATE KEY-----")),
+            (secret_key, Secret::new("real-client-secret")),
+        ];
+        for (k, v) in &real {
+            keychain.set(k, v).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let demo = super::start_demo(&keychain).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(!demo.context_id.starts_with("Cust"), "a context id no real tenant has: {}", demo.context_id);
+        for (k, v) in &real {
+            assert_eq!(keychain.get(k).unwrap_or_else(|e| panic!("{e}")).as_ref(), Some(v), "{k} changed");
+        }
+        let (demo_token, _) = super::system_user_keys(&demo.context_id);
+        assert!(keychain.get(&demo_token).unwrap_or_else(|e| panic!("{e}")).is_some(), "the demo's own entry");
+        for (k, _) in &real {
+            let _ = keychain.delete(k);
+        }
+        for k in [demo_token, super::system_user_keys(&demo.context_id).1, demo.client_secret_key(), demo.relay.keychain_key()] {
+            let _ = keychain.delete(&k);
+        }
+    }
+}

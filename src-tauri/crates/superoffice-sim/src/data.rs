@@ -262,7 +262,7 @@ pub fn demo_tenant() -> Tenant {
         .collect();
     contacts.sort_by_key(|c| c.id);
     Tenant {
-        context_id: "Cust26720".into(),
+        context_id: "Demo26720".into(),
         company_name: "RoboPlanet GmbH".into(),
         serial: "2617438901".into(),
         // The seed's situation: Email agent not granted to the app, archiving allowed.

@@ -41,6 +41,7 @@ impl Counters {
     pub fn requests(&self, path_contains: &str) -> u64 {
         self.paths.iter().filter(|(p, _)| p.contains(path_contains)).map(|(_, n)| n).sum()
     }
+    #[cfg(feature = "control")]
     pub(crate) fn paths(&self) -> &BTreeMap<String, u64> {
         &self.paths
     }
@@ -72,9 +73,30 @@ fn is_rest(path: &str) -> bool {
     matches!((segs.next(), segs.next()), (Some(ctx), Some("api")) if !ctx.is_empty() && !ctx.starts_with("__") && !ctx.eq_ignore_ascii_case("login"))
 }
 
+/// The simulator answers only for itself: a `Host` other than its own address is refused (a
+/// DNS-rebinding page reaches it under another name), and so is a request whose `Origin` is
+/// another site (a cross-site form or `fetch` from a web page that learned the port). The app's
+/// own HTTP client sends no `Origin`; the consent form is posted from the simulator's own page.
+fn foreign_caller(sim: &Sim, req: &Request) -> Option<Response> {
+    let own = url::Url::parse(&sim.base_url).ok()?;
+    let own_host = format!("{}:{}", own.host_str().unwrap_or_default(), own.port_or_known_default().unwrap_or_default());
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if !host.eq_ignore_ascii_case(&own_host) {
+        return Some(so_error(StatusCode::MISDIRECTED_REQUEST, "SoForeignHost", "This server answers only for its own address"));
+    }
+    let origin = req.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("?").trim_end_matches('/').to_owned());
+    if origin.is_some_and(|o| !o.eq_ignore_ascii_case(own.origin().ascii_serialization().as_str())) {
+        return Some(so_error(StatusCode::FORBIDDEN, "SoForeignOrigin", "Requests from other sites are refused"));
+    }
+    None
+}
+
 pub async fn edge(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     lock(&sim.counters).count_path(&path);
+    if let Some(refused) = foreign_caller(&sim, &req) {
+        return refused;
+    }
     if path.starts_with("/__sim/") {
         return next.run(req).await;
     }

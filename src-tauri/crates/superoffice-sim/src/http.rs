@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::oidc::PendingAuthorization;
-use crate::{control, edge, lock, redirect, reqlog, rest, system_user, token, Sim};
+use crate::{edge, lock, redirect, reqlog, rest, system_user, token, Sim};
 
 pub fn router(sim: Arc<Sim>) -> Router {
     let routes = Router::new()
@@ -26,8 +26,11 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/Login/api/PartnerSystemUser/Authenticate", post(system_user::authenticate))
         .route("/api/state/{ctx}", get(tenant_state))
         .route("/{ctx}/default.aspx", get(web_client))
-        .nest("/{ctx}/api/v1", rest::router())
-        .merge(control::router())
+        .nest("/{ctx}/api/v1", rest::router());
+    // The `/__sim/` control API exists only in builds with the `control` feature (tests).
+    #[cfg(feature = "control")]
+    let routes = routes.merge(crate::control_http::router());
+    let routes = routes
         // After routing: note the matched route template for the request log (edge.rs).
         .layer(axum::middleware::from_fn(reqlog::mark_route))
         .with_state(sim.clone());

@@ -24,6 +24,8 @@
 pub mod browser;
 mod conn;
 mod control;
+#[cfg(feature = "control")]
+mod control_http;
 mod data;
 pub mod dns;
 mod edge;
@@ -173,7 +175,7 @@ impl SimHandle {
     pub fn dns_zone(&self) -> &dns::Zone {
         &self.zone
     }
-    /// The tenant's context identifier, e.g. `Cust26720`.
+    /// The tenant's context identifier, e.g. `Demo26720`.
     pub fn context_id(&self) -> String {
         lock(&self.sim.tenant).context_id.clone()
     }

@@ -1,6 +1,8 @@
 //! The EMail agent as the strict simulator plays it (refusals, the mail server's answer, the
 //! message it hands to the mailbox, a lost answer), document refs, and the request log.
-
+// Some tests steer the simulator over `/__sim/`: built with the `control` feature (on in every
+// workspace build, through the app's test dependency).
+#![cfg(feature = "control")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

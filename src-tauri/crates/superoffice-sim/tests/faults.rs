@@ -1,6 +1,8 @@
 //! Injected faults as a reqwest client sees them, and the node-prefixed URL scheme with a
 //! tenant that moves (421 once, then a new endpoint from the state API).
-
+// Some tests steer the simulator over `/__sim/`: built with the `control` feature (on in every
+// workspace build, through the app's test dependency).
+#![cfg(feature = "control")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

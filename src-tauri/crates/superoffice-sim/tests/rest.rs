@@ -1,6 +1,8 @@
 //! The REST side per permission profile: what the signed-in rep may do under the demo (seed)
 //! profile and the others, the new endpoints' shapes, and switching profiles at run time.
-
+// Some tests steer the simulator over `/__sim/`: built with the `control` feature (on in every
+// workspace build, through the app's test dependency).
+#![cfg(feature = "control")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,7 +1,9 @@
 //! The strict simulator: OData listings that accept only documented columns, operators and
 //! value forms; the Native app redirect rule; the EMail agent's refusals and its delivery to
 //! the mailbox; document refs; and the request log the conformance tests walk.
-
+// Some tests steer the simulator over `/__sim/`: built with the `control` feature (on in every
+// workspace build, through the app's test dependency).
+#![cfg(feature = "control")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -28,16 +28,16 @@ async fn rep_signs_in_and_reads_their_tasks() {
     let store = Arc::new(MemoryStore::default());
     let pending = PendingSignIn::start(request(&sim)).await.expect("start");
     let url = pending.authorize_url().to_owned();
-    assert!(url.contains("code_challenge_method=S256") && url.contains("nonce=") && url.contains("acr_values=tenant%3ACust26720"), "{url}");
+    assert!(url.contains("code_challenge_method=S256") && url.contains("nonce=") && url.contains("acr_values=tenant%3ADemo26720"), "{url}");
     let secret = Some(Secret::new(sim.client().client_secret.clone()));
     let finish = tokio::spawn(pending.finish(secret, store.clone(), Duration::from_secs(20)));
     let seen = browser::consent(&url, true).await.expect("browser");
     assert_eq!(seen.loopback_status, 200);
     let session = finish.await.expect("join").expect("sign-in");
     assert_eq!(session.claims().associate_id, 18);
-    assert_eq!(session.claims().context_id, "Cust26720");
+    assert_eq!(session.claims().context_id, "Demo26720");
 
-    let key = format!("superoffice-refresh-token:Cust26720:{}", sim.client().client_id);
+    let key = format!("superoffice-refresh-token:Demo26720:{}", sim.client().client_id);
     assert!(store.get(&key).expect("store").is_some(), "the refresh token is in the keychain");
 
     let client = Client::new(session);
