@@ -9,10 +9,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keychain::Secret;
 use outbox::channel::ChannelWhy;
 use outbox::draft::Problem;
-use outbox::{Channel, ChannelChoice, Delivery, Rep, SmtpSecurity, SmtpSettings, State, Store};
+use outbox::{Channel, ChannelChoice, Delivery, Rep, State, Store};
 use superoffice::AppointmentFilter;
 use superoffice_sim::{Fault, FaultKind};
 
@@ -35,27 +34,13 @@ async fn rig() -> Rig {
     Rig { sim, store, client, _dir: dir }
 }
 
-fn no_relay() -> SmtpSettings {
-    SmtpSettings {
-        host: "localhost".into(),
-        port: 9,
-        security: SmtpSecurity::ImplicitTls,
-        username: "nobody@roboplanet.example".into(),
-        password: Secret::new(""),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: None,
-        data_timeout: Duration::from_secs(5),
-    }
-}
-
 impl Rig {
     async fn delivery(&self, channel: Channel) -> Delivery {
         let me = self.client.current_principal().await.unwrap();
         Delivery::new(
             self.store.clone(),
             self.client.clone(),
-            no_relay(),
+            common::unreachable_relay(),
             Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
         )
         .with_channel(ChannelChoice::new(channel, ChannelWhy::Initial))

@@ -5,11 +5,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use keychain::Secret;
 use outbox::channel::{choose, AgentAccess, Capabilities};
-use outbox::{Channel, ChannelSetting, Delivery, Rep, SmtpSecurity, SmtpSettings, State, Store};
+use outbox::{Channel, ChannelSetting, Delivery, Rep, State, Store};
 use superoffice::AppointmentFilter;
 
 async fn rig(profile: &str) -> (superoffice_sim::SimHandle, Arc<Store>, superoffice::Client, tempfile::TempDir) {
@@ -22,26 +20,16 @@ async fn rig(profile: &str) -> (superoffice_sim::SimHandle, Arc<Store>, superoff
     (sim, store, client, dir)
 }
 
-fn unused_relay() -> SmtpSettings {
-    // No relay is reachable here: a message that tried SMTP would fail, which the tests would see.
-    SmtpSettings {
-        host: "localhost".into(),
-        port: 9,
-        security: SmtpSecurity::ImplicitTls,
-        username: "nobody@roboplanet.example".into(),
-        password: Secret::new(""),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: None,
-        data_timeout: Duration::from_secs(5),
-    }
-}
-
 /// The pipeline for the signed-in demo rep, taking `choice`.
 async fn delivery(store: &Arc<Store>, client: superoffice::Client, choice: outbox::ChannelChoice) -> Delivery {
     let me = client.current_principal().await.unwrap();
-    Delivery::new(store.clone(), client, unused_relay(), Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address })
-        .with_channel(choice)
+    Delivery::new(
+        store.clone(),
+        client,
+        common::unreachable_relay(),
+        Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
+    )
+    .with_channel(choice)
 }
 
 async fn agent_access(client: &superoffice::Client) -> AgentAccess {

@@ -10,8 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keychain::Secret;
-use outbox::{Delivery, Rep, SmtpSecurity, SmtpSettings, State, Store};
+use outbox::{Delivery, Rep, State, Store};
 use superoffice::AppointmentFilter;
 use superoffice_sim::{Fault, FaultKind, SimHandle};
 
@@ -30,18 +29,7 @@ async fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("outbox.sqlite")).unwrap());
     outbox::intake_tasks(&client, &store, &FILTER).await.unwrap();
-    let (user, password) = sim.relay_credentials();
-    let smtp = SmtpSettings {
-        host: "localhost".into(),
-        port: sim.smtp_addr().port(),
-        security: SmtpSecurity::StartTls,
-        username: user,
-        password: Secret::new(password),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
-        data_timeout: Duration::from_secs(10),
-    };
+    let smtp = common::sim_relay(&sim);
     let me = client.current_principal().await.unwrap();
     let delivery =
         Delivery::new(store.clone(), client, smtp, Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address });

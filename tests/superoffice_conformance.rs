@@ -13,11 +13,10 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use keychain::{MemoryStore, Secret};
 use outbox::channel::ChannelWhy;
-use outbox::{Channel, ChannelChoice, Delivery, Rep, SmtpSecurity, SmtpSettings, State, Store};
+use outbox::{Channel, ChannelChoice, Delivery, Rep, State, Store};
 use superoffice::AppointmentFilter;
 use superoffice_sim::{Fault, FaultKind};
 
@@ -56,18 +55,7 @@ async fn every_request_is_in_the_conformance_table() {
     let store = Arc::new(Store::open(&dir.path().join("outbox.sqlite")).unwrap());
     let me = client.current_principal().await.unwrap();
     outbox::intake_tasks(&client, &store, &AppointmentFilter { associate_id: me.associate_id, task_type_id: 7 }).await.unwrap();
-    let (user, password) = sim.relay_credentials();
-    let smtp = SmtpSettings {
-        host: "localhost".into(),
-        port: sim.smtp_addr().port(),
-        security: SmtpSecurity::StartTls,
-        username: user,
-        password: Secret::new(password),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
-        data_timeout: Duration::from_secs(10),
-    };
+    let smtp = common::sim_relay(&sim);
     let rep = Rep { associate_id: me.associate_id, name: me.full_name.clone(), email: me.email_address.clone() };
     let sendable: Vec<i64> = store.list().unwrap().into_iter().filter(|r| r.problem.is_none()).map(|r| r.id).take(3).collect();
 
