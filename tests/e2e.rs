@@ -675,8 +675,8 @@ async fn copy_for_handoff_puts_the_draft_on_the_clipboard() {
     let app = App::fresh("copy_handoff", Start::demo(1)).await;
     app.sign_in_demo().await;
     let id = app.select_row(0).await;
-    // The draft as the app holds it (its outbox), checked against what the detail shows.
-    let store = outbox::Store::open(&app.data.join("outbox.sqlite")).expect("the app's outbox");
+    // The draft as the app holds it (the demo's own outbox), checked against what the detail shows.
+    let store = outbox::Store::open(&app.data.join("demo/outbox.sqlite")).expect("the demo's outbox");
     let row = store.get(id).expect("the selected draft");
     let email = row.recipient_email.clone().expect("the first draft has a recipient address");
     let subject = row.subject.clone().expect("the first draft has a subject");

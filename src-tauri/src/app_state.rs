@@ -18,7 +18,10 @@ pub struct AppState {
     pub options: Options,
     pub data_dir: PathBuf,
     pub(crate) keychain: Result<Arc<Keychain>, CommandError>,
-    pub(crate) store: Result<Arc<Store>, CommandError>,
+    /// The outbox in use: the real tenant's (`outbox.sqlite` in the data directory) or the
+    /// demo's (`demo/outbox.sqlite`, a directory, database and lock of its own), so no draft,
+    /// approval or sent message of one is ever shown, sent or archived for the other.
+    store: std::sync::RwLock<Outbox>,
     pub(crate) tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
     pub(crate) delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
     /// Held for the app's lifetime: one running instance per data directory.
@@ -33,6 +36,24 @@ pub struct AppState {
     pub(crate) diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
     /// The UI's language, for what the core words itself (notifications).
     lang: std::sync::Mutex<crate::commands::UiLang>,
+}
+
+/// The open outbox and which one it is.
+struct Outbox {
+    store: Result<Arc<Store>, CommandError>,
+    demo: bool,
+    /// The demo directory's own instance lock, held while its outbox is open.
+    _lock: Option<std::fs::File>,
+}
+
+/// Opens (and recovers) the outbox database in `dir`.
+fn open_outbox(dir: &std::path::Path) -> CmdResult<Arc<Store>> {
+    let s = Store::open(&dir.join("outbox.sqlite"))?;
+    let recovered = s.recover_interrupted()?;
+    if recovered > 0 {
+        tracing::warn!(recovered, "interrupted sends need the rep's decision");
+    }
+    Ok(Arc::new(s))
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
@@ -61,25 +82,18 @@ fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
 impl AppState {
     pub fn new(options: Options, data_dir: PathBuf, keychain: Result<Keychain, keychain::Error>) -> Self {
         let instance = single_instance(&data_dir);
-        let store = instance
-            .and_then(|lock| Store::open(&data_dir.join("outbox.sqlite")).map(|s| (lock, s)).map_err(CommandError::from))
-            .and_then(|s| {
-                let (lock, s) = s;
-                let recovered = s.recover_interrupted()?;
-                if recovered > 0 {
-                    tracing::warn!(recovered, "interrupted sends need the rep's decision");
-                }
-                Ok((lock, Arc::new(s)))
-            });
-        let (instance_lock, store) = match store {
-            Ok((l, s)) => (Some(l), Ok(s)),
-            Err(e) => (None, Err(e)),
+        let demo = options.demo || Config::load(&data_dir).tenant.as_deref() == Some("demo");
+        let (instance_lock, outbox) = match instance {
+            Ok(lock) => {
+                (Some(lock), Outbox { store: Err(CommandError::new("no_outbox", "no outbox is open yet")), demo: !demo, _lock: None })
+            }
+            Err(e) => (None, Outbox { store: Err(e), demo, _lock: None }),
         };
-        AppState {
+        let state = AppState {
             options,
             data_dir,
             keychain: keychain.map(Arc::new).map_err(CommandError::from),
-            store,
+            store: std::sync::RwLock::new(outbox),
             tenant: tokio::sync::Mutex::new(None),
             delivery: tokio::sync::Mutex::new(None),
             _instance_lock: instance_lock,
@@ -89,7 +103,37 @@ impl AppState {
             restore_tried: std::sync::atomic::AtomicBool::new(false),
             diagnostics: tokio::sync::Mutex::new(None),
             lang: std::sync::Mutex::new(crate::commands::UiLang::default()),
+        };
+        if state._instance_lock.is_some() {
+            if let Err(e) = state.use_outbox(demo) {
+                tracing::error!(code = %e.code, "the outbox could not be opened: {}", e.message);
+            }
         }
+        state
+    }
+
+    /// The demo's own directory: its outbox database and its lock.
+    pub fn demo_dir(&self) -> PathBuf {
+        self.data_dir.join("demo")
+    }
+
+    /// Opens the real tenant's outbox or the demo's, unless it is the one open already.
+    pub(crate) fn use_outbox(&self, demo: bool) -> CmdResult<()> {
+        let mut open = self.store.write().unwrap_or_else(|p| p.into_inner());
+        if open.demo == demo && open.store.is_ok() {
+            return Ok(());
+        }
+        let (store, lock) = if demo {
+            let dir = self.demo_dir();
+            crate::data_dir::prepare(&dir)
+                .map_err(|e| CommandError::new("data_dir_unusable", format!("cannot create {}: {e}", dir.display())))?;
+            let lock = single_instance(&dir)?;
+            (open_outbox(&dir), Some(lock))
+        } else {
+            (open_outbox(&self.data_dir), None)
+        };
+        *open = Outbox { store, demo, _lock: lock };
+        open.store.as_ref().map(|_| ()).map_err(Clone::clone)
     }
 
     pub fn set_lang(&self, lang: crate::commands::UiLang) {
@@ -115,14 +159,15 @@ impl AppState {
     }
 
     pub fn store(&self) -> CmdResult<Arc<Store>> {
-        self.store.clone()
+        self.store.read().unwrap_or_else(|p| p.into_inner()).store.clone()
     }
 
     pub(crate) fn blocker(&self) -> Option<CommandError> {
+        let store = self.store();
         self.keychain
             .as_ref()
             .err()
-            .or(self.store.as_ref().err())
+            .or(store.as_ref().err())
             .cloned()
             .or_else(|| Config::read(&self.data_dir).err().map(|e| CommandError::new("config_unreadable", e.to_string())))
     }
@@ -139,6 +184,12 @@ impl AppState {
             return Ok(t.clone());
         }
         let t = Arc::new(tenant::start_demo(&self.keychain()?).await.map_err(|e| CommandError::new("demo_failed", e))?);
+        if slot.is_some() {
+            // A real tenant's session and diagnosis never carry over to the demo.
+            *self.delivery.lock().await = None;
+            *self.diagnostics.lock().await = None;
+        }
+        self.use_outbox(true)?;
         *slot = Some(t.clone());
         drop(slot);
         if !self.options.demo && !self.options.smoke_test && self.config().superoffice.is_none() {
@@ -164,6 +215,7 @@ impl AppState {
         match (config.tenant.as_deref(), &config.superoffice) {
             (Some("superoffice"), Some(c)) => {
                 let t = Arc::new(tenant::from_config(c).map_err(|e| CommandError::new("config_invalid", e))?);
+                self.use_outbox(false)?;
                 *self.tenant.lock().await = Some(t.clone());
                 Ok(Some(t))
             }
@@ -434,6 +486,52 @@ impl AppState {
 
 #[cfg(test)]
 mod tests {
+    fn draft(r: &str) -> outbox::NewDraft {
+        outbox::NewDraft {
+            source: "superoffice-task".into(),
+            source_ref: r.into(),
+            contact_id: 0,
+            person_id: 0,
+            sale_id: 0,
+            company: String::new(),
+            recipient_name: String::new(),
+            recipient_email: Some("a@b.example".into()),
+            subject: Some("s".into()),
+            body: "b".into(),
+            problem: None,
+        }
+    }
+
+    /// The demo has its own directory, database and lock: the real tenant's drafts never show
+    /// on the demo and the demo's never on the tenant (the same appointment id 5001 is two
+    /// drafts, one in each); `--demo` never writes `config.json`.
+    #[tokio::test]
+    async fn the_demo_has_an_outbox_of_its_own() {
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            assert!(std::env::var_os("CI").is_none(), "CI must run this test inside a D-Bus session");
+            eprintln!("skipped: no D-Bus session (run scripts/test.sh)");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let keychain = keychain::Keychain::open(&format!("so-outbox-test-outbox-{}", std::process::id()));
+        let state = super::AppState::new(crate::cli::Options { demo: true, smoke_test: false }, dir.path().to_owned(), keychain);
+        state.use_outbox(false).expect("the real tenant's outbox");
+        state.store().expect("store").insert_draft(&draft("5001")).expect("insert");
+        state.start_demo().await.expect("demo");
+        let demo = state.store().expect("the demo's outbox");
+        assert!(demo.list().expect("list").is_empty(), "no real draft on the demo");
+        assert!(demo.insert_draft(&draft("5001")).expect("insert"), "the demo's task 5001 is its own draft");
+        assert!(dir.path().join("demo/outbox.sqlite").exists());
+        assert_eq!(
+            super::single_instance(&state.demo_dir()).err().map(|e| e.code),
+            Some("already_running".into()),
+            "the demo's own lock is held"
+        );
+        state.use_outbox(false).expect("back to the tenant");
+        assert_eq!(state.store().expect("store").list().expect("list").len(), 1, "only the tenant's draft");
+        assert!(!dir.path().join("config.json").exists(), "--demo wrote no configuration");
+    }
+
     #[test]
     fn a_second_instance_on_the_same_data_directory_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
