@@ -9,9 +9,10 @@ use outbox::{Delivery, Rep, Store};
 use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
 
 use crate::cli::Options;
-use crate::commands::{AppStatus, MailboxMessage, RepInfo, TenantInfo};
+use crate::commands::{AppStatus, RepInfo, TenantInfo};
 use crate::config::Config;
 use crate::error::{CmdResult, CommandError};
+use crate::outboxes::Outbox;
 use crate::tenant::{self, Tenant};
 
 pub struct AppState {
@@ -21,7 +22,7 @@ pub struct AppState {
     /// The outbox in use: the real tenant's (`outbox.sqlite` in the data directory) or the
     /// demo's (`demo/outbox.sqlite`, a directory, database and lock of its own), so no draft,
     /// approval or sent message of one is ever shown, sent or archived for the other.
-    store: std::sync::RwLock<Outbox>,
+    pub(crate) store: std::sync::RwLock<Outbox>,
     pub(crate) tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
     pub(crate) delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
     /// Held for the app's lifetime: one running instance per data directory.
@@ -38,30 +39,12 @@ pub struct AppState {
     lang: std::sync::Mutex<crate::commands::UiLang>,
 }
 
-/// The open outbox and which one it is.
-struct Outbox {
-    store: Result<Arc<Store>, CommandError>,
-    demo: bool,
-    /// The demo directory's own instance lock, held while its outbox is open.
-    _lock: Option<std::fs::File>,
-}
-
-/// Opens (and recovers) the outbox database in `dir`.
-fn open_outbox(dir: &std::path::Path) -> CmdResult<Arc<Store>> {
-    let s = Store::open(&dir.join("outbox.sqlite"))?;
-    let recovered = s.recover_interrupted()?;
-    if recovered > 0 {
-        tracing::warn!(recovered, "interrupted sends need the rep's decision");
-    }
-    Ok(Arc::new(s))
-}
-
 /// How often new drafts are fetched from SuperOffice without the rep asking.
 const INTAKE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Locks `instance.lock` in the data directory, so two instances never share an outbox (two
 /// senders could otherwise mislabel each other's sends).
-fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
+pub(crate) fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
     let path = data_dir.join("instance.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -110,30 +93,6 @@ impl AppState {
             }
         }
         state
-    }
-
-    /// The demo's own directory: its outbox database and its lock.
-    pub fn demo_dir(&self) -> PathBuf {
-        self.data_dir.join("demo")
-    }
-
-    /// Opens the real tenant's outbox or the demo's, unless it is the one open already.
-    pub(crate) fn use_outbox(&self, demo: bool) -> CmdResult<()> {
-        let mut open = self.store.write().unwrap_or_else(|p| p.into_inner());
-        if open.demo == demo && open.store.is_ok() {
-            return Ok(());
-        }
-        let (store, lock) = if demo {
-            let dir = self.demo_dir();
-            crate::data_dir::prepare(&dir)
-                .map_err(|e| CommandError::new("data_dir_unusable", format!("cannot create {}: {e}", dir.display())))?;
-            let lock = single_instance(&dir)?;
-            (open_outbox(&dir), Some(lock))
-        } else {
-            (open_outbox(&self.data_dir), None)
-        };
-        *open = Outbox { store, demo, _lock: lock };
-        open.store.as_ref().map(|_| ()).map_err(Clone::clone)
     }
 
     pub fn set_lang(&self, lang: crate::commands::UiLang) {
@@ -460,27 +419,6 @@ impl AppState {
         let report = result?;
         tracing::info!(found = report.found, added = report.added, "intake");
         Ok(report)
-    }
-
-    pub async fn demo_mailbox(&self) -> Vec<MailboxMessage> {
-        let Some(t) = self.tenant.lock().await.clone() else { return Vec::new() };
-        let Some(sim) = &t.demo else { return Vec::new() };
-        sim.mailbox()
-            .messages()
-            .into_iter()
-            .map(|m| {
-                let subject =
-                    mail_parser::MessageParser::default().parse(&m.data).and_then(|p| p.subject().map(str::to_owned)).unwrap_or_default();
-                MailboxMessage {
-                    id: m.id,
-                    received_at: m.received_at,
-                    mail_from: m.mail_from,
-                    rcpt_to: m.rcpt_to,
-                    subject,
-                    size: m.data.len() as u32,
-                }
-            })
-            .collect()
     }
 }
 

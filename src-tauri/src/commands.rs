@@ -9,40 +9,7 @@ use crate::app_state::AppState;
 use crate::error::{CmdResult, CommandError};
 use crate::events::OutboxChanged;
 
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct TenantInfo {
-    pub context_id: String,
-    pub demo: bool,
-}
-
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct RepInfo {
-    pub name: String,
-    pub email: String,
-}
-
-/// Everything the UI needs to decide which screen to show.
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct AppStatus {
-    pub version: String,
-    /// Set when the app cannot work at all (no keychain, unreadable outbox).
-    pub blocker: Option<CommandError>,
-    pub tenant: Option<TenantInfo>,
-    pub rep: Option<RepInfo>,
-    /// The channel new approvals take, and why.
-    pub channel: Option<outbox::ChannelChoice>,
-    /// Set while approved messages wait for the sending limits.
-    pub waiting: Option<Waiting>,
-    /// Why new drafts could not be fetched from SuperOffice, until a fetch succeeds.
-    pub intake_problem: Option<outbox::IntakeProblem>,
-}
-
-/// Why approved messages are not sent yet, and when they will be.
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct Waiting {
-    pub reason: String,
-    pub until_ms: i64,
-}
+pub use crate::status::{AppStatus, RepInfo, TenantInfo, Waiting};
 
 #[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct DraftDetail {
@@ -203,14 +170,7 @@ pub async fn import_drafts(
     name: String,
     content_base64: String,
 ) -> CmdResult<outbox::ImportReport> {
-    use base64::Engine as _;
-    if content_base64.len() > outbox::import::MAX_FILE_BYTES / 3 * 4 + 8 {
-        return Err(CommandError::new("draft_not_sendable", format!("{name} is larger than {} MiB", outbox::import::MAX_FILE_BYTES >> 20)));
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(content_base64.as_bytes())
-        .map_err(|e| CommandError::new("import_unreadable", format!("{name} did not arrive whole: {e}")))?;
-    let report = outbox::import_file(&*state.store()?, &name, &bytes)?;
+    let report = outbox::import::import_base64(&*state.store()?, &name, &content_base64)?;
     let _ = OutboxChanged::default().emit(&app);
     Ok(report)
 }

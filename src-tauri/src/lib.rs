@@ -12,7 +12,9 @@ mod diagnose;
 mod error;
 mod events;
 mod logging;
+mod outboxes;
 mod settings;
+mod status;
 mod tenant;
 
 use std::path::PathBuf;

@@ -12,6 +12,7 @@
 
 mod checks;
 pub mod dns;
+mod intake;
 mod report;
 mod sender;
 pub mod spf;

@@ -136,6 +136,19 @@ pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Vec<NewDraft>> {
 }
 
 /// Imports a file into the outbox.
+/// A file as the UI sends it: its exact bytes, base64-encoded (an 8-bit `.eml` is not text in
+/// any one charset); refused by size before it is decoded.
+pub fn import_base64(store: &Store, name: &str, content_base64: &str) -> Result<ImportReport> {
+    use base64::Engine as _;
+    if content_base64.len() > MAX_FILE_BYTES / 3 * 4 + 8 {
+        return Err(Error::NotSendable(format!("{name} is larger than {} MiB", MAX_FILE_BYTES >> 20)));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(content_base64.trim().as_bytes())
+        .map_err(|e| Error::NotSendable(format!("{name} did not arrive whole: {e}")))?;
+    import_file(store, name, &bytes)
+}
+
 /// Parses a file and adds its drafts in one transaction: all of the file or none of it.
 pub fn import_file(store: &Store, name: &str, bytes: &[u8]) -> Result<ImportReport> {
     let drafts = parse_file(name, bytes)?;
@@ -155,6 +168,21 @@ pub fn import_file(store: &Store, name: &str, bytes: &[u8]) -> Result<ImportRepo
 mod tests {
     use super::*;
     use crate::draft::Problem;
+
+    #[test]
+    fn a_file_arrives_as_its_exact_bytes() {
+        use base64::Engine as _;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(&dir.path().join("o.sqlite")).unwrap_or_else(|e| panic!("{e}"));
+        // An 8-bit ISO-8859-1 body: not UTF-8, so reading it as text would have mangled it.
+        let eml = b"From: x@y.example\r\nTo: Jonas <j@m.example>\r\nSubject: Angebot\r\nMessage-ID: <e1@y.example>\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGr\xfc\xdfe\r\n";
+        let r = import_base64(&store, "a.eml", &base64::engine::general_purpose::STANDARD.encode(eml)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.added, 1);
+        assert_eq!(store.list().unwrap_or_default()[0].body.trim(), "Grüße");
+        let huge = "A".repeat(MAX_FILE_BYTES / 3 * 4 + 100);
+        assert!(import_base64(&store, "huge.json", &huge).is_err_and(|e| e.to_string().contains("larger than")), "refused before decoding");
+        assert!(import_base64(&store, "bad.json", "not base64!").is_err());
+    }
 
     #[test]
     fn json_one_many_or_wrapped() {

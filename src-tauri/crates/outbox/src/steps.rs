@@ -7,9 +7,74 @@ use rusqlite::params;
 use crate::reason::Reason;
 use crate::state::{Event, State};
 use crate::store::{now, now_ms};
-use crate::{Result, Store};
+use crate::{Error, Result, Store};
 
 impl Store {
+    /// Records the approval with everything that must not change afterwards: the Message-ID,
+    /// the sender, the exact bytes and their hash.
+    /// `send_after_ms` ends the hold window during which the approval can be undone.
+    #[allow(clippy::too_many_arguments)]
+    pub fn approve(
+        &self,
+        id: i64,
+        by: &str,
+        message_id: &str,
+        from_name: &str,
+        from_address: &str,
+        mime: &[u8],
+        send_after_ms: i64,
+    ) -> Result<State> {
+        self.approve_seen(id, None, by, message_id, from_name, from_address, mime, send_after_ms)
+    }
+
+    /// [`Store::approve`], but only if the draft still reads `seen` (recipient, subject, body)
+    /// inside the approval's transaction: an edit that lands between reading the draft and
+    /// recording the approval makes the approval fail (approve again), so the approved bytes
+    /// and hash always belong to the text the row and its `approved` version hold.
+    #[allow(clippy::too_many_arguments)]
+    pub fn approve_seen(
+        &self,
+        id: i64,
+        seen: Option<(Option<&str>, Option<&str>, &str)>,
+        by: &str,
+        message_id: &str,
+        from_name: &str,
+        from_address: &str,
+        mime: &[u8],
+        send_after_ms: i64,
+    ) -> Result<State> {
+        let hash = crate::mime::sha256_hex(mime);
+        let detail = format!("approved by {by}; Message-ID {message_id}; sha256 {hash}");
+        let result = self.transition(id, Event::Approve, ("approved", &detail), |tx| {
+            if let Some((to, subject, body)) = seen {
+                let now: (Option<String>, Option<String>, String) = tx.query_row(
+                    "SELECT recipient_email, subject, body FROM drafts WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                if (now.0.as_deref(), now.1.as_deref(), now.2.as_str()) != (to, subject, body) {
+                    return Err(rusqlite::Error::StatementChangedRows(0));
+                }
+            }
+            tx.execute(
+                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL, send_after_ms = ?8 WHERE id = ?1",
+                params![id, message_id, from_name, from_address, now(), mime, hash, send_after_ms],
+            )?;
+            tx.execute(
+                "INSERT INTO versions (draft_id, at, kind, by, recipient_email, subject, body, sha256)
+                 SELECT id, ?2, 'approved', ?3, recipient_email, subject, body, ?4 FROM drafts WHERE id = ?1",
+                params![id, now(), by, hash],
+            )
+            .map(|_| ())
+        });
+        match result {
+            Err(Error::Store(rusqlite::Error::StatementChangedRows(0))) => {
+                Err(Error::NotSendable("the draft changed while it was being approved; review it and approve again".into()))
+            }
+            other => other,
+        }
+    }
+
     /// Records the channel an approved message takes, and why (before any attempt).
     pub fn set_channel(&self, id: i64, choice: &crate::ChannelChoice) -> Result<()> {
         let (channel, reason) = (choice.channel.as_db(), choice.reason());

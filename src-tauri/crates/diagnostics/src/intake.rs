@@ -1,0 +1,68 @@
+//! The `intake` check: the outbox's own query for the rep's open draft tasks, run as the
+//! outbox runs it, so an admin sees SuperOffice's answer to it and who can fix a refusal.
+
+use std::time::Instant;
+
+use superoffice::Client;
+
+use crate::checks::{evidence, ok_line, Caller};
+use crate::{Check, Owner, Status};
+
+/// The intake query itself, exactly as the outbox runs it: the rep's open follow-ups of the
+/// draft task type with their recipients (FindAppointment, `GET Appointment`). Read-only.
+pub(crate) async fn intake(client: &Client, caller: Caller, task_type_id: i64) -> Option<Check> {
+    let session = client.session().filter(|_| caller == Caller::Rep)?;
+    let filter = superoffice::AppointmentFilter { associate_id: session.claims().associate_id, task_type_id };
+    let t = Instant::now();
+    let r = client.open_tasks(&filter).await;
+    let ms = t.elapsed().as_millis();
+    let mut c = Check::new("intake", Status::Pass);
+    c.tried.push(format!("GET Appointment?$filter={}", filter.odata()));
+    match r {
+        Ok(rows) => {
+            let without = rows.iter().filter(|r| r.email.is_none()).count();
+            c.evidence.push(ok_line(&format!("200: {} open draft task(s), {without} without a recipient address", rows.len()), ms));
+            c.found = Some(rows.len().to_string());
+        }
+        Err(e) => {
+            c.evidence.push(evidence(&e, ms));
+            c.http_status = e.status();
+            let failure = outbox::IntakeProblem::from_error(&outbox::Error::SuperOffice(e)).failure;
+            use outbox::IntakeFailure as F;
+            let (status, cause, owner, action) = match failure {
+                F::Unavailable => (
+                    Status::Unknown,
+                    "SuperOffice did not answer the intake query.",
+                    None,
+                    "Nothing to do: the outbox tries again every few minutes.",
+                ),
+                F::SignedOut => {
+                    (Status::Fail, "The rep's sign-in is no longer valid, so no drafts can be read.", Some(Owner::Rep), "Sign in again.")
+                }
+                F::Forbidden => (
+                    Status::Fail,
+                    "The rep may not read their follow-up tasks, so no drafts arrive.",
+                    Some(Owner::TenantAdmin),
+                    "Give the rep the right to read their own follow-ups (role, Activities).",
+                ),
+                F::Unreadable => (
+                    Status::Fail,
+                    "SuperOffice answered the intake query in a form the app cannot read, so no drafts arrive.",
+                    Some(Owner::AppVendor),
+                    "Send this report to the app's vendor.",
+                ),
+                F::Refused | F::Local => (
+                    Status::Fail,
+                    "SuperOffice refused the app's intake query, so no drafts arrive.",
+                    Some(Owner::AppVendor),
+                    "Send this report to the app's vendor; the SuperOffice administrator can check that the draft task type exists.",
+                ),
+            };
+            c.status = status;
+            c.cause = Some(cause.into());
+            c.owner = owner;
+            c.action = Some(action.into());
+        }
+    }
+    Some(c)
+}
