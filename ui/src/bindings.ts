@@ -401,11 +401,6 @@ export type IntakeReport = {
 	added: number,
 	/**  Of the new ones, how many cannot be sent as they are (kept, with the reason). */
 	with_problems: number,
-	/**
-	 *  Tasks left for the next refresh (none since the recipients come with the tasks; kept
-	 *  for the report's shape).
-	 */
-	skipped: number,
 };
 
 /**  Sending limits per rep, so a bulk approval does not look like a spam run to the relay. */

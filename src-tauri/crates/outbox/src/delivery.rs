@@ -177,7 +177,7 @@ impl Delivery {
         }
         match a.channel.unwrap_or_else(|| self.channel().channel) {
             Channel::Smtp => self.deliver_by_smtp(id, &a).await,
-            Channel::EmailAgent => self.deliver_by_agent(id, &a).await,
+            Channel::EmailAgent => self.deliver_by_agent(id, &a, &row).await,
             Channel::Handoff => {
                 self.store.claim(id)?;
                 failpoint::hit("after_claim");
@@ -198,8 +198,7 @@ impl Delivery {
     ///   Line too long`): the server refused the message, nothing was sent.
     /// - anything else (another 5xx, a timeout, a lost connection or answer): the outcome is
     ///   open. The rep decides; nothing is resent on its own.
-    async fn deliver_by_agent(&self, id: i64, a: &Approved) -> Result<State> {
-        let row = self.store.get(id)?;
+    async fn deliver_by_agent(&self, id: i64, a: &Approved, row: &crate::DraftRow) -> Result<State> {
         self.store.claim(id)?;
         failpoint::hit("after_claim");
         let account = match self.client.email_current_account().await {

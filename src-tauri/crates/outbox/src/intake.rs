@@ -16,9 +16,6 @@ pub struct IntakeReport {
     pub added: u32,
     /// Of the new ones, how many cannot be sent as they are (kept, with the reason).
     pub with_problems: u32,
-    /// Tasks left for the next refresh (none since the recipients come with the tasks; kept
-    /// for the report's shape).
-    pub skipped: u32,
 }
 
 /// Fetches the rep's open draft tasks (all pages, each with its recipient: one request per

@@ -131,7 +131,9 @@ impl AppointmentRow {
     pub(crate) fn from_row(row: &Map<String, Value>) -> std::result::Result<Self, String> {
         let appointment_id = int(row, "appointmentId")?;
         if appointment_id <= 0 {
-            return Err(format!("a row without an appointmentId: {}", Value::Object(row.clone())));
+            // The row's column names, not its values: the error reaches the banner and the log.
+            let columns: Vec<&str> = row.keys().map(String::as_str).collect();
+            return Err(format!("a row without an appointmentId (columns: {})", columns.join(", ")));
         }
         let at = |e: String| format!("appointment {appointment_id}: {e}");
         let email = text(row, "person/email/emailAddress").map_err(at)?;
