@@ -119,8 +119,21 @@ impl Delivery {
         *self.template.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Refuses an outbox that is not this rep's, of this tenant: a pipeline never approves,
+    /// sends or archives another rep's or tenant's messages, whatever outbox it was handed.
+    pub fn check_owner(&self) -> Result<()> {
+        let Some(owner) = self.store.owner() else { return Ok(()) };
+        let context = self.client.session().map(|s| s.claims().context_id.clone());
+        let tenant_matches = context.is_none_or(|c| owner.tenant.rsplit('/').next().is_some_and(|t| t.eq_ignore_ascii_case(&c)));
+        if owner.rep != self.rep.associate_id || !tenant_matches {
+            return Err(Error::OtherOwner { owner: owner.to_string() });
+        }
+        Ok(())
+    }
+
     /// Records the rep's approval: Message-ID, sender, the exact bytes and their hash.
     pub fn approve(&self, id: i64) -> Result<()> {
+        self.check_owner()?;
         let row = self.store.get(id)?;
         let problem = row
             .problem
@@ -162,6 +175,7 @@ impl Delivery {
 
     /// Sends an approved message, then archives it and completes its task.
     pub async fn deliver(&self, id: i64) -> Result<State> {
+        self.check_owner()?;
         let a = self.store.approved(id)?;
         if mime::sha256_hex(&a.mime) != a.mime_sha256 {
             return Err(Error::ApprovalMismatch);
@@ -297,6 +311,7 @@ impl Delivery {
     /// with backoff. What still fails stays visible on the row and is retried later. Only one
     /// archiver runs per draft in this process.
     pub async fn finish(&self, id: i64) -> Result<State> {
+        self.check_owner()?;
         {
             let mut busy = self.archiving.lock().unwrap_or_else(|p| p.into_inner());
             if !busy.insert(id) {

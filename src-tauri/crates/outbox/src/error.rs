@@ -16,6 +16,8 @@ pub enum Error {
     Mime(String),
     #[error("the approved message no longer matches what was approved; it was not sent")]
     ApprovalMismatch,
+    #[error("this outbox belongs to {owner}; it is not opened, sent or archived for anyone else")]
+    OtherOwner { owner: String },
     #[error(transparent)]
     SuperOffice(#[from] superoffice::Error),
     #[error(transparent)]
@@ -34,6 +36,7 @@ impl Error {
             Error::NotSendable(_) => "draft_not_sendable",
             Error::Mime(_) => "message_invalid",
             Error::ApprovalMismatch => "approval_mismatch",
+            Error::OtherOwner { .. } => "outbox_of_another_owner",
             Error::SuperOffice(e) => e.code(),
             Error::Keychain(e) => e.code(),
         }

@@ -134,6 +134,7 @@ impl Delivery {
     /// Runs what is due now: wakes snoozed drafts, schedules automatic retries, sends approved
     /// messages within the limits (one at a time), and archives sent ones.
     pub async fn tick(&self, limits: &Limits) -> Result<TickReport> {
+        self.check_owner()?;
         let now = now_ms();
         let mut report = TickReport { woken: self.store.wake_due(now)?, retried: self.store.retry_due(now)?, ..TickReport::default() };
         for id in self.store.due_for_sending(now)? {

@@ -15,92 +15,6 @@ use crate::draft::Problem;
 use crate::state::{self, Event, State};
 use crate::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE drafts (
-    id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
-    source_ref TEXT NOT NULL,
-    contact_id INTEGER NOT NULL DEFAULT 0,
-    person_id INTEGER NOT NULL DEFAULT 0,
-    sale_id INTEGER NOT NULL DEFAULT 0,
-    company TEXT NOT NULL DEFAULT '',
-    recipient_name TEXT NOT NULL DEFAULT '',
-    recipient_email TEXT,
-    subject TEXT,
-    body TEXT NOT NULL,
-    problem TEXT,
-    state TEXT NOT NULL,
-    reason TEXT,
-    message_id TEXT UNIQUE,
-    from_name TEXT,
-    from_address TEXT,
-    approved_at TEXT,
-    mime BLOB,
-    mime_sha256 TEXT,
-    smtp_reply TEXT,
-    sent_at TEXT,
-    document_id INTEGER,
-    task_completed_at TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (source, source_ref)
-);
-CREATE INDEX drafts_state ON drafts(state);
-CREATE TABLE timeline (
-    id INTEGER PRIMARY KEY,
-    draft_id INTEGER NOT NULL REFERENCES drafts(id),
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX timeline_draft ON timeline(draft_id);
-"#,
-    r#"
-ALTER TABLE drafts ADD COLUMN send_after_ms INTEGER;
-ALTER TABLE drafts ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE drafts ADD COLUMN next_attempt_ms INTEGER;
-ALTER TABLE drafts ADD COLUMN snoozed_until_ms INTEGER;
-ALTER TABLE drafts ADD COLUMN sent_ms INTEGER;
-CREATE TABLE versions (
-    id INTEGER PRIMARY KEY,
-    draft_id INTEGER NOT NULL REFERENCES drafts(id),
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    by TEXT NOT NULL DEFAULT '',
-    recipient_email TEXT,
-    subject TEXT,
-    body TEXT NOT NULL,
-    sha256 TEXT NOT NULL
-);
-CREATE INDEX versions_draft ON versions(draft_id);
-INSERT INTO versions (draft_id, at, kind, recipient_email, subject, body, sha256)
-    SELECT id, created_at, 'ai', recipient_email, subject, body, '' FROM drafts;
-"#,
-    r#"
-ALTER TABLE drafts ADD COLUMN channel TEXT;
-ALTER TABLE drafts ADD COLUMN channel_reason TEXT;
-"#,
-    // The list's default order (newest activity first), per view and overall.
-    r#"
-CREATE INDEX drafts_updated ON drafts(updated_at, id);
-CREATE INDEX drafts_state_updated ON drafts(state, updated_at, id);
-"#,
-    // Why the channel was chosen, as data (JSON of `ChannelWhy`) the UI words in its language.
-    r#"
-ALTER TABLE drafts ADD COLUMN channel_why TEXT;
-"#,
-    // Why a message is where it is, as data (JSON of `Reason`) beside `reason`'s words. A
-    // statement that changes `reason` without it (reject, reset) leaves no stale data behind.
-    r#"
-ALTER TABLE drafts ADD COLUMN reason_why TEXT;
-CREATE TRIGGER drafts_reason_why_follows AFTER UPDATE OF reason ON drafts
-    WHEN NEW.reason_why IS OLD.reason_why AND NEW.reason IS NOT OLD.reason
-    BEGIN UPDATE drafts SET reason_why = NULL WHERE id = NEW.id; END;
-"#,
-];
-
 /// Milliseconds since the Unix epoch, the unit of every scheduling column.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -198,6 +112,8 @@ impl Approved {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Whose outbox this is, once claimed ([`Store::open_for`]).
+    pub(crate) owner: Mutex<Option<crate::owner::Owner>>,
 }
 
 pub(crate) fn now() -> String {
@@ -259,7 +175,7 @@ impl Store {
             rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
             |ctx| Ok(crate::fold::search_key(ctx.get_raw(0).as_str().unwrap_or(""))),
         )?;
-        let store = Store { conn: Mutex::new(conn) };
+        let store = Store { conn: Mutex::new(conn), owner: Mutex::new(None) };
         store.migrate()?;
         Ok(store)
     }
@@ -271,7 +187,7 @@ impl Store {
     fn migrate(&self) -> Result<()> {
         let mut conn = self.conn();
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (i, sql) in crate::schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
