@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use keychain::Keychain;
-use outbox::{Delivery, Rep, Store};
+use outbox::{Delivery, Owner, Rep, Store};
 use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
 
 use crate::cli::Options;
@@ -19,10 +19,12 @@ pub struct AppState {
     pub options: Options,
     pub data_dir: PathBuf,
     pub(crate) keychain: Result<Arc<Keychain>, CommandError>,
-    /// The outbox in use: the real tenant's (`outbox.sqlite` in the data directory) or the
-    /// demo's (`demo/outbox.sqlite`, a directory, database and lock of its own), so no draft,
-    /// approval or sent message of one is ever shown, sent or archived for the other.
+    /// The signed-in rep's outbox of the signed-in tenant (see `outboxes`), so no draft,
+    /// approval or sent message of one tenant, rep or the demo is ever shown, sent or archived
+    /// for another.
     pub(crate) store: std::sync::RwLock<Outbox>,
+    /// Drafts of an earlier version's shared outbox that belong to no one signed in here.
+    held: std::sync::atomic::AtomicUsize,
     pub(crate) tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
     pub(crate) delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
     /// Held for the app's lifetime: one running instance per data directory.
@@ -64,19 +66,16 @@ pub(crate) fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::
 
 impl AppState {
     pub fn new(options: Options, data_dir: PathBuf, keychain: Result<Keychain, keychain::Error>) -> Self {
-        let instance = single_instance(&data_dir);
-        let demo = options.demo || Config::load(&data_dir).tenant.as_deref() == Some("demo");
-        let (instance_lock, outbox) = match instance {
-            Ok(lock) => {
-                (Some(lock), Outbox { store: Err(CommandError::new("no_outbox", "no outbox is open yet")), demo: !demo, _lock: None })
-            }
-            Err(e) => (None, Outbox { store: Err(e), demo, _lock: None }),
+        let (instance_lock, outbox) = match single_instance(&data_dir) {
+            Ok(lock) => (Some(lock), Outbox::default()),
+            Err(e) => (None, Outbox { blocked: Some(e), ..Outbox::default() }),
         };
         let state = AppState {
             options,
             data_dir,
             keychain: keychain.map(Arc::new).map_err(CommandError::from),
             store: std::sync::RwLock::new(outbox),
+            held: std::sync::atomic::AtomicUsize::new(0),
             tenant: tokio::sync::Mutex::new(None),
             delivery: tokio::sync::Mutex::new(None),
             _instance_lock: instance_lock,
@@ -88,8 +87,8 @@ impl AppState {
             lang: std::sync::Mutex::new(crate::commands::UiLang::default()),
         };
         if state._instance_lock.is_some() {
-            if let Err(e) = state.use_outbox(demo) {
-                tracing::error!(code = %e.code, "the outbox could not be opened: {}", e.message);
+            if let Ok(config) = Config::read(&state.data_dir) {
+                state.tag_legacy_outbox(&config);
             }
         }
         state
@@ -117,17 +116,27 @@ impl AppState {
         self.keychain.clone()
     }
 
+    /// The signed-in rep's outbox (none before sign-in).
     pub fn store(&self) -> CmdResult<Arc<Store>> {
-        self.store.read().unwrap_or_else(|p| p.into_inner()).store.clone()
+        let open = self.store.read().unwrap_or_else(|p| p.into_inner());
+        match (&open.store, &open.blocked) {
+            (Some(s), _) => Ok(s.clone()),
+            (None, Some(b)) => Err(b.clone()),
+            (None, None) => Err(CommandError::new("not_signed_in", "sign in to SuperOffice first: your outbox opens with your sign-in")),
+        }
+    }
+
+    pub(crate) fn set_held(&self, n: usize) {
+        self.held.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub(crate) fn blocker(&self) -> Option<CommandError> {
-        let store = self.store();
+        let blocked = self.store.read().unwrap_or_else(|p| p.into_inner()).blocked.clone();
         self.keychain
             .as_ref()
             .err()
-            .or(store.as_ref().err())
             .cloned()
+            .or(blocked)
             .or_else(|| Config::read(&self.data_dir).err().map(|e| CommandError::new("config_unreadable", e.to_string())))
     }
 
@@ -148,7 +157,8 @@ impl AppState {
             *self.delivery.lock().await = None;
             *self.diagnostics.lock().await = None;
         }
-        self.use_outbox(true)?;
+        // Nor does its outbox: the demo's opens when the demo's rep signs in.
+        self.close_outbox();
         *slot = Some(t.clone());
         drop(slot);
         if !self.options.demo && !self.options.smoke_test && self.config().superoffice.is_none() {
@@ -174,7 +184,6 @@ impl AppState {
         match (config.tenant.as_deref(), &config.superoffice) {
             (Some("superoffice"), Some(c)) => {
                 let t = Arc::new(tenant::from_config(c).map_err(|e| CommandError::new("config_invalid", e))?);
-                self.use_outbox(false)?;
                 *self.tenant.lock().await = Some(t.clone());
                 Ok(Some(t))
             }
@@ -185,7 +194,16 @@ impl AppState {
     pub async fn status(&self) -> AppStatus {
         let version = env!("CARGO_PKG_VERSION").to_owned();
         if let Some(b) = self.blocker() {
-            return AppStatus { version, blocker: Some(b), tenant: None, rep: None, channel: None, waiting: None, intake_problem: None };
+            return AppStatus {
+                version,
+                blocker: Some(b),
+                tenant: None,
+                rep: None,
+                channel: None,
+                waiting: None,
+                intake_problem: None,
+                held: 0,
+            };
         }
         let (tenant, blocker) = match self.tenant().await {
             Ok(t) => (t, None),
@@ -213,6 +231,7 @@ impl AppState {
             channel,
             waiting,
             intake_problem: if delivery.is_some() { self.intake_problem.lock().unwrap_or_else(|p| p.into_inner()).clone() } else { None },
+            held: self.held.load(std::sync::atomic::Ordering::SeqCst) as u32,
         }
     }
 
@@ -282,8 +301,14 @@ impl AppState {
         tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason());
         let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
         let template = self.effective_template(Some(&report));
+        // The outbox is this rep's of this tenant, opened now that it is known whose it is.
+        let owner = match tenant.demo {
+            Some(_) => Owner::demo(&tenant.context_id, me.associate_id),
+            None => Owner::new(&tenant.environment.base(), &tenant.context_id, me.associate_id),
+        };
+        let store = self.use_outbox(&owner, tenant.demo.is_some(), &email)?;
         let delivery = Arc::new(
-            Delivery::new(self.store()?, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
+            Delivery::new(store, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
                 .with_hold(self.config().hold())
                 .with_channel(channel)
                 .with_template(template),
@@ -395,6 +420,7 @@ impl AppState {
     /// deleted from the keychain; the outbox keeps every draft and its state.
     pub async fn sign_out(&self) -> CmdResult<()> {
         let Some(d) = self.delivery.lock().await.take() else { return Ok(()) };
+        self.close_outbox();
         if let Some(session) = d.client.session() {
             if let Err(e) = session.sign_out().await {
                 tracing::warn!(code = e.code(), "sign-out: the refresh token could not be revoked; it was deleted locally");
@@ -440,34 +466,132 @@ mod tests {
         }
     }
 
-    /// The demo has its own directory, database and lock: the real tenant's drafts never show
-    /// on the demo and the demo's never on the tenant (the same appointment id 5001 is two
-    /// drafts, one in each); `--demo` never writes `config.json`.
-    #[tokio::test]
-    async fn the_demo_has_an_outbox_of_its_own() {
+    fn dbus() -> bool {
         if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
             assert!(std::env::var_os("CI").is_none(), "CI must run this test inside a D-Bus session");
             eprintln!("skipped: no D-Bus session (run scripts/test.sh)");
+            return false;
+        }
+        true
+    }
+
+    fn real_owner(rep: i64) -> outbox::Owner {
+        outbox::Owner::new("https://online.superoffice.com", "Cust26720", rep)
+    }
+
+    /// Signs the demo's rep in, playing the browser on the demo's consent page.
+    async fn demo_sign_in(state: &super::AppState) {
+        state
+            .sign_in(|url| {
+                let url = url.to_owned();
+                tokio::spawn(async move { superoffice_sim::browser::consent(&url, true).await });
+                Ok(())
+            })
+            .await
+            .expect("the demo rep signs in");
+    }
+
+    /// The demo has its own directory, database and lock, and a real rep's outbox is opened
+    /// only for that rep: the real tenant's drafts never show on the demo and the demo's never
+    /// on the tenant (the same appointment id 5001 is two drafts, one in each). A demo run
+    /// between a real approval and its send (the package's smoke test) leaves the approval
+    /// untouched: the demo's scheduler sends only the demo's rows, into the demo's mail server.
+    /// `--demo` never writes `config.json`.
+    #[tokio::test]
+    async fn the_demo_has_an_outbox_of_its_own_and_never_sends_a_real_approval() {
+        if !dbus() {
             return;
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let keychain = keychain::Keychain::open(&format!("so-outbox-test-outbox-{}", std::process::id()));
         let state = super::AppState::new(crate::cli::Options { demo: true, smoke_test: false }, dir.path().to_owned(), keychain);
-        state.use_outbox(false).expect("the real tenant's outbox");
-        state.store().expect("store").insert_draft(&draft("5001")).expect("insert");
-        state.start_demo().await.expect("demo");
+        assert_eq!(state.store().err().map(|e| e.code), Some("not_signed_in".into()), "no outbox before a sign-in");
+        assert!(state.blocker().is_none(), "which is not a blocker");
+        let real = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("the real rep's outbox");
+        real.insert_draft(&draft("5001")).expect("insert");
+        let id = real.list().expect("list")[0].id;
+        real.approve(id, "Anna", "<real-1@corp.example>", "Anna", "anna@corp.example", b"mime", 0).expect("approve");
+        drop(real);
+
+        let demo_tenant = state.start_demo().await.expect("demo");
+        assert_eq!(demo_tenant.context_id, crate::outboxes::DEMO_CONTEXT);
+        assert_eq!(state.store().err().map(|e| e.code), Some("not_signed_in".into()), "the demo closed the real outbox");
+        demo_sign_in(&state).await;
         let demo = state.store().expect("the demo's outbox");
-        assert!(demo.list().expect("list").is_empty(), "no real draft on the demo");
-        assert!(demo.insert_draft(&draft("5001")).expect("insert"), "the demo's task 5001 is its own draft");
+        assert!(demo.list().expect("list").iter().all(|d| d.source_ref != "5001" || d.from_address.is_none()), "no real draft on the demo");
+        assert!(demo.list().expect("list").iter().all(|d| d.state != outbox::State::Approved));
+        for _ in 0..3 {
+            state.tick().await;
+        }
         assert!(dir.path().join("demo/outbox.sqlite").exists());
         assert_eq!(
             super::single_instance(&state.demo_dir()).err().map(|e| e.code),
             Some("already_running".into()),
             "the demo's own lock is held"
         );
-        state.use_outbox(false).expect("back to the tenant");
-        assert_eq!(state.store().expect("store").list().expect("list").len(), 1, "only the tenant's draft");
+        let sim = demo_tenant.demo.as_ref().expect("the demo's simulator");
+        assert!(sim.mailbox().messages().is_empty(), "the demo sent nothing it was not asked to");
+        state.sign_out().await.expect("sign out");
+
+        let real = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("back to the tenant");
+        let rows = real.list().expect("list");
+        assert_eq!(rows.len(), 1, "only the tenant's draft");
+        assert_eq!((rows[0].state, rows[0].attempts), (outbox::State::Approved, 0), "the real approval is untouched");
         assert!(!dir.path().join("config.json").exists(), "--demo wrote no configuration");
+    }
+
+    /// Two reps of one tenant on one computer: each has an outbox of their own; neither sees
+    /// the other's drafts.
+    #[test]
+    fn each_rep_of_a_tenant_has_an_outbox_of_their_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = super::AppState::new(
+            crate::cli::Options::default(),
+            dir.path().to_owned(),
+            Err(keychain::Error::Unavailable("not needed here".into())),
+        );
+        let anna = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("Anna's outbox");
+        anna.insert_draft(&draft("5001")).expect("insert");
+        drop(anna);
+        let ben = state.use_outbox(&real_owner(8), false, "ben@corp.example").expect("Ben's outbox");
+        assert!(ben.list().expect("list").is_empty(), "none of Anna's drafts");
+        assert!(ben.insert_draft(&draft("5001")).expect("insert"), "Ben's own task 5001 is his own draft");
+        drop(ben);
+        assert_eq!(state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("Anna's").list().expect("list").len(), 1);
+        let dirs = std::fs::read_dir(dir.path().join("outboxes")).expect("outboxes").count();
+        assert_eq!(dirs, 2, "one directory per rep");
+    }
+
+    /// The shared `outbox.sqlite` of an earlier version: tagged at start with the configured
+    /// tenant, the signed-in rep takes their own rows (never approved, or approved as them);
+    /// another rep's approval stays held, and the status counts it.
+    #[tokio::test]
+    async fn an_earlier_versions_outbox_is_adopted_by_its_rep_and_the_rest_is_held() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let old = outbox::Store::open(&dir.path().join("outbox.sqlite")).expect("old outbox");
+            old.insert_draft(&draft("5001")).expect("insert");
+            old.insert_draft(&draft("5002")).expect("insert");
+            let ben = old.list().expect("list")[1].id;
+            old.approve(ben, "Ben", "<ben-1@corp.example>", "Ben", "ben@corp.example", b"mime", 0).expect("approve");
+        }
+        let config = r#"{"tenant":"superoffice","superoffice":{"environment":"online","context_id":"Cust26720","client_id":"c","task_type_id":7,"smtp":{"host":"smtp.corp.example","port":587,"security":"starttls","username":"u"}}}"#;
+        std::fs::write(dir.path().join("config.json"), config).expect("config");
+        let state = super::AppState::new(
+            crate::cli::Options::default(),
+            dir.path().to_owned(),
+            Err(keychain::Error::Unavailable("not needed here".into())),
+        );
+        assert_eq!(state.held.load(std::sync::atomic::Ordering::SeqCst), 2, "counted before anyone signs in");
+        let anna = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("Anna's outbox");
+        let rows = anna.list().expect("list");
+        assert_eq!(rows.iter().map(|d| d.source_ref.as_str()).collect::<Vec<_>>(), ["5001"], "Anna takes the pending draft");
+        assert_eq!(state.held.load(std::sync::atomic::Ordering::SeqCst), 1, "Ben's approval is held");
+        let other_tenant = outbox::Owner::new("https://online.superoffice.com", "Cust11111", 8);
+        assert!(state.use_outbox(&other_tenant, false, "ben@corp.example").expect("other").list().expect("list").is_empty());
+        let ben = state.use_outbox(&real_owner(8), false, "ben@corp.example").expect("Ben's outbox");
+        assert_eq!(ben.list().expect("list")[0].state, outbox::State::Approved, "Ben gets his approval");
+        assert_eq!(state.held.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
     #[test]

@@ -218,6 +218,7 @@ impl AppState {
         .map_err(|e| CommandError::new("internal", e.to_string()))?
         .map_err(|e| CommandError::new("config_invalid", e))?;
         *self.delivery.lock().await = None;
+        self.close_outbox();
         *self.tenant.lock().await = None;
         *self.diagnostics.lock().await = None;
         Ok(())

@@ -31,6 +31,10 @@ pub struct AppStatus {
     pub waiting: Option<Waiting>,
     /// Why new drafts could not be fetched from SuperOffice, until a fetch succeeds.
     pub intake_problem: Option<outbox::IntakeProblem>,
+    /// Drafts of an earlier version's shared outbox that belong to another tenant or rep (or
+    /// to no one the app could tell): kept in `outbox.sqlite`, never shown, sent or archived
+    /// here, taken over when the rep they belong to signs in on this computer.
+    pub held: u32,
 }
 
 /// Why approved messages are not sent yet, and when they will be.

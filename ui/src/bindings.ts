@@ -103,6 +103,12 @@ export type AppStatus_Deserialize = {
 	waiting?: Waiting | null,
 	/**  Why new drafts could not be fetched from SuperOffice, until a fetch succeeds. */
 	intake_problem?: IntakeProblem_Deserialize | null,
+	/**
+	 *  Drafts of an earlier version's shared outbox that belong to another tenant or rep (or
+	 *  to no one the app could tell): kept in `outbox.sqlite`, never shown, sent or archived
+	 *  here, taken over when the rep they belong to signs in on this computer.
+	 */
+	held: number,
 };
 
 /**  Everything the UI needs to decide which screen to show. */
@@ -118,6 +124,12 @@ export type AppStatus_Serialize = {
 	waiting: Waiting | null,
 	/**  Why new drafts could not be fetched from SuperOffice, until a fetch succeeds. */
 	intake_problem: IntakeProblem_Serialize | null,
+	/**
+	 *  Drafts of an earlier version's shared outbox that belong to another tenant or rep (or
+	 *  to no one the app could tell): kept in `outbox.sqlite`, never shown, sent or archived
+	 *  here, taken over when the rep they belong to signs in on this computer.
+	 */
+	held: number,
 };
 
 /**  The result of approving one draft of a selection. */
