@@ -629,7 +629,7 @@ async fn settings_save_puts_the_relay_password_in_the_keychain_only() {
     let keychain = keychain::Keychain::open(so_outbox::KEYCHAIN_SERVICE).expect("the test's keychain");
     use keychain::SecretStore as _;
     let relay_key = format!("smtp-password:anna@example.com@127.0.0.1:{closed}");
-    let client_key = "superoffice-client-secret:Cust99999:e2e-client-id";
+    let client_key = "superoffice-client-secret:127.0.0.1:Cust99999:e2e-client-id";
     let stored = keychain.get(&relay_key).unwrap().expect("a relay password in the keychain");
     assert_eq!(stored.expose(), password, "the new password replaced the first one");
     let token_key = format!("smtp-xoauth2-token:anna@example.com@127.0.0.1:{closed}");

@@ -198,7 +198,7 @@ async fn tour_of_every_screen() {
     app.close().await;
     let keychain = keychain::Keychain::open(so_outbox::KEYCHAIN_SERVICE).expect("keychain");
     use keychain::SecretStore as _;
-    keychain.delete("superoffice-client-secret:Cust12345:0fd8c7e2").ok();
+    keychain.delete("superoffice-client-secret:online.superoffice.com:Cust12345:0fd8c7e2").ok();
 }
 
 /// Screens shown in the light English set only (the dark and German sets keep to the main ones).

@@ -539,9 +539,9 @@ fn planted_secrets_reach_no_log_database_config_temp_file_crash_output_or_payloa
     let sim: SimHandle = rt.block_on(superoffice_sim::start(config)).expect("simulator");
     let (url, ctx, client_id) = (sim.base_url().to_owned(), sim.context_id(), sim.client().client_id.clone());
     let relay = Relay::start(&root.path().join("relay"), &smtp_password);
-    let secret_key = format!("superoffice-client-secret:{ctx}:{client_id}");
+    let secret_key = format!("superoffice-client-secret:127.0.0.1:{ctx}:{client_id}");
     let relay_key = format!("smtp-password:{}@localhost:{}", common::SMTP_USER, relay.port);
-    let rt_key = refresh_token_key(&ctx, &client_id);
+    let rt_key = refresh_token_key(&Environment::Custom(url.clone()), &ctx, &client_id);
 
     // The admin's `so-outbox configure`: config.json and the keychain. Without a Secret Service
     // it must refuse (and write nothing); the in-memory store stands in for the rest.
@@ -861,9 +861,9 @@ async fn the_real_app_at_trace_level_leaks_no_secret() {
     let keychain = Keychain::open(SERVICE).expect("the Secret Service");
     let mut canaries = Canaries::default();
     for (name, key) in [
-        ("client secret", format!("superoffice-client-secret:{ctx}:{client_id}")),
+        ("client secret", format!("superoffice-client-secret:127.0.0.1:{ctx}:{client_id}")),
         ("SMTP password", format!("smtp-password:{}@localhost:{smtp_port}", common::SMTP_USER)),
-        ("refresh token", refresh_token_key(ctx, client_id)),
+        ("refresh token", refresh_token_key(&Environment::Custom("http://127.0.0.1".into()), ctx, client_id)),
     ] {
         let value = keychain.get(&key).expect("keychain").unwrap_or_else(|| panic!("the app stored no {name} under {key}"));
         canaries.add(name, value.expose());

@@ -38,9 +38,23 @@ pub fn relay_key(auth: SmtpAuth, renewed: bool, username: &str, host: &str, port
     }
 }
 
-/// The keychain entry of a tenant's client secret.
-pub fn client_secret_key(context_id: &str, client_id: &str) -> String {
-    format!("superoffice-client-secret:{context_id}:{client_id}")
+/// The keychain entry of a tenant's client secret: named by the environment it belongs to
+/// (its host), the tenant and the app registration, so no tenant of another environment (nor
+/// the demo) ever reads or replaces it.
+pub fn client_secret_key(env: &Environment, context_id: &str, client_id: &str) -> String {
+    format!("superoffice-client-secret:{}:{context_id}:{client_id}", env.key())
+}
+
+/// Reads `key`; a secret stored by a version that named entries without the environment
+/// (`before`) is moved to `key` once, for the tenant configured now.
+fn get_moved(keychain: &Keychain, key: &str, before: &str) -> Result<Option<Secret>, keychain::Error> {
+    if let Some(s) = keychain.get(key)? {
+        return Ok(Some(s));
+    }
+    let Some(old) = keychain.get(before)? else { return Ok(None) };
+    keychain.set(key, &old)?;
+    keychain.delete(before)?;
+    Ok(Some(old))
 }
 
 impl Relay {
@@ -100,9 +114,11 @@ impl Relay {
     }
 }
 
-/// The keychain entries of a tenant's system user: its token and the partner's private key.
-pub fn system_user_keys(context_id: &str) -> (String, String) {
-    (format!("superoffice-system-token:{context_id}"), format!("superoffice-system-key:{context_id}"))
+/// The keychain entries of a tenant's system user: its token and the partner's private key,
+/// named by environment and tenant like the client secret.
+pub fn system_user_keys(env: &Environment, context_id: &str) -> (String, String) {
+    let env = env.key();
+    (format!("superoffice-system-token:{env}:{context_id}"), format!("superoffice-system-key:{env}:{context_id}"))
 }
 
 /// A configured tenant.
@@ -120,19 +136,20 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn client_secret_key(&self) -> String {
-        client_secret_key(&self.context_id, &self.client_id)
+        client_secret_key(&self.environment, &self.context_id, &self.client_id)
     }
 
     pub fn client_secret(&self, keychain: &Keychain) -> Result<Option<Secret>, keychain::Error> {
-        keychain.get(&self.client_secret_key())
+        get_moved(keychain, &self.client_secret_key(), &format!("superoffice-client-secret:{}:{}", self.context_id, self.client_id))
     }
 
     /// The system user, when its token and key are in the keychain (`so-outbox configure
     /// --system-user-token-stdin --system-user-key FILE`); its app token is the client secret.
     pub fn system_user(&self, keychain: &Keychain) -> Result<Option<superoffice::SystemUserConfig>, keychain::Error> {
-        let (token_key, pem_key) = system_user_keys(&self.context_id);
-        let (Some(token), Some(pem), Some(app_token)) = (keychain.get(&token_key)?, keychain.get(&pem_key)?, self.client_secret(keychain)?)
-        else {
+        let (token_key, pem_key) = system_user_keys(&self.environment, &self.context_id);
+        let token = get_moved(keychain, &token_key, &format!("superoffice-system-token:{}", self.context_id))?;
+        let pem = get_moved(keychain, &pem_key, &format!("superoffice-system-key:{}", self.context_id))?;
+        let (Some(token), Some(pem), Some(app_token)) = (token, pem, self.client_secret(keychain)?) else {
             return Ok(None);
         };
         Ok(Some(superoffice::SystemUserConfig {
@@ -192,7 +209,7 @@ pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
     // The partner's system user, so the diagnostics show the seed's two columns.
     let reg = sim.system_user();
     let (system_token, system_key) = (Secret::new(reg.system_token), Secret::new(reg.private_key_pem));
-    let (token_key, pem_key) = system_user_keys(&tenant.context_id);
+    let (token_key, pem_key) = system_user_keys(&tenant.environment, &tenant.context_id);
     // Keychain calls block on D-Bus; keep them off the async workers.
     tokio::task::spawn_blocking(move || {
         store.set(&secret_key, &secret)?;
@@ -252,12 +269,17 @@ mod tests {
         }
         let service = format!("so-outbox-test-demo-{}", std::process::id());
         let keychain = std::sync::Arc::new(Keychain::open(&service).unwrap_or_else(|e| panic!("keychain: {e}")));
-        let (token_key, pem_key) = super::system_user_keys("Cust26720");
-        let secret_key = super::client_secret_key("Cust26720", "so-outbox-demo");
+        // The seed's tenant, under the names of this version and of the version before (which
+        // carried no environment, and whose demo used the context id Cust26720).
+        let online = superoffice::Environment::Online;
+        let (token_key, pem_key) = super::system_user_keys(&online, "Cust26720");
+        let secret_key = super::client_secret_key(&online, "Cust26720", "so-outbox-demo");
         let real = [
             (token_key, Secret::new("RealApp-SystemToken-1234")),
             (pem_key, Secret::new("-----BEGIN PRIVATE KEY-----\nreal\n-----END PRIVATE KEY-----")),
             (secret_key, Secret::new("real-client-secret")),
+            ("superoffice-system-token:Cust26720".to_owned(), Secret::new("OldName-SystemToken")),
+            ("superoffice-client-secret:Cust26720:so-outbox-demo".to_owned(), Secret::new("old-name-secret")),
         ];
         for (k, v) in &real {
             keychain.set(k, v).unwrap_or_else(|e| panic!("{e}"));
@@ -267,13 +289,50 @@ mod tests {
         for (k, v) in &real {
             assert_eq!(keychain.get(k).unwrap_or_else(|e| panic!("{e}")).as_ref(), Some(v), "{k} changed");
         }
-        let (demo_token, _) = super::system_user_keys(&demo.context_id);
+        let (demo_token, _) = super::system_user_keys(&demo.environment, &demo.context_id);
         assert!(keychain.get(&demo_token).unwrap_or_else(|e| panic!("{e}")).is_some(), "the demo's own entry");
         for (k, _) in &real {
             let _ = keychain.delete(k);
         }
-        for k in [demo_token, super::system_user_keys(&demo.context_id).1, demo.client_secret_key(), demo.relay.keychain_key()] {
+        for k in [
+            demo_token,
+            super::system_user_keys(&demo.environment, &demo.context_id).1,
+            demo.client_secret_key(),
+            demo.relay.keychain_key(),
+        ] {
             let _ = keychain.delete(&k);
         }
+    }
+
+    /// Secrets are named by the environment they belong to: the same context id and client id
+    /// on two environments are two entries; an entry of the version before (no environment in
+    /// its name) moves to the configured environment's name once, and is gone from the old one.
+    #[test]
+    fn secrets_are_named_by_their_environment_and_old_names_move_once() {
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            assert!(std::env::var_os("CI").is_none(), "CI must run this test inside a D-Bus session");
+            eprintln!("skipped: no D-Bus session (run scripts/test.sh)");
+            return;
+        }
+        use superoffice::Environment;
+        let (online, sod, local) = (Environment::Online, Environment::Sod, Environment::Custom("http://127.0.0.1:4711".into()));
+        let keys = [&online, &sod, &local].map(|e| super::client_secret_key(e, "Cust1", "app"));
+        assert_eq!(keys.iter().collect::<std::collections::HashSet<_>>().len(), 3, "{keys:?}");
+        assert_ne!(super::system_user_keys(&online, "Cust1"), super::system_user_keys(&sod, "Cust1"));
+        assert_eq!(
+            super::client_secret_key(&local, "C", "a"),
+            super::client_secret_key(&Environment::Custom("http://127.0.0.1:9".into()), "C", "a"),
+            "the simulator's port changes, its name does not"
+        );
+
+        let keychain = Keychain::open(&format!("so-outbox-test-keys-{}", std::process::id())).unwrap_or_else(|e| panic!("keychain: {e}"));
+        let old = "superoffice-client-secret:Cust1:app";
+        keychain.set(old, &Secret::new("provisioned-before")).unwrap_or_else(|e| panic!("{e}"));
+        let moved = super::get_moved(&keychain, &keys[0], old).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(moved.as_ref().map(Secret::expose), Some("provisioned-before"));
+        assert_eq!(keychain.get(&keys[0]).unwrap_or_else(|e| panic!("{e}")).as_ref().map(Secret::expose), Some("provisioned-before"));
+        assert!(keychain.get(old).unwrap_or_else(|e| panic!("{e}")).is_none(), "the old name is gone");
+        assert!(super::get_moved(&keychain, &keys[1], old).unwrap_or_else(|e| panic!("{e}")).is_none(), "nothing for another environment");
+        let _ = keychain.delete(&keys[0]);
     }
 }

@@ -78,6 +78,13 @@ pub struct ClientRegistration {
     /// Native app template adds [`NATIVE_APP_REDIRECT_RULE`]. This is the list at start;
     /// [`SimHandle::set_redirect_rules`] changes it and [`SimHandle::redirect_rules`] reads it.
     pub redirect_rules: Vec<String>,
+    /// The code exchange demands the client secret even with PKCE. SuperOffice's code-exchange
+    /// table marks `client_secret` required (`docs/en/authentication/online/auth-code-flow.md`)
+    /// while the native-apps page lets the PKCE verifier replace it; the demo takes the strict
+    /// reading, so its provider hands tokens only to the process holding this start's random
+    /// secret (the app, which keeps it in the keychain), never to another local process that
+    /// walks the consent page with a verifier of its own.
+    pub secret_required: bool,
 }
 
 /// What the Native app template registers: "Adds `^http://127.0.0.1\:\d{4,10}$` as an allowed
@@ -108,6 +115,7 @@ impl SimConfig {
                 client_id: "so-outbox-demo".into(),
                 client_secret: format!("demo-secret-{:032x}", rand::random::<u128>()),
                 redirect_rules: vec![NATIVE_APP_REDIRECT_RULE.to_owned()],
+                secret_required: true,
             },
         }
     }

@@ -64,8 +64,8 @@ pub async fn tokens(State(sim): State<Arc<Sim>>, headers: HeaderMap, Form(f): Fo
             // With PKCE the verifier replaces the secret at the code exchange (native apps).
             match sim.oidc.redeem(code, &sim.client.client_id, redirect_uri, f.code_verifier.as_deref()) {
                 Ok((req, associate)) => {
-                    if req.code_challenge.is_none() && secret.is_none() {
-                        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret required without PKCE");
+                    if secret.is_none() && (req.code_challenge.is_none() || sim.client.secret_required) {
+                        return token_err(StatusCode::UNAUTHORIZED, "invalid_client", "client_secret is required at the code exchange");
                     }
                     new_refresh = Some(sim.oidc.issue_refresh_token(associate));
                     (associate, req.nonce)

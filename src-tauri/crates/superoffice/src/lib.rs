@@ -27,7 +27,7 @@ pub use id_token::Claims;
 /// HTTP methods for [`Client::probe`].
 pub use reqwest::Method;
 pub use rest::Client;
-pub use session::{refresh_token_key, Session, SessionInfo};
+pub use session::{refresh_token_key, refresh_token_key_before_environments, Session, SessionInfo};
 pub use signin::{transport_ok, transport_ok_str, Environment, PendingSignIn, SignInRequest};
 pub use system_user::{SystemSession, SystemUserConfig};
 

@@ -133,8 +133,14 @@ pub struct SessionInfo {
     pub company_name: Option<String>,
 }
 
-/// The keychain entry of a tenant's refresh token.
-pub fn refresh_token_key(context_id: &str, client_id: &str) -> String {
+/// The keychain entry of a tenant's refresh token: named by the environment it belongs to,
+/// the tenant and the app registration.
+pub fn refresh_token_key(env: &Environment, context_id: &str, client_id: &str) -> String {
+    format!("superoffice-refresh-token:{}:{context_id}:{client_id}", env.key())
+}
+
+/// The entry's name before it carried the environment (read once, then moved).
+pub fn refresh_token_key_before_environments(context_id: &str, client_id: &str) -> String {
     format!("superoffice-refresh-token:{context_id}:{client_id}")
 }
 
@@ -150,7 +156,16 @@ impl Session {
         client_secret: Option<Secret>,
         store: Arc<dyn SecretStore>,
     ) -> Result<Option<Session>> {
-        let key = refresh_token_key(context_id, &client_id);
+        let key = refresh_token_key(&env, context_id, &client_id);
+        // A token stored by a version that named entries without the environment is moved
+        // to its new name once (the environment is the one configured for this tenant now).
+        let before = refresh_token_key_before_environments(context_id, &client_id);
+        if store.get(&key)?.is_none() {
+            if let Some(old) = store.get(&before)? {
+                store.set(&key, &old)?;
+                store.delete(&before)?;
+            }
+        }
         let Some(refresh_token) = store.get(&key)? else { return Ok(None) };
         let http = http_client()?;
         let mut form = vec![
@@ -194,7 +209,7 @@ impl Session {
         tokens: TokenResponse,
         store: Arc<dyn SecretStore>,
     ) -> Result<Self> {
-        let key = refresh_token_key(&claims.context_id, &client_id);
+        let key = refresh_token_key(&env, &claims.context_id, &client_id);
         match &tokens.refresh_token {
             Some(rt) => store.set(&key, rt)?,
             // Never leave an earlier sign-in's token behind under this name.
@@ -268,7 +283,7 @@ impl Session {
         if self.tokens().generation != used_generation {
             return Ok(());
         }
-        let key = refresh_token_key(&self.inner.claims.context_id, &self.inner.client_id);
+        let key = refresh_token_key(&self.inner.link.env, &self.inner.claims.context_id, &self.inner.client_id);
         let refresh_token = self.inner.store.get(&key)?.ok_or(Error::NotSignedIn)?;
         let mut form = vec![
             ("grant_type", "refresh_token".to_owned()),
@@ -322,7 +337,7 @@ impl Session {
     /// the in-memory access token is dropped either way. The returned error says what failed.
     pub async fn sign_out(&self) -> Result<()> {
         let _single_flight = self.inner.refreshing.lock().await;
-        let key = refresh_token_key(&self.inner.claims.context_id, &self.inner.client_id);
+        let key = refresh_token_key(&self.inner.link.env, &self.inner.claims.context_id, &self.inner.client_id);
         let revoked = match self.inner.store.get(&key) {
             Ok(Some(token)) => self.revoke(&token).await,
             Ok(None) => Ok(()),

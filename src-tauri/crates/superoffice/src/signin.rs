@@ -41,6 +41,13 @@ impl Environment {
     pub fn issuer(&self) -> String {
         self.base()
     }
+    /// The environment's name in keychain entries: its host (`online.superoffice.com`; an
+    /// onsite installation's own host; `127.0.0.1` for the simulator, whose port changes with
+    /// every start). A secret of one environment is never read for a tenant of another.
+    pub fn key(&self) -> String {
+        let base = self.base();
+        url::Url::parse(&base).ok().and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase())).unwrap_or(base)
+    }
     pub fn authorize_endpoint(&self) -> String {
         format!("{}/login/common/oauth/authorize", self.base())
     }
@@ -349,6 +356,17 @@ pub async fn resolve_tenant(http: &reqwest::Client, env: &Environment, context_i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keychain entries are named by the environment's host; the simulator's changing port is
+    /// not part of it.
+    #[test]
+    fn environments_are_named_by_their_host() {
+        assert_eq!(Environment::Online.key(), "online.superoffice.com");
+        assert_eq!(Environment::Sod.key(), "sod.superoffice.com");
+        assert_eq!(Environment::Stage.key(), "qaonline.superoffice.com");
+        assert_eq!(Environment::Custom("https://CRM.Acme.example/".into()).key(), "crm.acme.example");
+        assert_eq!(Environment::Custom("http://127.0.0.1:4711".into()).key(), "127.0.0.1");
+    }
 
     #[test]
     fn error_pages_are_read_as_one_line_of_their_body() {

@@ -28,7 +28,11 @@ async fn forged_id_tokens_are_refused_with_a_code() {
         let store = Arc::new(MemoryStore::default());
         let err = common::try_sign_in(&sim, store.clone()).await.err().unwrap_or_else(|| panic!("{tamper:?} was accepted"));
         assert!(codes.contains(&err.code()), "{tamper:?} gave {} ({err})", err.code());
-        let key = superoffice::refresh_token_key(&sim.context_id(), &sim.client().client_id);
+        let key = superoffice::refresh_token_key(
+            &superoffice::Environment::Custom(sim.base_url().to_owned()),
+            &sim.context_id(),
+            &sim.client().client_id,
+        );
         assert!(store.get(&key).ok().flatten().is_none(), "{tamper:?}: nothing may be stored");
     }
     sim.set_id_token_tamper(None);
@@ -84,11 +88,13 @@ async fn replayed_codes_and_wrong_verifiers_are_refused() {
     };
     let token = |code: String, verifier: &'static str| {
         let (http, base, client_id) = (http.clone(), sim.base_url().to_owned(), sim.client().client_id.clone());
+        let secret = sim.client().client_secret.clone();
         async move {
             http.post(format!("{base}/login/common/oauth/tokens"))
                 .form(&[
                     ("grant_type", "authorization_code"),
                     ("client_id", client_id.as_str()),
+                    ("client_secret", secret.as_str()),
                     ("code", code.as_str()),
                     ("redirect_uri", redirect),
                     ("code_verifier", verifier),
@@ -105,6 +111,33 @@ async fn replayed_codes_and_wrong_verifiers_are_refused() {
     let c2 = code(http.clone()).await;
     assert_eq!(token(c2.clone(), "another-verifier-that-does-not-match-000000000").await, 400, "wrong verifier");
     assert_eq!(token(c2, "a-test-verifier-with-enough-entropy-0123456789").await, 400, "a code is burnt by a failed redemption");
+    // Issue 13: the demo's provider hands tokens only to the holder of this start's random
+    // client secret. Another local process that walks the consent page with a verifier of its
+    // own gets a code, and no token for it, without the secret or with a wrong one.
+    for secret in [None, Some("demo-secret-guessed")] {
+        let c = code(http.clone()).await;
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_id", sim.client().client_id.clone()),
+            ("code", c),
+            ("redirect_uri", redirect.to_owned()),
+            ("code_verifier", verifier.to_owned()),
+        ];
+        if let Some(s) = secret {
+            form.push(("client_secret", s.to_owned()));
+        }
+        let resp =
+            http.post(format!("{}/login/common/oauth/tokens", sim.base_url())).form(&form).send().await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(resp.status().as_u16(), 401, "{secret:?}");
+        assert!(resp.text().await.unwrap_or_default().contains("invalid_client"));
+    }
+    // Nor does any API answer without a token.
+    let api = http
+        .get(format!("{}/{}/api/v1/User/currentPrincipal", sim.base_url(), sim.context_id()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(api.status().as_u16(), 401);
 }
 
 /// After a sign-in the loopback listener is gone: a second request (a replay of the redirect)

@@ -35,7 +35,11 @@ async fn a_rotated_refresh_token_replaces_the_old_one_in_the_keychain() {
     let sim = common::sim().await;
     sim.set_profile("full").unwrap_or_else(|e| panic!("{e}"));
     let (client, store) = common::signed_in(&sim).await;
-    let key = superoffice::refresh_token_key(&sim.context_id(), &sim.client().client_id);
+    let key = superoffice::refresh_token_key(
+        &superoffice::Environment::Custom(sim.base_url().to_owned()),
+        &sim.context_id(),
+        &sim.client().client_id,
+    );
     let first = store.get(&key).ok().flatten().unwrap_or_else(|| panic!("no refresh token stored"));
     sim.expire_access_tokens();
     client.current_principal().await.unwrap_or_else(|e| panic!("{e}"));
@@ -105,7 +109,11 @@ async fn errors_are_classified_not_string_matched() {
 async fn sign_out_revokes_and_forgets_the_refresh_token() {
     let sim = common::sim().await;
     let (client, store) = common::signed_in(&sim).await;
-    let key = superoffice::refresh_token_key(&sim.context_id(), &sim.client().client_id);
+    let key = superoffice::refresh_token_key(
+        &superoffice::Environment::Custom(sim.base_url().to_owned()),
+        &sim.context_id(),
+        &sim.client().client_id,
+    );
     assert!(store.get(&key).ok().flatten().is_some());
     client.session().unwrap_or_else(|| panic!("rep session")).sign_out().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(store.get(&key).ok().flatten().is_none(), "the keychain entry is gone");
@@ -162,7 +170,11 @@ async fn sign_out_deletes_the_refresh_token_even_when_reading_it_fails() {
     let finish = tokio::spawn(pending.finish(secret, store.clone(), std::time::Duration::from_secs(20)));
     superoffice_sim::browser::consent(&url, true).await.unwrap_or_else(|e| panic!("{e}"));
     let session = finish.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
-    let key = superoffice::refresh_token_key(&sim.context_id(), &sim.client().client_id);
+    let key = superoffice::refresh_token_key(
+        &superoffice::Environment::Custom(sim.base_url().to_owned()),
+        &sim.context_id(),
+        &sim.client().client_id,
+    );
     assert!(store.inner.get(&key).unwrap_or_default().is_some());
     store.fail_reads.store(true, std::sync::atomic::Ordering::SeqCst);
     let result = session.sign_out().await;

@@ -37,7 +37,7 @@ async fn rep_signs_in_and_reads_their_tasks() {
     assert_eq!(session.claims().associate_id, 18);
     assert_eq!(session.claims().context_id, "Demo26720");
 
-    let key = format!("superoffice-refresh-token:Demo26720:{}", sim.client().client_id);
+    let key = format!("superoffice-refresh-token:127.0.0.1:Demo26720:{}", sim.client().client_id);
     assert!(store.get(&key).expect("store").is_some(), "the refresh token is in the keychain");
 
     let client = Client::new(session);
