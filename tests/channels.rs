@@ -92,6 +92,22 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     assert!(sim.mailbox().messages().is_empty() && sim.tenant().agent_emails.is_empty(), "the app itself sent nothing");
 }
 
+/// A bulk approval on the handoff channel is refused before anything is approved (a handoff
+/// needs the rep at each message); on the SMTP channel the same selection is approved.
+#[tokio::test]
+async fn a_bulk_approval_on_the_handoff_channel_approves_nothing() {
+    let (_sim, store, client, _dir) = rig("seed-feb-2026").await;
+    let ids: Vec<i64> = store.list().unwrap().into_iter().filter(|r| r.problem.is_none()).take(3).map(|r| r.id).collect();
+    let handoff = outbox::ChannelChoice::new(Channel::Handoff, outbox::channel::ChannelWhy::AdminHandoff);
+    let d = delivery(&store, client.clone(), handoff).await;
+    assert_eq!(d.approve_many(&ids).err().map(|e| e.code()), Some("bulk_handoff"));
+    assert!(ids.iter().all(|id| store.get(*id).unwrap().state == State::Pending), "not even the first one was approved");
+    d.set_channel(outbox::ChannelChoice::new(Channel::Smtp, outbox::channel::ChannelWhy::AdminSmtp));
+    let approved = d.approve_many(&ids).unwrap();
+    assert!(approved.iter().all(|(_, e)| e.is_none()));
+    assert!(ids.iter().all(|id| store.get(*id).unwrap().state == State::Approved));
+}
+
 /// An archive attempt interrupted after `POST Document`: FindDocument cannot search
 /// `ExternalRef`, so the document is found by the reference the app put in `OurRef`, and used
 /// only after `GET Document/{id}` shows this message's id; no second document, content once.

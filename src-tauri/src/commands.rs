@@ -131,16 +131,8 @@ pub struct BulkItem {
 #[tauri::command]
 #[specta::specta]
 pub async fn approve_many(app: AppHandle, state: State<'_, AppState>, ids: Vec<i64>) -> CmdResult<Vec<BulkItem>> {
-    let delivery = state.delivery().await?;
-    // Refused before anything is approved: a handoff needs the rep at each message.
-    if delivery.channel().channel == outbox::Channel::Handoff {
-        return Err(CommandError::new("bulk_handoff", "messages handed off to your mail program are approved one at a time"));
-    }
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let error = delivery.approve(id).err().map(CommandError::from);
-        out.push(BulkItem { id, error });
-    }
+    let approved = state.delivery().await?.approve_many(&ids)?;
+    let out: Vec<BulkItem> = approved.into_iter().map(|(id, e)| BulkItem { id, error: e.map(CommandError::from) }).collect();
     let _ = OutboxChanged { ids: out.iter().map(|i| i.id).collect() }.emit(&app);
     Ok(out)
 }

@@ -173,6 +173,17 @@ impl Delivery {
         Ok(())
     }
 
+    /// Approves a selection, each draft on its own (a refused one keeps its reason, the rest go
+    /// on). On the handoff channel the whole selection is refused before anything is approved:
+    /// a handoff needs the rep at each message.
+    pub fn approve_many(&self, ids: &[i64]) -> Result<Vec<(i64, Option<Error>)>> {
+        self.check_owner()?;
+        if self.channel().channel == Channel::Handoff {
+            return Err(Error::BulkHandoff);
+        }
+        Ok(ids.iter().map(|&id| (id, self.approve(id).err())).collect())
+    }
+
     /// Sends an approved message, then archives it and completes its task.
     pub async fn deliver(&self, id: i64) -> Result<State> {
         self.check_owner()?;

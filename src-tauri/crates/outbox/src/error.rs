@@ -16,6 +16,8 @@ pub enum Error {
     Mime(String),
     #[error("the approved message no longer matches what was approved; it was not sent")]
     ApprovalMismatch,
+    #[error("messages handed off to your mail program are approved one at a time")]
+    BulkHandoff,
     #[error("this outbox belongs to {owner}; it is not opened, sent or archived for anyone else")]
     OtherOwner { owner: String },
     #[error(transparent)]
@@ -37,6 +39,7 @@ impl Error {
             Error::Mime(_) => "message_invalid",
             Error::ApprovalMismatch => "approval_mismatch",
             Error::OtherOwner { .. } => "outbox_of_another_owner",
+            Error::BulkHandoff => "bulk_handoff",
             Error::SuperOffice(e) => e.code(),
             Error::Keychain(e) => e.code(),
         }

@@ -184,3 +184,32 @@ async fn sign_out_deletes_the_refresh_token_even_when_reading_it_fails() {
     let client = superoffice::Client::new(session);
     assert!(client.current_principal().await.is_err(), "nothing is called with the old session");
 }
+
+/// A refresh in flight when the rep signs out (the token endpoint answers slowly, with a
+/// rotated token): sign-out waits for it under the refresh lock and deletes afterwards, so no
+/// rotated refresh token is written back into the keychain after the sign-out.
+#[tokio::test]
+async fn a_refresh_in_flight_cannot_write_its_token_back_after_sign_out() {
+    let sim = common::sim().await;
+    sim.set_profile("full").unwrap_or_else(|e| panic!("{e}")); // rotates refresh tokens
+    let (client, store) = common::signed_in(&sim).await;
+    let key = superoffice::refresh_token_key(
+        &superoffice::Environment::Custom(sim.base_url().to_owned()),
+        &sim.context_id(),
+        &sim.client().client_id,
+    );
+    sim.expire_access_tokens();
+    sim.inject(fault("oauth/tokens", FaultKind::SlowBody { delay_ms: 700 }, Some(1)));
+    let call = {
+        let c = client.clone();
+        tokio::spawn(async move { c.current_principal().await })
+    };
+    // Sign out while the refresh waits for its answer: the server has rotated the token, its
+    // answer (700 ms late) carries the new one.
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    client.session().unwrap_or_else(|| panic!("rep session")).sign_out().await.unwrap_or_else(|e| panic!("{e}"));
+    let _ = call.await;
+    assert!(store.get(&key).ok().flatten().is_none(), "no refresh token came back after the sign-out");
+    let e = client.current_principal().await.err().unwrap_or_else(|| panic!("signed out"));
+    assert!(e.needs_sign_in(), "{e:?}");
+}
