@@ -713,6 +713,54 @@ async fn copy_for_handoff_puts_the_draft_on_the_clipboard() {
     app.close().await;
 }
 
+/// The shared outbox of an earlier version, in the real window: its pending draft and the
+/// demo rep's own approval move into the demo rep's outbox at sign-in; another rep's approval
+/// stays held, never shown, sent or archived, and a notice above the outbox counts it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_earlier_versions_outbox_is_adopted_and_another_reps_rows_are_held() {
+    if !can_run("an_earlier_versions_outbox_is_adopted_and_another_reps_rows_are_held") {
+        return;
+    }
+    let _one = serial().await;
+    let name = "held_rows";
+    let data = data_dir(name);
+    {
+        let old = outbox::Store::open(&data.join("outbox.sqlite")).expect("the earlier version's outbox");
+        for (r, subject) in [("9001", "An earlier draft, never approved"), ("9002", "Approved by another rep")] {
+            let d = outbox::NewDraft {
+                source: "superoffice-task".into(),
+                source_ref: r.into(),
+                contact_id: 2,
+                person_id: 2,
+                sale_id: 0,
+                company: "Earlier GmbH".into(),
+                recipient_name: "Kim Earlier".into(),
+                recipient_email: Some("kim@earlier.example".into()),
+                subject: Some(subject.into()),
+                body: "Hello from an earlier version".into(),
+                problem: None,
+            };
+            old.insert_draft(&d).expect("insert");
+        }
+        let ben = old.list().expect("list").into_iter().find(|d| d.source_ref == "9002").expect("9002").id;
+        old.approve(ben, "Ben", "<ben-1@roboplanet.example>", "Ben Other", "ben.other@roboplanet.example", b"Subject: x\r\n\r\nx\r\n", 0)
+            .expect("approve");
+    }
+    let app = App::start(name, &data, free_port(), Start::demo(0)).await;
+    app.sign_in_demo().await;
+    app.wait_text("#held", "1 message from an earlier version", WAIT).await;
+    app.wait_count("to_review", 26, WAIT).await; // the demo's 25 and the adopted draft
+    app.shot("held-rows").await;
+    tokio::time::sleep(Duration::from_secs(3)).await; // scheduler ticks: nothing of Ben's goes out
+    let records = app.records().await;
+    assert_eq!(records["mailbox"].as_array().map(Vec::len), Some(0), "the held approval was not sent");
+    let held = outbox::Store::open(&data.join("outbox.sqlite")).expect("old").list().expect("list");
+    assert_eq!(held.iter().map(|d| d.source_ref.as_str()).collect::<Vec<_>>(), ["9002"], "only Ben's row stays behind");
+    assert_eq!(held[0].state, outbox::State::Approved);
+    app.done().await;
+    app.close().await;
+}
+
 /// `document.hasFocus()` in the window (WebKitGTK answers from the GTK window's `is-active`,
 /// the same state `is_focused()` reads in the core), waited for until it is `want`.
 async fn wait_window_focus(app: &App, want: bool) {

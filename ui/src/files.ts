@@ -12,3 +12,10 @@ export function toBase64(bytes: Uint8Array): string {
   }
   return btoa(binary);
 }
+
+/** What a file is for the import command: its bytes as base64, or `null` (without reading a
+ *  byte of it) when it is larger than the outbox imports. */
+export async function importPayload(file: Pick<Blob, "size" | "arrayBuffer">): Promise<string | null> {
+  if (file.size > MAX_IMPORT_BYTES) return null;
+  return toBase64(new Uint8Array(await file.arrayBuffer()));
+}

@@ -40,7 +40,8 @@ export const en = {
   "why.agentBecause.untested": "the email agent could not be tested ({detail})",
   "app.signOut": "Sign out",
   "app.waiting": "Approved messages are waiting: {reason}; the next one goes out {time}.",
-  "app.held": "{n} message(s) from an earlier version of the app are kept aside: they belong to another tenant or rep. They stay in outbox.sqlite in the app's data folder and are never shown, sent or archived here; they move to their rep's outbox when that rep signs in on this computer.",
+  "app.held.one": "1 message from an earlier version of the app is kept aside: it belongs to another tenant or rep. It stays in outbox.sqlite in the app's data folder and is never shown, sent or archived here; it moves to its rep's outbox when that rep signs in on this computer.",
+  "app.held.other": "{n} messages from an earlier version of the app are kept aside: they belong to another tenant or rep. They stay in outbox.sqlite in the app's data folder and are never shown, sent or archived here; each moves to its rep's outbox when that rep signs in on this computer.",
   "intake.title": "New drafts could not be fetched from SuperOffice",
   "intake.at": "as of {time}",
   "intake.answerStatus": "SuperOffice answered HTTP {status}:",
@@ -203,6 +204,7 @@ export const en = {
 
   // Timeline kinds
   "timeline.drafted": "drafted",
+  "timeline.adopted": "taken over",
   "timeline.edited": "edited",
   "timeline.approved": "approved",
   "timeline.undone": "approval undone",
@@ -613,7 +615,8 @@ export const de: Dict = {
   "why.agentBecause.untested": "der E-Mail-Agent nicht geprüft werden konnte ({detail})",
   "app.signOut": "Abmelden",
   "app.waiting": "Freigegebene Nachrichten warten: {reason}; die nächste geht {time} hinaus.",
-  "app.held": "{n} Nachricht(en) aus einer früheren Version der App sind zurückgehalten: Sie gehören zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleiben in outbox.sqlite im Datenordner der App und werden hier nie angezeigt, gesendet oder archiviert; sie wechseln in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
+  "app.held.one": "1 Nachricht aus einer früheren Version der App wird zurückgehalten: Sie gehört zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleibt in outbox.sqlite im Datenordner der App und wird hier nie angezeigt, gesendet oder archiviert; sie wechselt in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
+  "app.held.other": "{n} Nachrichten aus einer früheren Version der App werden zurückgehalten: Sie gehören zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleiben in outbox.sqlite im Datenordner der App und werden hier nie angezeigt, gesendet oder archiviert; jede wechselt in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
   "intake.title": "Neue Entwürfe konnten nicht aus SuperOffice abgerufen werden",
   "intake.at": "Stand: {time}",
   "intake.answerStatus": "SuperOffice antwortete mit HTTP {status}:",
@@ -768,6 +771,7 @@ export const de: Dict = {
   "draft.editNote": "Jede Fassung bleibt erhalten: der KI-Entwurf, Ihre Änderungen und der gesendete Text.",
 
   "timeline.drafted": "entworfen",
+  "timeline.adopted": "übernommen",
   "timeline.edited": "bearbeitet",
   "timeline.approved": "freigegeben",
   "timeline.undone": "Freigabe zurückgenommen",

@@ -223,4 +223,20 @@ mod tests {
         assert_eq!((first.added, again.added, again.already_there), (2, 0, 2));
         Ok(())
     }
+
+    /// A file whose second draft cannot be stored (the database refuses it) adds none of its
+    /// drafts: one file, one transaction.
+    #[test]
+    fn a_file_is_imported_whole_or_not_at_all() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Mime(e.to_string()))?;
+        let store = Store::open(&dir.path().join("o.sqlite"))?;
+        store.conn().execute_batch(
+            "CREATE TEMP TRIGGER refuse_k BEFORE INSERT ON drafts WHEN NEW.source_ref LIKE '%k' BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END;",
+        )?;
+        let file =
+            br#"[{"to": "a@b.example", "subject": "Hi", "body": "x"}, {"to": "c@d.example", "subject": "Ho", "body": "y", "ref": "k"}]"#;
+        assert!(import_file(&store, "d.json", file).is_err());
+        assert!(store.list()?.is_empty(), "not even the first draft of the file");
+        Ok(())
+    }
 }
