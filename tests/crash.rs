@@ -105,17 +105,15 @@ fn var(name: &str) -> String {
 }
 
 fn smtp_settings() -> SmtpSettings {
-    SmtpSettings {
-        host: "localhost".into(),
-        port: var(SMTP_PORT).parse().expect("port"),
-        security: SmtpSecurity::StartTls,
-        username: var(SMTP_LOGIN),
-        password: Secret::new(var(SMTP_SECRET)),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(std::fs::read_to_string(var(SMTP_CA)).expect("CA PEM")),
-        data_timeout: Duration::from_secs(30),
-    }
+    SmtpSettings::new(
+        "localhost",
+        var(SMTP_PORT).parse().expect("port"),
+        SmtpSecurity::StartTls,
+        var(SMTP_LOGIN),
+        Secret::new(var(SMTP_SECRET)),
+    )
+    .with_ca(Some(std::fs::read_to_string(var(SMTP_CA)).expect("CA PEM")))
+    .with_data_timeout(Duration::from_secs(30))
 }
 
 fn asked() -> Vec<i64> {

@@ -12,17 +12,9 @@ use keychain::Secret;
 use outbox::{SmtpSecurity, SmtpSettings};
 
 fn settings(server: &SmtpServer, security: SmtpSecurity, password: &str) -> SmtpSettings {
-    SmtpSettings {
-        host: "localhost".into(),
-        port: server.port,
-        security,
-        username: SMTP_USER.into(),
-        password: Secret::new(password),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(server.pki.ca_pem.clone()),
-        data_timeout: Duration::from_secs(10),
-    }
+    SmtpSettings::new("localhost", server.port, security, SMTP_USER, Secret::new(password))
+        .with_ca(Some(server.pki.ca_pem.clone()))
+        .with_data_timeout(Duration::from_secs(10))
 }
 
 #[tokio::test]

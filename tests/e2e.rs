@@ -163,9 +163,7 @@ async fn approve_one_draft() {
         log = std::fs::read_to_string(app.data.join("browser.log")).unwrap_or_default();
     }
     assert!(log.contains(&format!("document_id={doc_id}")), "the browser was asked to open the document: {log}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let png = app.c.screenshot().await.expect("screenshot");
-    std::fs::write(harness::root().join("docs/screenshots/outbox-after-send.png"), png).expect("save screenshot");
+    app.shot("outbox-after-send").await; // written only when screenshots are asked for
     app.done().await;
     app.close().await;
 }

@@ -1,5 +1,5 @@
 //! A tour of every screen for `docs/screenshots/` (opt-in: `SO_OUTBOX_SCREENSHOTS=1`; skipped
-//! otherwise), the only source of those images besides `outbox-after-send.png` (written by the
+//! otherwise), the only source of those images besides `outbox-after-send.png` (written, when asked, by the
 //! approve flow in `tests/e2e.rs`). It waits on elements only, never on words, so it runs in any
 //! language and theme; the dark and German sets keep to the main screens:
 //!

@@ -136,17 +136,9 @@ async fn rig(relay: &Relay) -> Rig {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(Store::open(&dir.path().join("outbox.sqlite")).expect("store"));
     let me = client.current_principal().await.expect("principal");
-    let smtp = SmtpSettings {
-        host: "localhost".into(),
-        port: relay.port,
-        security: SmtpSecurity::StartTls,
-        username: SMTP_USER.into(),
-        password: Secret::new(SMTP_PASSWORD),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(relay.pki.ca_pem.clone()),
-        data_timeout: Duration::from_secs(10),
-    };
+    let smtp = SmtpSettings::new("localhost", relay.port, SmtpSecurity::StartTls, SMTP_USER, Secret::new(SMTP_PASSWORD))
+        .with_ca(Some(relay.pki.ca_pem.clone()))
+        .with_data_timeout(Duration::from_secs(10));
     let rep = Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address };
     let delivery = Delivery::new(store, client.clone(), smtp, rep.clone());
     Rig { delivery, client, rep, _dir: dir }

@@ -361,17 +361,9 @@ impl Relay {
     }
 
     fn settings(&self, password: Secret) -> SmtpSettings {
-        SmtpSettings {
-            host: "localhost".into(),
-            port: self.port,
-            security: SmtpSecurity::StartTls,
-            username: common::SMTP_USER.into(),
-            password,
-            auth: Default::default(),
-            renewer: None,
-            extra_ca_pem: Some(std::fs::read_to_string(&self.ca).expect("ca")),
-            data_timeout: Duration::from_secs(30),
-        }
+        SmtpSettings::new("localhost", self.port, SmtpSecurity::StartTls, common::SMTP_USER, password)
+            .with_ca(Some(std::fs::read_to_string(&self.ca).expect("ca")))
+            .with_data_timeout(Duration::from_secs(30))
     }
 
     /// The accepted messages' envelopes (with whether the client had logged in).
@@ -431,17 +423,15 @@ fn canary_child() {
         let outbox = Arc::new(Store::open(&data.join("outbox.sqlite")).expect("outbox"));
         outbox.recover_interrupted().expect("recover");
         let me = client.current_principal().await.expect("principal");
-        let smtp = SmtpSettings {
-            host: "localhost".into(),
-            port: cvar(C_SMTP_PORT).parse().expect("port"),
-            security: SmtpSecurity::StartTls,
-            username: common::SMTP_USER.into(),
-            password: Secret::new(cvar(C_SMTP_PASSWORD)),
-            auth: Default::default(),
-            renewer: None,
-            extra_ca_pem: Some(std::fs::read_to_string(cvar(C_SMTP_CA)).expect("ca")),
-            data_timeout: Duration::from_secs(30),
-        };
+        let smtp = SmtpSettings::new(
+            "localhost",
+            cvar(C_SMTP_PORT).parse().expect("port"),
+            SmtpSecurity::StartTls,
+            common::SMTP_USER,
+            Secret::new(cvar(C_SMTP_PASSWORD)),
+        )
+        .with_ca(Some(std::fs::read_to_string(cvar(C_SMTP_CA)).expect("ca")))
+        .with_data_timeout(Duration::from_secs(30));
         tracing::debug!(?smtp, "relay settings");
         let delivery =
             Delivery::new(outbox.clone(), client, smtp, Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address });

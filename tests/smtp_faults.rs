@@ -212,17 +212,9 @@ async fn rig(server: &Scripted, security: SmtpSecurity, ca_pem: &str) -> Rig {
     let draft = json!({ "to": "olivia.carter@brightwater.example", "to_name": "Olivia Carter", "subject": "Our call on Tuesday", "body": "Dear Ms Carter,\n\nthank you for the call.\n\nAnna Berger", "ref": "fault-case" });
     outbox::import_file(&store, "draft.json", draft.to_string().as_bytes()).expect("import");
     let me = client.current_principal().await.expect("principal");
-    let smtp = SmtpSettings {
-        host: "localhost".into(),
-        port: server.port,
-        security,
-        username: SMTP_USER.into(),
-        password: Secret::new(SMTP_PASSWORD),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(ca_pem.to_owned()),
-        data_timeout: DATA_TIMEOUT,
-    };
+    let smtp = SmtpSettings::new("localhost", server.port, security, SMTP_USER, Secret::new(SMTP_PASSWORD))
+        .with_ca(Some(ca_pem.to_owned()))
+        .with_data_timeout(DATA_TIMEOUT);
     let delivery = Delivery::new(store, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address });
     Rig { delivery, _dir: dir }
 }

@@ -35,17 +35,10 @@ async fn rig_with(server: &SmtpServer, security: SmtpSecurity, auth: SmtpAuth, s
     let delivery = Delivery::new(
         store,
         client,
-        SmtpSettings {
-            host: "localhost".into(),
-            port: server.port,
-            security,
-            username: SMTP_USER.into(),
-            password: Secret::new(secret),
-            auth,
-            renewer: None,
-            extra_ca_pem: Some(server.pki.ca_pem.clone()),
-            data_timeout: Duration::from_secs(30),
-        },
+        SmtpSettings::new("localhost", server.port, security, SMTP_USER, Secret::new(secret))
+            .with_auth(auth)
+            .with_ca(Some(server.pki.ca_pem.clone()))
+            .with_data_timeout(Duration::from_secs(30)),
         Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address },
     );
     Rig { sim, delivery, _dir: dir }
@@ -200,16 +193,11 @@ async fn the_relay_check_logs_in_with_xoauth2_on_the_simulated_relay_too() {
     // then 535); aiosmtpd above answers like Microsoft 365 (535 at once).
     let sim = common::simulator().await;
     let (user, password) = sim.relay_credentials();
-    let settings = |auth: SmtpAuth, secret: &str| SmtpSettings {
-        host: "localhost".into(),
-        port: sim.smtp_addr().port(),
-        security: SmtpSecurity::StartTls,
-        username: user.clone(),
-        password: Secret::new(secret),
-        auth,
-        renewer: None,
-        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
-        data_timeout: Duration::from_secs(10),
+    let settings = |auth: SmtpAuth, secret: &str| {
+        SmtpSettings::new("localhost", sim.smtp_addr().port(), SmtpSecurity::StartTls, user.clone(), Secret::new(secret))
+            .with_auth(auth)
+            .with_ca(Some(sim.relay_ca_pem().to_owned()))
+            .with_data_timeout(Duration::from_secs(10))
     };
     let ok = outbox::smtp::probe(&settings(SmtpAuth::XOAuth2, &sim.relay_oauth_token()), &user).await;
     assert_eq!(ok.failure, None, "{:?}", ok.steps);
@@ -244,17 +232,10 @@ async fn xoauth2_renews_its_access_token_with_the_provider_and_sends_each_messag
     keys.set("relay-refresh", &Secret::new(first_refresh.clone())).expect("store the refresh token");
     let renewer = Arc::new(TokenRenewer::new(MailOAuth { token_url, client_id, scope: None }, keys.clone(), "relay-refresh".into()));
     let (user, _) = sim.relay_credentials();
-    let smtp = SmtpSettings {
-        host: "localhost".into(),
-        port: sim.smtp_addr().port(),
-        security: SmtpSecurity::StartTls,
-        username: user,
-        password: Secret::new(""),
-        auth: SmtpAuth::XOAuth2,
-        renewer: Some(renewer),
-        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
-        data_timeout: Duration::from_secs(10),
-    };
+    let smtp = SmtpSettings::new("localhost", sim.smtp_addr().port(), SmtpSecurity::StartTls, user, Secret::new(""))
+        .with_renewer(renewer)
+        .with_ca(Some(sim.relay_ca_pem().to_owned()))
+        .with_data_timeout(Duration::from_secs(10));
     let me = client.current_principal().await.expect("principal");
     let delivery =
         Delivery::new(store.clone(), client, smtp, Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address });

@@ -69,17 +69,9 @@ impl Relay {
     /// Settings for a relay that has no password: used only when SMTP is not the channel, so
     /// any attempt over it fails at AUTH with the server's words.
     pub fn without_password(&self) -> SmtpSettings {
-        SmtpSettings {
-            host: self.host.clone(),
-            port: self.port,
-            security: self.security,
-            username: self.username.clone(),
-            password: Secret::new(""),
-            auth: self.auth,
-            renewer: None,
-            extra_ca_pem: self.extra_ca_pem.clone(),
-            data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
-        }
+        SmtpSettings::new(self.host.clone(), self.port, self.security, self.username.clone(), Secret::new(""))
+            .with_auth(self.auth)
+            .with_ca(self.extra_ca_pem.clone())
     }
 
     /// The relay settings with the password from the keychain; `None` when no password is
@@ -100,17 +92,11 @@ impl Relay {
             }
             _ => (password, None),
         };
-        Ok(Some(SmtpSettings {
-            host: self.host.clone(),
-            port: self.port,
-            security: self.security,
-            username: self.username.clone(),
-            password,
-            auth: self.auth,
-            renewer,
-            extra_ca_pem: self.extra_ca_pem.clone(),
-            data_timeout: outbox::smtp::DATA_TERMINATION_TIMEOUT,
-        }))
+        let mut settings = SmtpSettings::new(self.host.clone(), self.port, self.security, self.username.clone(), password)
+            .with_auth(self.auth)
+            .with_ca(self.extra_ca_pem.clone());
+        settings.renewer = renewer;
+        Ok(Some(settings))
     }
 }
 

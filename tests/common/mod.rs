@@ -127,30 +127,13 @@ impl Drop for SmtpServer {
 /// The simulator's own mail relay (STARTTLS, its CA trusted, the rep's login).
 pub fn sim_relay(sim: &SimHandle) -> outbox::SmtpSettings {
     let (user, password) = sim.relay_credentials();
-    outbox::SmtpSettings {
-        host: "localhost".into(),
-        port: sim.smtp_addr().port(),
-        security: outbox::SmtpSecurity::StartTls,
-        username: user,
-        password: Secret::new(password),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
-        data_timeout: Duration::from_secs(10),
-    }
+    outbox::SmtpSettings::new("localhost", sim.smtp_addr().port(), outbox::SmtpSecurity::StartTls, user, Secret::new(password))
+        .with_ca(Some(sim.relay_ca_pem().to_owned()))
+        .with_data_timeout(Duration::from_secs(10))
 }
 
 /// A relay nobody listens on: a message that tried SMTP would fail, which a test would see.
 pub fn unreachable_relay() -> outbox::SmtpSettings {
-    outbox::SmtpSettings {
-        host: "localhost".into(),
-        port: 9,
-        security: outbox::SmtpSecurity::ImplicitTls,
-        username: "nobody@roboplanet.example".into(),
-        password: Secret::new(""),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: None,
-        data_timeout: Duration::from_secs(5),
-    }
+    outbox::SmtpSettings::new("localhost", 9, outbox::SmtpSecurity::ImplicitTls, "nobody@roboplanet.example", Secret::new(""))
+        .with_data_timeout(Duration::from_secs(5))
 }

@@ -32,17 +32,9 @@ async fn signed_in_rep(sim: &superoffice_sim::SimHandle) -> Client {
 
 fn relay(sim: &superoffice_sim::SimHandle) -> SmtpSettings {
     let (user, password) = sim.relay_credentials();
-    SmtpSettings {
-        host: "localhost".into(),
-        port: sim.smtp_addr().port(),
-        security: SmtpSecurity::StartTls,
-        username: user,
-        password: Secret::new(password),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
-        data_timeout: Duration::from_secs(10),
-    }
+    SmtpSettings::new("localhost", sim.smtp_addr().port(), SmtpSecurity::StartTls, user, Secret::new(password))
+        .with_ca(Some(sim.relay_ca_pem().to_owned()))
+        .with_data_timeout(Duration::from_secs(10))
 }
 
 async fn setup(sim: &superoffice_sim::SimHandle, profile: &str, system: bool) -> Setup {

@@ -101,17 +101,8 @@ async fn side(tasks: usize) -> Side {
     let client = sign_in(&sim).await;
     let me = client.current_principal().await.expect("currentPrincipal");
     let (username, password) = sim.relay_credentials();
-    let smtp = SmtpSettings {
-        host: "localhost".into(),
-        port: sim.smtp_addr().port(),
-        security: SmtpSecurity::StartTls,
-        username,
-        password: Secret::new(password),
-        auth: Default::default(),
-        renewer: None,
-        extra_ca_pem: Some(sim.relay_ca_pem().to_owned()),
-        data_timeout: smtp::DATA_TERMINATION_TIMEOUT,
-    };
+    let smtp = SmtpSettings::new("localhost", sim.smtp_addr().port(), SmtpSecurity::StartTls, username, Secret::new(password))
+        .with_ca(Some(sim.relay_ca_pem().to_owned()));
     Side { sim, client, rep: Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address }, smtp }
 }
 

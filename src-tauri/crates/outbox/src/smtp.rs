@@ -91,6 +91,47 @@ pub struct SmtpSettings {
     pub data_timeout: Duration,
 }
 
+impl SmtpSettings {
+    /// A relay signed in to with a user name and password (or, with [`Self::with_auth`], an
+    /// access token), trusting the system's roots, waiting [`DATA_TERMINATION_TIMEOUT`].
+    pub fn new(host: impl Into<String>, port: u16, security: SmtpSecurity, username: impl Into<String>, password: Secret) -> Self {
+        SmtpSettings {
+            host: host.into(),
+            port,
+            security,
+            username: username.into(),
+            password,
+            auth: SmtpAuth::Password,
+            renewer: None,
+            extra_ca_pem: None,
+            data_timeout: DATA_TERMINATION_TIMEOUT,
+        }
+    }
+
+    pub fn with_auth(mut self, auth: SmtpAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// XOAUTH2 with access tokens from `renewer` (the stored password is not used).
+    pub fn with_renewer(mut self, renewer: std::sync::Arc<crate::mail_oauth::TokenRenewer>) -> Self {
+        self.auth = SmtpAuth::XOAuth2;
+        self.renewer = Some(renewer);
+        self
+    }
+
+    /// Also trusts this CA (PEM), e.g. an onsite relay's or the demo relay's.
+    pub fn with_ca(mut self, pem: Option<String>) -> Self {
+        self.extra_ca_pem = pem;
+        self
+    }
+
+    pub fn with_data_timeout(mut self, timeout: Duration) -> Self {
+        self.data_timeout = timeout;
+        self
+    }
+}
+
 /// The result of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
