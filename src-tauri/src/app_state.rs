@@ -9,10 +9,10 @@ use outbox::{Delivery, Owner, Rep, Store};
 use superoffice::{AppointmentFilter, Client, PendingSignIn, SignInRequest};
 
 use crate::cli::Options;
-use crate::commands::{AppStatus, RepInfo, TenantInfo};
 use crate::config::Config;
 use crate::error::{CmdResult, CommandError};
-use crate::outboxes::Outbox;
+use crate::outboxes::Outboxes;
+use crate::status::{AppStatus, RepInfo, TenantInfo};
 use crate::tenant::{self, Tenant};
 
 pub struct AppState {
@@ -22,9 +22,7 @@ pub struct AppState {
     /// The signed-in rep's outbox of the signed-in tenant (see `outboxes`), so no draft,
     /// approval or sent message of one tenant, rep or the demo is ever shown, sent or archived
     /// for another.
-    pub(crate) store: std::sync::RwLock<Outbox>,
-    /// Drafts of an earlier version's shared outbox that belong to no one signed in here.
-    held: std::sync::atomic::AtomicUsize,
+    pub(crate) outboxes: Outboxes,
     pub(crate) tenant: tokio::sync::Mutex<Option<Arc<Tenant>>>,
     pub(crate) delivery: tokio::sync::Mutex<Option<Arc<Delivery>>>,
     /// Held for the app's lifetime: one running instance per data directory.
@@ -38,44 +36,23 @@ pub struct AppState {
     /// The last diagnosis (the screen opens on it; the channel policy follows it).
     pub(crate) diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
     /// The UI's language, for what the core words itself (notifications).
-    lang: std::sync::Mutex<crate::commands::UiLang>,
+    lang: std::sync::Mutex<crate::contract::UiLang>,
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
 const INTAKE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Locks `instance.lock` in the data directory, so two instances never share an outbox (two
-/// senders could otherwise mislabel each other's sends).
-pub(crate) fn single_instance(data_dir: &std::path::Path) -> CmdResult<std::fs::File> {
-    let path = data_dir.join("instance.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| CommandError::new("data_dir_unusable", format!("cannot open {}: {e}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(CommandError::new(
-            "already_running",
-            "SuperOffice Outbox is already running for this data directory. Switch to the open window, or close it first.",
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(CommandError::new("data_dir_unusable", format!("cannot lock {}: {e}", path.display()))),
-    }
-}
-
 impl AppState {
     pub fn new(options: Options, data_dir: PathBuf, keychain: Result<Keychain, keychain::Error>) -> Self {
-        let (instance_lock, outbox) = match single_instance(&data_dir) {
-            Ok(lock) => (Some(lock), Outbox::default()),
-            Err(e) => (None, Outbox { blocked: Some(e), ..Outbox::default() }),
+        let (instance_lock, blocked) = match crate::data_dir::single_instance(&data_dir) {
+            Ok(lock) => (Some(lock), None),
+            Err(e) => (None, Some(e)),
         };
         let state = AppState {
             options,
+            outboxes: Outboxes::new(data_dir.clone(), blocked),
             data_dir,
             keychain: keychain.map(Arc::new).map_err(CommandError::from),
-            store: std::sync::RwLock::new(outbox),
-            held: std::sync::atomic::AtomicUsize::new(0),
             tenant: tokio::sync::Mutex::new(None),
             delivery: tokio::sync::Mutex::new(None),
             _instance_lock: instance_lock,
@@ -84,21 +61,21 @@ impl AppState {
             intake_problem: std::sync::Mutex::new(None),
             restore_tried: std::sync::atomic::AtomicBool::new(false),
             diagnostics: tokio::sync::Mutex::new(None),
-            lang: std::sync::Mutex::new(crate::commands::UiLang::default()),
+            lang: std::sync::Mutex::new(crate::contract::UiLang::default()),
         };
         if state._instance_lock.is_some() {
             if let Ok(config) = Config::read(&state.data_dir) {
-                state.tag_legacy_outbox(&config);
+                state.outboxes.tag_legacy(&config);
             }
         }
         state
     }
 
-    pub fn set_lang(&self, lang: crate::commands::UiLang) {
+    pub fn set_lang(&self, lang: crate::contract::UiLang) {
         *self.lang.lock().unwrap_or_else(|p| p.into_inner()) = lang;
     }
 
-    pub fn lang(&self) -> crate::commands::UiLang {
+    pub fn lang(&self) -> crate::contract::UiLang {
         *self.lang.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -118,20 +95,11 @@ impl AppState {
 
     /// The signed-in rep's outbox (none before sign-in).
     pub fn store(&self) -> CmdResult<Arc<Store>> {
-        let open = self.store.read().unwrap_or_else(|p| p.into_inner());
-        match (&open.store, &open.blocked) {
-            (Some(s), _) => Ok(s.clone()),
-            (None, Some(b)) => Err(b.clone()),
-            (None, None) => Err(CommandError::new("not_signed_in", "sign in to SuperOffice first: your outbox opens with your sign-in")),
-        }
-    }
-
-    pub(crate) fn set_held(&self, n: usize) {
-        self.held.store(n, std::sync::atomic::Ordering::SeqCst);
+        self.outboxes.store()
     }
 
     pub(crate) fn blocker(&self) -> Option<CommandError> {
-        let blocked = self.store.read().unwrap_or_else(|p| p.into_inner()).blocked.clone();
+        let blocked = self.outboxes.blocked();
         self.keychain
             .as_ref()
             .err()
@@ -158,7 +126,7 @@ impl AppState {
             *self.diagnostics.lock().await = None;
         }
         // Nor does its outbox: the demo's opens when the demo's rep signs in.
-        self.close_outbox();
+        self.outboxes.close();
         *slot = Some(t.clone());
         drop(slot);
         if !self.options.demo && !self.options.smoke_test && self.config().superoffice.is_none() {
@@ -222,7 +190,7 @@ impl AppState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .map(|(reason, until_ms)| crate::commands::Waiting { reason, until_ms });
+            .map(|(reason, until_ms)| crate::status::Waiting { reason, until_ms });
         AppStatus {
             version,
             blocker,
@@ -231,7 +199,7 @@ impl AppState {
             channel,
             waiting,
             intake_problem: if delivery.is_some() { self.intake_problem.lock().unwrap_or_else(|p| p.into_inner()).clone() } else { None },
-            held: self.held.load(std::sync::atomic::Ordering::SeqCst) as u32,
+            held: self.outboxes.held() as u32,
         }
     }
 
@@ -306,7 +274,7 @@ impl AppState {
             Some(_) => Owner::demo(&tenant.context_id, me.associate_id),
             None => Owner::new(&tenant.environment.base(), &tenant.context_id, me.associate_id),
         };
-        let store = self.use_outbox(&owner, tenant.demo.is_some(), &email)?;
+        let store = self.outboxes.open(&owner, tenant.demo.is_some(), &email)?;
         let delivery = Arc::new(
             Delivery::new(store, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
                 .with_hold(self.config().hold())
@@ -322,55 +290,17 @@ impl AppState {
         Ok(())
     }
 
+    /// The mail the demo's relay received (empty for a real tenant).
+    pub async fn demo_mailbox(&self) -> Vec<crate::contract::MailboxMessage> {
+        self.tenant.lock().await.as_ref().map(|t| t.demo_mailbox()).unwrap_or_default()
+    }
+
     /// The SuperOffice web client's address of a sent message's archived document.
     pub async fn document_url(&self, draft_id: i64) -> CmdResult<String> {
         let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
         let row = self.store()?.get(draft_id)?;
         let doc = row.document_id.ok_or_else(|| CommandError::new("not_archived", "this message has no archived document yet"))?;
         Ok(format!("{}/{}/default.aspx?document_id={doc}", tenant.environment.base(), tenant.context_id))
-    }
-
-    /// Runs every check (the write checks too when asked); the channel policy follows.
-    pub async fn diagnose(&self, write: bool) -> CmdResult<diagnostics::Report> {
-        let setup = self.diagnostics_setup(write).await?;
-        let report = diagnostics::run_all(&setup).await;
-        self.adopt(&report).await;
-        Ok(report)
-    }
-
-    /// Runs one check again (a full run when there is no diagnosis yet).
-    pub async fn rerun_check(&self, id: &str) -> CmdResult<diagnostics::Report> {
-        let setup = self.diagnostics_setup(matches!(id, "archive_write" | "test_email")).await?;
-        let last = self.diagnostics.lock().await.clone();
-        let Some(mut report) = last else { return self.diagnose(false).await };
-        if !diagnostics::rerun(&setup, &mut report, id).await {
-            return Err(CommandError::new("unknown_check", format!("there is no check '{id}' to run")));
-        }
-        self.adopt(&report).await;
-        Ok(report)
-    }
-
-    pub async fn last_diagnostics(&self) -> Option<diagnostics::Report> {
-        self.diagnostics.lock().await.clone()
-    }
-
-    async fn diagnostics_setup(&self, write: bool) -> CmdResult<diagnostics::Setup> {
-        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
-        let rep = self.delivery.lock().await.as_ref().map(|d| d.client.clone());
-        crate::diagnose::setup(&tenant, &self.keychain()?, rep, write).await
-    }
-
-    /// Keeps the diagnosis and lets the channel for new approvals follow it.
-    async fn adopt(&self, report: &diagnostics::Report) {
-        if let Some(d) = self.delivery.lock().await.clone() {
-            let choice = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
-            if choice != d.channel() {
-                tracing::info!(channel = choice.channel.as_db(), "channel changed after diagnostics: {}", choice.reason());
-                d.set_channel(choice);
-            }
-            d.set_template(self.effective_template(Some(report)));
-        }
-        *self.diagnostics.lock().await = Some(report.clone());
     }
 
     /// Sends what is due, retries what may be retried, archives what was sent. Called every
@@ -404,8 +334,8 @@ impl AppState {
     }
 
     /// The rep's answer for a message that is failed or needs a decision.
-    pub async fn resolve(&self, id: i64, decision: crate::commands::Decision) -> CmdResult<Arc<Delivery>> {
-        use crate::commands::Decision;
+    pub async fn resolve(&self, id: i64, decision: crate::contract::Decision) -> CmdResult<Arc<Delivery>> {
+        use crate::contract::Decision;
         let d = self.delivery().await?;
         let by = d.rep.name.clone();
         match decision {
@@ -420,7 +350,7 @@ impl AppState {
     /// deleted from the keychain; the outbox keeps every draft and its state.
     pub async fn sign_out(&self) -> CmdResult<()> {
         let Some(d) = self.delivery.lock().await.take() else { return Ok(()) };
-        self.close_outbox();
+        self.outboxes.close();
         if let Some(session) = d.client.session() {
             if let Err(e) = session.sign_out().await {
                 tracing::warn!(code = e.code(), "sign-out: the refresh token could not be revoked; it was deleted locally");
@@ -507,7 +437,7 @@ mod tests {
         let state = super::AppState::new(crate::cli::Options { demo: true, smoke_test: false }, dir.path().to_owned(), keychain);
         assert_eq!(state.store().err().map(|e| e.code), Some("not_signed_in".into()), "no outbox before a sign-in");
         assert!(state.blocker().is_none(), "which is not a blocker");
-        let real = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("the real rep's outbox");
+        let real = state.outboxes.open(&real_owner(7), false, "anna@corp.example").expect("the real rep's outbox");
         real.insert_draft(&draft("5001")).expect("insert");
         let id = real.list().expect("list")[0].id;
         real.approve(id, "Anna", "<real-1@corp.example>", "Anna", "anna@corp.example", b"mime", 0).expect("approve");
@@ -525,7 +455,7 @@ mod tests {
         }
         assert!(dir.path().join("demo/outbox.sqlite").exists());
         assert_eq!(
-            super::single_instance(&state.demo_dir()).err().map(|e| e.code),
+            crate::data_dir::single_instance(&state.outboxes.demo_dir()).err().map(|e| e.code),
             Some("already_running".into()),
             "the demo's own lock is held"
         );
@@ -533,75 +463,10 @@ mod tests {
         assert!(sim.mailbox().messages().is_empty(), "the demo sent nothing it was not asked to");
         state.sign_out().await.expect("sign out");
 
-        let real = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("back to the tenant");
+        let real = state.outboxes.open(&real_owner(7), false, "anna@corp.example").expect("back to the tenant");
         let rows = real.list().expect("list");
         assert_eq!(rows.len(), 1, "only the tenant's draft");
         assert_eq!((rows[0].state, rows[0].attempts), (outbox::State::Approved, 0), "the real approval is untouched");
         assert!(!dir.path().join("config.json").exists(), "--demo wrote no configuration");
-    }
-
-    /// Two reps of one tenant on one computer: each has an outbox of their own; neither sees
-    /// the other's drafts.
-    #[test]
-    fn each_rep_of_a_tenant_has_an_outbox_of_their_own() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let state = super::AppState::new(
-            crate::cli::Options::default(),
-            dir.path().to_owned(),
-            Err(keychain::Error::Unavailable("not needed here".into())),
-        );
-        let anna = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("Anna's outbox");
-        anna.insert_draft(&draft("5001")).expect("insert");
-        drop(anna);
-        let ben = state.use_outbox(&real_owner(8), false, "ben@corp.example").expect("Ben's outbox");
-        assert!(ben.list().expect("list").is_empty(), "none of Anna's drafts");
-        assert!(ben.insert_draft(&draft("5001")).expect("insert"), "Ben's own task 5001 is his own draft");
-        drop(ben);
-        assert_eq!(state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("Anna's").list().expect("list").len(), 1);
-        let dirs = std::fs::read_dir(dir.path().join("outboxes")).expect("outboxes").count();
-        assert_eq!(dirs, 2, "one directory per rep");
-    }
-
-    /// The shared `outbox.sqlite` of an earlier version: tagged at start with the configured
-    /// tenant, the signed-in rep takes their own rows (never approved, or approved as them);
-    /// another rep's approval stays held, and the status counts it.
-    #[tokio::test]
-    async fn an_earlier_versions_outbox_is_adopted_by_its_rep_and_the_rest_is_held() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        {
-            let old = outbox::Store::open(&dir.path().join("outbox.sqlite")).expect("old outbox");
-            old.insert_draft(&draft("5001")).expect("insert");
-            old.insert_draft(&draft("5002")).expect("insert");
-            let ben = old.list().expect("list")[1].id;
-            old.approve(ben, "Ben", "<ben-1@corp.example>", "Ben", "ben@corp.example", b"mime", 0).expect("approve");
-        }
-        let config = r#"{"tenant":"superoffice","superoffice":{"environment":"online","context_id":"Cust26720","client_id":"c","task_type_id":7,"smtp":{"host":"smtp.corp.example","port":587,"security":"starttls","username":"u"}}}"#;
-        std::fs::write(dir.path().join("config.json"), config).expect("config");
-        let state = super::AppState::new(
-            crate::cli::Options::default(),
-            dir.path().to_owned(),
-            Err(keychain::Error::Unavailable("not needed here".into())),
-        );
-        assert_eq!(state.held.load(std::sync::atomic::Ordering::SeqCst), 2, "counted before anyone signs in");
-        let anna = state.use_outbox(&real_owner(7), false, "anna@corp.example").expect("Anna's outbox");
-        let rows = anna.list().expect("list");
-        assert_eq!(rows.iter().map(|d| d.source_ref.as_str()).collect::<Vec<_>>(), ["5001"], "Anna takes the pending draft");
-        assert_eq!(state.held.load(std::sync::atomic::Ordering::SeqCst), 1, "Ben's approval is held");
-        let other_tenant = outbox::Owner::new("https://online.superoffice.com", "Cust11111", 8);
-        assert!(state.use_outbox(&other_tenant, false, "ben@corp.example").expect("other").list().expect("list").is_empty());
-        let ben = state.use_outbox(&real_owner(8), false, "ben@corp.example").expect("Ben's outbox");
-        assert_eq!(ben.list().expect("list")[0].state, outbox::State::Approved, "Ben gets his approval");
-        assert_eq!(state.held.load(std::sync::atomic::Ordering::SeqCst), 0);
-    }
-
-    #[test]
-    fn a_second_instance_on_the_same_data_directory_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let first = super::single_instance(dir.path()).expect("the first instance gets the lock");
-        let second = super::single_instance(dir.path()).expect_err("a second instance must be refused");
-        assert_eq!(second.code, "already_running");
-        assert!(second.message.contains("already running"));
-        drop(first);
-        assert!(super::single_instance(dir.path()).is_ok(), "the lock is released when the first instance ends");
     }
 }

@@ -1,6 +1,5 @@
 //! The commands the UI may call. Each takes its state, calls the core, maps the error.
 
-use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
 use tauri_specta::Event as _;
@@ -9,24 +8,8 @@ use crate::app_state::AppState;
 use crate::error::{CmdResult, CommandError};
 use crate::events::OutboxChanged;
 
-pub use crate::status::{AppStatus, RepInfo, TenantInfo, Waiting};
-
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct DraftDetail {
-    pub draft: outbox::DraftRow,
-    pub timeline: Vec<outbox::TimelineEvent>,
-    pub versions: Vec<outbox::Version>,
-}
-
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct MailboxMessage {
-    pub id: String,
-    pub received_at: String,
-    pub mail_from: String,
-    pub rcpt_to: Vec<String>,
-    pub subject: String,
-    pub size: u32,
-}
+use crate::contract::{BulkItem, Decision, DraftDetail, MailboxMessage, ReportFormat, Settings, TenantSetup, UiLang};
+use crate::status::AppStatus;
 
 #[tauri::command]
 #[specta::specta]
@@ -118,13 +101,6 @@ async fn hand_off(app: &AppHandle, delivery: &outbox::Delivery, id: i64) -> CmdR
     Ok(())
 }
 
-/// The result of approving one draft of a selection.
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct BulkItem {
-    pub id: i64,
-    pub error: Option<CommandError>,
-}
-
 /// Approves a selection; each draft is approved (or refused with its reason) on its own. The
 /// outbox then sends them within the sending limits; `cancel_approvals` takes back the ones not
 /// yet sent.
@@ -206,18 +182,6 @@ pub async fn edit_draft(app: AppHandle, state: State<'_, AppState>, id: i64, edi
     Ok(d.store.get(id)?)
 }
 
-/// The rep's answer for a message that failed or whose outcome is unknown.
-#[derive(Clone, Copy, Debug, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    /// "Needs decision": the message was delivered after all; archive it.
-    ItWasSent,
-    /// "Needs decision": send it again, with the same Message-ID.
-    SendAgain,
-    /// "Not sent": try again.
-    TryAgain,
-}
-
 /// Records the rep's decision; the outbox then archives ("it was sent") or sends again (same
 /// Message-ID, same bytes).
 #[tauri::command]
@@ -251,28 +215,11 @@ pub async fn ui_ready(app: AppHandle, state: State<'_, AppState>) -> CmdResult<(
     Ok(())
 }
 
-/// The language the UI speaks; the core words what it shows itself (OS notifications) in it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "lowercase")]
-pub enum UiLang {
-    #[default]
-    En,
-    De,
-}
-
 /// The UI's language, at start and whenever the rep switches it.
 #[tauri::command]
 #[specta::specta]
 pub fn set_language(state: State<'_, AppState>, lang: UiLang) {
     state.set_lang(lang);
-}
-
-/// The report formats the diagnostics screen exports.
-#[derive(Clone, Copy, Debug, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportFormat {
-    Markdown,
-    Json,
 }
 
 fn render(report: &diagnostics::Report, format: ReportFormat) -> CmdResult<String> {
@@ -355,58 +302,6 @@ pub async fn preview_draft(state: State<'_, AppState>, id: i64, show_images: boo
     Ok(outbox::preview::render(&draft.body, show_images))
 }
 
-/// The settings screen's values. Secrets are never sent to the UI: only whether one is stored.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
-pub struct Settings {
-    /// Seconds an approval can be undone (0–60).
-    pub hold_secs: u32,
-    pub limits: outbox::Limits,
-    pub channel: outbox::ChannelSetting,
-    /// The relay of a configured tenant (the demo's is fixed).
-    pub relay: Option<RelaySettings>,
-    /// The GTM engine's follow-up task type.
-    pub task_type_id: i64,
-    /// Read-only: whether the demo tenant is in use.
-    pub demo: bool,
-    /// The document template archived emails get; `None`: the first outgoing email template.
-    pub email_template_id: Option<i64>,
-    /// Read-only: the tenant's outgoing email templates (empty when not signed in).
-    pub email_templates: Vec<EmailTemplate>,
-}
-
-/// The mail provider's OAuth client for renewing the relay's access token.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
-pub struct MailOAuthSettings {
-    /// `https://…` (e.g. `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`).
-    pub token_url: String,
-    pub client_id: String,
-    /// Empty: the provider's default.
-    pub scope: String,
-}
-
-/// An outgoing email document template of the tenant.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
-pub struct EmailTemplate {
-    pub id: i64,
-    pub name: String,
-}
-
-#[derive(Clone, Debug, Serialize, serde::Deserialize, specta::Type)]
-pub struct RelaySettings {
-    pub host: String,
-    pub port: u16,
-    /// `tls` or `starttls`.
-    pub security: String,
-    pub username: String,
-    /// A password or an XOAUTH2 access token.
-    pub auth: outbox::SmtpAuth,
-    /// With XOAUTH2: renew the access token at the mail provider (the stored secret is then
-    /// the refresh token).
-    pub oauth: Option<MailOAuthSettings>,
-    /// Read-only: whether the secret for this relay (password or token) is in the keychain.
-    pub has_password: bool,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Settings> {
@@ -425,23 +320,6 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Cm
 #[specta::specta]
 pub async fn set_relay_password(state: State<'_, AppState>, password: String) -> CmdResult<Settings> {
     state.set_relay_password(keychain::Secret::new(password)).await
-}
-
-/// A real tenant from the first-run form; the client secret and the relay password go to
-/// the keychain (and nowhere else), the rest to `config.json`.
-#[derive(Clone, Debug, serde::Deserialize, specta::Type)]
-pub struct TenantSetup {
-    /// `sod`, `qaonline`, `online` or an `https://` base URL.
-    pub environment: String,
-    pub context_id: String,
-    pub client_id: String,
-    pub task_type_id: i64,
-    pub smtp_host: String,
-    pub smtp_port: u16,
-    /// `tls` or `starttls`.
-    pub smtp_security: String,
-    pub smtp_user: String,
-    pub smtp_auth: outbox::SmtpAuth,
 }
 
 #[tauri::command]

@@ -95,7 +95,7 @@ impl MailOAuthConfig {
 impl RelayConfig {
     /// The keychain entry of this relay's secret (password, access token or refresh token).
     pub fn keychain_key(&self) -> String {
-        crate::tenant::relay_key(self.auth, self.oauth.is_some(), &self.username, &self.host, self.port)
+        crate::secret_names::relay_key(self.auth, self.oauth.is_some(), &self.username, &self.host, self.port)
     }
 }
 

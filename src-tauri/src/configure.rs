@@ -95,7 +95,9 @@ pub fn apply(
     let mut stored = Vec::new();
     if a.client_secret_stdin {
         let secret = read_secret("client secret")?;
-        keychain.set(&crate::tenant::client_secret_key(&env, &tenant.context_id, &tenant.client_id), &secret).map_err(|e| e.to_string())?;
+        keychain
+            .set(&crate::secret_names::client_secret_key(&env, &tenant.context_id, &tenant.client_id), &secret)
+            .map_err(|e| e.to_string())?;
         stored.push("client secret");
     }
     if a.smtp_password_stdin {
@@ -117,7 +119,7 @@ pub fn apply(
         if !pem.expose().contains("PRIVATE KEY-----") {
             return Err(format!("{path} is not a PEM private key"));
         }
-        let (token_key, pem_key) = crate::tenant::system_user_keys(&env, &tenant.context_id);
+        let (token_key, pem_key) = crate::secret_names::system_user_keys(&env, &tenant.context_id);
         keychain.set(&token_key, &token).map_err(|e| e.to_string())?;
         keychain.set(&pem_key, &pem).map_err(|e| e.to_string())?;
         stored.push("system user token and key");

@@ -12,6 +12,28 @@ pub fn prepare(dir: &Path) -> std::io::Result<()> {
     restrict(dir)
 }
 
+/// Locks `instance.lock` in the data directory, so two instances never share an outbox (two
+/// senders could otherwise mislabel each other's sends).
+pub(crate) fn single_instance(data_dir: &std::path::Path) -> crate::error::CmdResult<std::fs::File> {
+    let path = data_dir.join("instance.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| crate::error::CommandError::new("data_dir_unusable", format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(crate::error::CommandError::new(
+            "already_running",
+            "SuperOffice Outbox is already running for this data directory. Switch to the open window, or close it first.",
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(crate::error::CommandError::new("data_dir_unusable", format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+}
+
 #[cfg(unix)]
 fn restrict(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
@@ -59,5 +81,19 @@ mod tests {
         for f in ["outbox.sqlite", "outbox.sqlite-wal", "config.json", "logs/so-outbox.2026-12-03.log"] {
             assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
         }
+    }
+}
+
+#[cfg(test)]
+mod instance_tests {
+    #[test]
+    fn a_second_instance_on_the_same_data_directory_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = super::single_instance(dir.path()).expect("the first instance gets the lock");
+        let second = super::single_instance(dir.path()).expect_err("a second instance must be refused");
+        assert_eq!(second.code, "already_running");
+        assert!(second.message.contains("already running"));
+        drop(first);
+        assert!(super::single_instance(dir.path()).is_ok(), "the lock is released when the first instance ends");
     }
 }

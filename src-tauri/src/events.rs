@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::commands::UiLang;
+use crate::contract::UiLang;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct OutboxChanged {
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn one_message_is_named_with_its_reason_and_many_are_counted() {
-        use crate::commands::UiLang::{De, En};
+        use crate::contract::UiLang::{De, En};
         use outbox::State::{Failed, NeedsDecision, Sent};
         let refused = row(Failed, "Angebot Lager", "554 5.7.1 Recipient address rejected", false);
         assert_eq!(

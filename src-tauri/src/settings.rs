@@ -10,13 +10,13 @@ use crate::error::{CmdResult, CommandError};
 
 impl AppState {
     /// The settings screen's values.
-    pub async fn settings(&self) -> CmdResult<crate::commands::Settings> {
+    pub async fn settings(&self) -> CmdResult<crate::contract::Settings> {
         let email_templates = self.email_templates().await.unwrap_or_default();
         self.settings_with(email_templates).await
     }
 
     /// The settings screen's values, with the templates already read from SuperOffice.
-    async fn settings_with(&self, email_templates: Vec<crate::commands::EmailTemplate>) -> CmdResult<crate::commands::Settings> {
+    async fn settings_with(&self, email_templates: Vec<crate::contract::EmailTemplate>) -> CmdResult<crate::contract::Settings> {
         let config = self.config();
         let tenant = self.tenant().await?;
         let relay = match (&config.superoffice, &tenant) {
@@ -26,13 +26,13 @@ impl AppState {
                 let has_password = tokio::task::spawn_blocking(move || k.get(&key).map(|p| p.is_some_and(|p| !p.is_empty())))
                     .await
                     .map_err(|e| CommandError::new("internal", e.to_string()))??;
-                Some(crate::commands::RelaySettings {
+                Some(crate::contract::RelaySettings {
                     host: c.smtp.host.clone(),
                     port: c.smtp.port,
                     security: c.smtp.security.clone(),
                     username: c.smtp.username.clone(),
                     auth: c.smtp.auth,
-                    oauth: c.smtp.oauth.as_ref().map(|o| crate::commands::MailOAuthSettings {
+                    oauth: c.smtp.oauth.as_ref().map(|o| crate::contract::MailOAuthSettings {
                         token_url: o.token_url.clone(),
                         client_id: o.client_id.clone(),
                         scope: o.scope.clone().unwrap_or_default(),
@@ -42,7 +42,7 @@ impl AppState {
             }
             _ => None,
         };
-        Ok(crate::commands::Settings {
+        Ok(crate::contract::Settings {
             hold_secs: config.hold().as_secs() as u32,
             limits: config.limits.unwrap_or_default(),
             channel: config.channel.unwrap_or_default(),
@@ -56,11 +56,11 @@ impl AppState {
 
     /// The tenant's outgoing email templates (for archived emails), when the rep is signed in
     /// and SuperOffice answers; `None` otherwise.
-    async fn email_templates(&self) -> Option<Vec<crate::commands::EmailTemplate>> {
+    async fn email_templates(&self) -> Option<Vec<crate::contract::EmailTemplate>> {
         let d = self.delivery.lock().await.clone()?;
         match tokio::time::timeout(std::time::Duration::from_secs(10), d.client.outgoing_email_templates()).await {
             Ok(Ok(list)) => {
-                Some(list.into_iter().map(|t| crate::commands::EmailTemplate { id: t.document_template_id, name: t.name }).collect())
+                Some(list.into_iter().map(|t| crate::contract::EmailTemplate { id: t.document_template_id, name: t.name }).collect())
             }
             Ok(Err(e)) => {
                 tracing::info!(code = e.code(), "the email templates could not be read");
@@ -78,7 +78,7 @@ impl AppState {
 
     /// Validates and saves the settings; hold window and channel apply at once, a changed
     /// relay or task type with the next sign-in.
-    pub async fn save_settings(&self, s: crate::commands::Settings) -> CmdResult<crate::commands::Settings> {
+    pub async fn save_settings(&self, s: crate::contract::Settings) -> CmdResult<crate::contract::Settings> {
         let bad = |m: &str| Err(CommandError::new("settings_invalid", m));
         if s.hold_secs > 60 {
             return bad("the undo window is 0 to 60 seconds");
@@ -166,7 +166,7 @@ impl AppState {
 
     /// Stores the relay password (or XOAUTH2 access token) of the configured tenant in the
     /// keychain.
-    pub async fn set_relay_password(&self, password: keychain::Secret) -> CmdResult<crate::commands::Settings> {
+    pub async fn set_relay_password(&self, password: keychain::Secret) -> CmdResult<crate::contract::Settings> {
         let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
         if tenant.demo.is_some() {
             return Err(CommandError::new("settings_invalid", "the demo tenant's relay password is set by the demo"));
@@ -182,7 +182,7 @@ impl AppState {
     /// Stores a real tenant from the first-run form and switches to it (the rep signs in next).
     pub async fn configure_tenant(
         &self,
-        s: crate::commands::TenantSetup,
+        s: crate::contract::TenantSetup,
         client_secret: keychain::Secret,
         smtp_password: Option<keychain::Secret>,
     ) -> CmdResult<()> {
@@ -218,7 +218,7 @@ impl AppState {
         .map_err(|e| CommandError::new("internal", e.to_string()))?
         .map_err(|e| CommandError::new("config_invalid", e))?;
         *self.delivery.lock().await = None;
-        self.close_outbox();
+        self.outboxes.close();
         *self.tenant.lock().await = None;
         *self.diagnostics.lock().await = None;
         Ok(())

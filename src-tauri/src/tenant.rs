@@ -12,6 +12,8 @@ use keychain::{Keychain, Secret, SecretStore};
 use outbox::{SmtpAuth, SmtpSecurity, SmtpSettings};
 use superoffice::Environment;
 
+use crate::secret_names::{client_secret_key, get_moved, relay_key, system_user_keys};
+
 /// Where mail goes, minus the password (which is in the keychain).
 #[derive(Clone, Debug)]
 pub struct Relay {
@@ -26,35 +28,6 @@ pub struct Relay {
     /// One renewer per relay, shared by sending and diagnostics (a rotated refresh token is
     /// used by one renewal at a time).
     pub renewer: std::sync::OnceLock<Arc<outbox::mail_oauth::TokenRenewer>>,
-}
-
-/// The keychain entry of a relay password, of its XOAUTH2 access token, or (when the token is
-/// renewed) of its refresh token.
-pub fn relay_key(auth: SmtpAuth, renewed: bool, username: &str, host: &str, port: u16) -> String {
-    match (auth, renewed) {
-        (SmtpAuth::Password, _) => format!("smtp-password:{username}@{host}:{port}"),
-        (SmtpAuth::XOAuth2, false) => format!("smtp-xoauth2-token:{username}@{host}:{port}"),
-        (SmtpAuth::XOAuth2, true) => format!("smtp-xoauth2-refresh:{username}@{host}:{port}"),
-    }
-}
-
-/// The keychain entry of a tenant's client secret: named by the environment it belongs to
-/// (its host), the tenant and the app registration, so no tenant of another environment (nor
-/// the demo) ever reads or replaces it.
-pub fn client_secret_key(env: &Environment, context_id: &str, client_id: &str) -> String {
-    format!("superoffice-client-secret:{}:{context_id}:{client_id}", env.key())
-}
-
-/// Reads `key`; a secret stored by a version that named entries without the environment
-/// (`before`) is moved to `key` once, for the tenant configured now.
-fn get_moved(keychain: &Keychain, key: &str, before: &str) -> Result<Option<Secret>, keychain::Error> {
-    if let Some(s) = keychain.get(key)? {
-        return Ok(Some(s));
-    }
-    let Some(old) = keychain.get(before)? else { return Ok(None) };
-    keychain.set(key, &old)?;
-    keychain.delete(before)?;
-    Ok(Some(old))
 }
 
 impl Relay {
@@ -100,13 +73,6 @@ impl Relay {
     }
 }
 
-/// The keychain entries of a tenant's system user: its token and the partner's private key,
-/// named by environment and tenant like the client secret.
-pub fn system_user_keys(env: &Environment, context_id: &str) -> (String, String) {
-    let env = env.key();
-    (format!("superoffice-system-token:{env}:{context_id}"), format!("superoffice-system-key:{env}:{context_id}"))
-}
-
 /// A configured tenant.
 pub struct Tenant {
     pub environment: Environment,
@@ -121,6 +87,27 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The mail the demo's relay received (empty for a real tenant).
+    pub fn demo_mailbox(&self) -> Vec<crate::contract::MailboxMessage> {
+        let Some(sim) = &self.demo else { return Vec::new() };
+        sim.mailbox()
+            .messages()
+            .into_iter()
+            .map(|m| {
+                let subject =
+                    mail_parser::MessageParser::default().parse(&m.data).and_then(|p| p.subject().map(str::to_owned)).unwrap_or_default();
+                crate::contract::MailboxMessage {
+                    id: m.id,
+                    received_at: m.received_at,
+                    mail_from: m.mail_from,
+                    rcpt_to: m.rcpt_to,
+                    subject,
+                    size: m.data.len() as u32,
+                }
+            })
+            .collect()
+    }
+
     pub fn client_secret_key(&self) -> String {
         client_secret_key(&self.environment, &self.context_id, &self.client_id)
     }
@@ -258,8 +245,8 @@ mod tests {
         // The seed's tenant, under the names of this version and of the version before (which
         // carried no environment, and whose demo used the context id Cust26720).
         let online = superoffice::Environment::Online;
-        let (token_key, pem_key) = super::system_user_keys(&online, "Cust26720");
-        let secret_key = super::client_secret_key(&online, "Cust26720", "so-outbox-demo");
+        let (token_key, pem_key) = crate::secret_names::system_user_keys(&online, "Cust26720");
+        let secret_key = crate::secret_names::client_secret_key(&online, "Cust26720", "so-outbox-demo");
         let real = [
             (token_key, Secret::new("RealApp-SystemToken-1234")),
             (pem_key, Secret::new("-----BEGIN PRIVATE KEY-----\nreal\n-----END PRIVATE KEY-----")),
@@ -275,50 +262,18 @@ mod tests {
         for (k, v) in &real {
             assert_eq!(keychain.get(k).unwrap_or_else(|e| panic!("{e}")).as_ref(), Some(v), "{k} changed");
         }
-        let (demo_token, _) = super::system_user_keys(&demo.environment, &demo.context_id);
+        let (demo_token, _) = crate::secret_names::system_user_keys(&demo.environment, &demo.context_id);
         assert!(keychain.get(&demo_token).unwrap_or_else(|e| panic!("{e}")).is_some(), "the demo's own entry");
         for (k, _) in &real {
             let _ = keychain.delete(k);
         }
         for k in [
             demo_token,
-            super::system_user_keys(&demo.environment, &demo.context_id).1,
+            crate::secret_names::system_user_keys(&demo.environment, &demo.context_id).1,
             demo.client_secret_key(),
             demo.relay.keychain_key(),
         ] {
             let _ = keychain.delete(&k);
         }
-    }
-
-    /// Secrets are named by the environment they belong to: the same context id and client id
-    /// on two environments are two entries; an entry of the version before (no environment in
-    /// its name) moves to the configured environment's name once, and is gone from the old one.
-    #[test]
-    fn secrets_are_named_by_their_environment_and_old_names_move_once() {
-        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-            assert!(std::env::var_os("CI").is_none(), "CI must run this test inside a D-Bus session");
-            eprintln!("skipped: no D-Bus session (run scripts/test.sh)");
-            return;
-        }
-        use superoffice::Environment;
-        let (online, sod, local) = (Environment::Online, Environment::Sod, Environment::Custom("http://127.0.0.1:4711".into()));
-        let keys = [&online, &sod, &local].map(|e| super::client_secret_key(e, "Cust1", "app"));
-        assert_eq!(keys.iter().collect::<std::collections::HashSet<_>>().len(), 3, "{keys:?}");
-        assert_ne!(super::system_user_keys(&online, "Cust1"), super::system_user_keys(&sod, "Cust1"));
-        assert_eq!(
-            super::client_secret_key(&local, "C", "a"),
-            super::client_secret_key(&Environment::Custom("http://127.0.0.1:9".into()), "C", "a"),
-            "the simulator's port changes, its name does not"
-        );
-
-        let keychain = Keychain::open(&format!("so-outbox-test-keys-{}", std::process::id())).unwrap_or_else(|e| panic!("keychain: {e}"));
-        let old = "superoffice-client-secret:Cust1:app";
-        keychain.set(old, &Secret::new("provisioned-before")).unwrap_or_else(|e| panic!("{e}"));
-        let moved = super::get_moved(&keychain, &keys[0], old).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(moved.as_ref().map(Secret::expose), Some("provisioned-before"));
-        assert_eq!(keychain.get(&keys[0]).unwrap_or_else(|e| panic!("{e}")).as_ref().map(Secret::expose), Some("provisioned-before"));
-        assert!(keychain.get(old).unwrap_or_else(|e| panic!("{e}")).is_none(), "the old name is gone");
-        assert!(super::get_moved(&keychain, &keys[1], old).unwrap_or_else(|e| panic!("{e}")).is_none(), "nothing for another environment");
-        let _ = keychain.delete(&keys[0]);
     }
 }

@@ -1,0 +1,50 @@
+//! The diagnosis the app keeps: run every check or one again, and let the channel for new
+//! approvals and the archive template follow what it found.
+
+use crate::app_state::AppState;
+use crate::error::{CmdResult, CommandError};
+
+impl AppState {
+    /// Runs every check (the write checks too when asked); the channel policy follows.
+    pub async fn diagnose(&self, write: bool) -> CmdResult<diagnostics::Report> {
+        let setup = self.diagnostics_setup(write).await?;
+        let report = diagnostics::run_all(&setup).await;
+        self.adopt(&report).await;
+        Ok(report)
+    }
+
+    /// Runs one check again (a full run when there is no diagnosis yet).
+    pub async fn rerun_check(&self, id: &str) -> CmdResult<diagnostics::Report> {
+        let setup = self.diagnostics_setup(matches!(id, "archive_write" | "test_email")).await?;
+        let last = self.diagnostics.lock().await.clone();
+        let Some(mut report) = last else { return self.diagnose(false).await };
+        if !diagnostics::rerun(&setup, &mut report, id).await {
+            return Err(CommandError::new("unknown_check", format!("there is no check '{id}' to run")));
+        }
+        self.adopt(&report).await;
+        Ok(report)
+    }
+
+    pub async fn last_diagnostics(&self) -> Option<diagnostics::Report> {
+        self.diagnostics.lock().await.clone()
+    }
+
+    async fn diagnostics_setup(&self, write: bool) -> CmdResult<diagnostics::Setup> {
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let rep = self.delivery.lock().await.as_ref().map(|d| d.client.clone());
+        crate::diagnose::setup(&tenant, &self.keychain()?, rep, write).await
+    }
+
+    /// Keeps the diagnosis and lets the channel for new approvals follow it.
+    pub(crate) async fn adopt(&self, report: &diagnostics::Report) {
+        if let Some(d) = self.delivery.lock().await.clone() {
+            let choice = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
+            if choice != d.channel() {
+                tracing::info!(channel = choice.channel.as_db(), "channel changed after diagnostics: {}", choice.reason());
+                d.set_channel(choice);
+            }
+            d.set_template(self.effective_template(Some(report)));
+        }
+        *self.diagnostics.lock().await = Some(report.clone());
+    }
+}
