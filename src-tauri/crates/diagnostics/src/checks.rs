@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use superoffice::{Client, Method};
 
+pub use crate::caller::Caller;
+use crate::caller::{evidence, ok_line};
 use crate::{Check, Owner, Status};
 
 const DOCS_AGENTS: &str = "https://docs.superoffice.com/en/developer-portal/create-app/config/app-config.html";
@@ -12,21 +14,6 @@ const DOCS_USERS: &str = "https://docs.superoffice.com/en/developer-portal/getti
 const DOCS_INBOX: &str = "https://docs.superoffice.com/en/email/inbox/learn/setup.html";
 const DOCS_TEMPLATES: &str = "https://docs.superoffice.com/en/email/admin/add-email-template.html";
 const DOCS_MAILINGS: &str = "https://docs.superoffice.com/en/email/mailgun/overview.html";
-
-/// Whose context the checks run in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Caller {
-    Rep,
-    SystemUser,
-}
-
-pub(crate) fn evidence(e: &superoffice::Error, ms: u128) -> String {
-    format!("{e} ({ms} ms)")
-}
-
-pub(crate) fn ok_line(what: &str, ms: u128) -> String {
-    format!("{what} ({ms} ms)")
-}
 
 /// Runs every SuperOffice check for one caller.
 pub async fn run(client: &Client, caller: Caller, task_type_id: i64) -> Vec<Check> {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use superoffice::Client;
 
-use crate::checks::{evidence, ok_line, Caller};
+use crate::caller::{evidence, ok_line, Caller};
 use crate::{Check, Owner, Status};
 
 /// The intake query itself, exactly as the outbox runs it: the rep's open follow-ups of the

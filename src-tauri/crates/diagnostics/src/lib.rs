@@ -10,6 +10,7 @@
 //! This crate runs the SuperOffice checks for one caller (a signed-in rep or the system user);
 //! the app puts the two columns side by side.
 
+mod caller;
 mod checks;
 pub mod dns;
 mod intake;

@@ -6,7 +6,7 @@ use superoffice::{AppointmentFilter, Client};
 use crate::draft::{check, parse_description};
 use crate::{NewDraft, Result, Store};
 
-pub const SOURCE_TASK: &str = "superoffice-task";
+use crate::store::SOURCE_TASK;
 
 #[derive(Clone, Debug, Default, Serialize, specta::Type)]
 pub struct IntakeReport {

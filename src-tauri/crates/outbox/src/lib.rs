@@ -24,6 +24,7 @@ mod owner;
 pub mod page;
 pub mod preview;
 mod reason;
+mod relay;
 pub mod review;
 pub mod schedule;
 mod schema;

@@ -23,7 +23,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::smtp::{Outcome, SmtpSettings};
+use crate::relay::{Outcome, SmtpSettings};
 
 /// The longest reply we read in the plaintext phase.
 const MAX_REPLY: usize = 16 * 1024;

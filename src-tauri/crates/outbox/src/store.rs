@@ -20,6 +20,10 @@ pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The `source` of a draft drafted from a SuperOffice follow-up task (its `source_ref` is the
+/// appointment id).
+pub const SOURCE_TASK: &str = "superoffice-task";
+
 /// A draft as it enters the outbox.
 #[derive(Clone, Debug)]
 pub struct NewDraft {
@@ -106,7 +110,7 @@ pub struct Approved {
 impl Approved {
     /// The SuperOffice follow-up task this message came from, if any (imports have none).
     pub fn task_id(&self) -> Option<i64> {
-        (self.source == crate::intake::SOURCE_TASK).then(|| self.source_ref.parse().ok()).flatten()
+        (self.source == SOURCE_TASK).then(|| self.source_ref.parse().ok()).flatten()
     }
 }
 

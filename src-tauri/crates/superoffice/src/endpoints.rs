@@ -4,12 +4,12 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::archive::{self, AppointmentFilter, AppointmentRow, PAGE_SIZE, TASK_COLUMNS};
+use crate::environment::Environment;
 use crate::models::{
     AppointmentRef, Associate, CrmScriptResult, DocumentEntity, DocumentRef, DocumentTemplate, EMailAccount, EMailEntity, ListItem, Person,
     Principal, TenantState, UserLicense,
 };
 use crate::rest::{decode, Body, Client};
-use crate::signin::Environment;
 use crate::{Error, Result};
 
 /// Most pages one listing follows (a server that keeps linking to more pages is stopped).
@@ -17,10 +17,10 @@ const MAX_PAGES: usize = 1000;
 
 /// `GET https://{env}.superoffice.com/api/state/{ctx}` (no authentication).
 pub async fn tenant_state(env: &Environment, context_id: &str) -> Result<TenantState> {
-    let http = crate::session::http_client()?;
+    let http = crate::environment::http_client()?;
     let resp = http.get(env.state_url(context_id)).send().await.map_err(crate::Error::from_reqwest)?;
     if !resp.status().is_success() {
-        return Err(crate::rest::api_error(resp).await);
+        return Err(crate::error::api_error(resp).await);
     }
     decode(resp, "tenant state").await
 }

@@ -106,3 +106,25 @@ impl Error {
         }
     }
 }
+
+/// Turns an error response into [`Error::Api`], reading SuperOffice's error body and
+/// `Retry-After` (seconds) when present.
+pub(crate) async fn api_error(resp: reqwest::Response) -> Error {
+    let status = resp.status().as_u16();
+    let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let text = resp.text().await.unwrap_or_default();
+    error_from_answer(status, retry_after.as_deref(), &text)
+}
+
+/// [`api_error`] without the transport: status, the `Retry-After` value and the body text.
+pub fn error_from_answer(status: u16, retry_after: Option<&str>, text: &str) -> Error {
+    let retry_after = retry_after.and_then(|v| v.trim().parse().ok());
+    let body: Option<crate::models::ErrorBody> = serde_json::from_str(text).ok();
+    let message = body
+        .as_ref()
+        .and_then(|b| b.error_message.clone())
+        .unwrap_or_else(|| text.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
+        .trim()
+        .to_owned();
+    Error::Api { status, error_type: body.and_then(|b| b.error_type), message, retry_after }
+}

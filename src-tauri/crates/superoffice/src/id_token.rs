@@ -150,7 +150,7 @@ async fn jwks(http: &reqwest::Client, uri: &str, fresh: bool) -> Result<Jwks> {
 }
 
 async fn fetch_jwks(http: &reqwest::Client, uri: &str) -> Result<Jwks> {
-    crate::signin::require_transport(uri)?;
+    crate::environment::require_transport(uri)?;
     let resp = http.get(uri).send().await.map_err(Error::from_reqwest)?;
     if !resp.status().is_success() {
         return Err(Error::sign_in("jwks_unavailable", format!("the signing keys could not be fetched (HTTP {})", resp.status().as_u16())));

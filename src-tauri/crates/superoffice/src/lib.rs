@@ -11,6 +11,7 @@
 
 pub mod archive;
 mod endpoints;
+mod environment;
 mod error;
 mod id_token;
 mod loopback;
@@ -22,13 +23,14 @@ pub mod system_user;
 
 pub use archive::{archive_ref, AppointmentFilter, AppointmentRow, PAGE_SIZE};
 pub use endpoints::tenant_state;
+pub use environment::{transport_ok, transport_ok_str, Environment};
 pub use error::{Error, Result};
 pub use id_token::Claims;
 /// HTTP methods for [`Client::probe`].
 pub use reqwest::Method;
 pub use rest::Client;
 pub use session::{refresh_token_key, refresh_token_key_before_environments, Session, SessionInfo};
-pub use signin::{transport_ok, transport_ok_str, Environment, PendingSignIn, SignInRequest};
+pub use signin::{PendingSignIn, SignInRequest};
 pub use system_user::{SystemSession, SystemUserConfig};
 
 /// Namespace of SuperOffice's own claims.
@@ -38,9 +40,9 @@ pub const CLAIM_NS: &str = "http://schemes.superoffice.net/identity/";
 /// `crates/fuzz-targets`, whose corpus replay runs in `cargo test`). Not an API.
 #[doc(hidden)]
 pub mod fuzz {
+    pub use crate::error::error_from_answer as api_error;
     pub use crate::id_token::{claims_from, signing_kid};
     pub use crate::loopback::{parse_redirect, Redirect};
-    pub use crate::rest::error_from_answer as api_error;
 
     /// Decodes one page of the appointment listing as `Client::open_tasks` does: the rows and
     /// the `odata.nextLink`; any row that cannot be decoded fails the page.

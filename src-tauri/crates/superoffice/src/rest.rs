@@ -8,32 +8,9 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::models::ErrorBody;
-use crate::session::TenantLink;
+use crate::environment::TenantLink;
 use crate::system_user::SystemSession;
 use crate::{Error, Result, Session};
-
-/// Turns an error response into [`Error::Api`], reading SuperOffice's error body and
-/// `Retry-After` (seconds) when present.
-pub(crate) async fn api_error(resp: reqwest::Response) -> Error {
-    let status = resp.status().as_u16();
-    let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let text = resp.text().await.unwrap_or_default();
-    error_from_answer(status, retry_after.as_deref(), &text)
-}
-
-/// [`api_error`] without the transport: status, the `Retry-After` value and the body text.
-pub fn error_from_answer(status: u16, retry_after: Option<&str>, text: &str) -> Error {
-    let retry_after = retry_after.and_then(|v| v.trim().parse().ok());
-    let body: Option<ErrorBody> = serde_json::from_str(text).ok();
-    let message = body
-        .as_ref()
-        .and_then(|b| b.error_message.clone())
-        .unwrap_or_else(|| text.chars().filter(|c| !c.is_control()).take(200).collect::<String>())
-        .trim()
-        .to_owned();
-    Error::Api { status, error_type: body.and_then(|b| b.error_type), message, retry_after }
-}
 
 /// Who the calls run as.
 enum Caller {
@@ -147,18 +124,18 @@ impl Client {
                         s.refresh(g).await?;
                         continue;
                     }
-                    return Err(api_error(resp).await);
+                    return Err(crate::error::api_error(resp).await);
                 }
                 StatusCode::MISDIRECTED_REQUEST if !re_resolved => {
                     re_resolved = true;
                     let old = link.api_base();
-                    let new = crate::signin::resolve_tenant(&link.http, &link.env, &link.context_id).await?;
+                    let new = crate::environment::resolve_tenant(&link.http, &link.env, &link.context_id).await?;
                     tracing::info!(from = %old, to = %new, "tenant moved; re-resolved with the state API");
                     link.set_api_base(new.clone());
                     url = rebase(&url, &old, &new)?;
                     continue;
                 }
-                s if !s.is_success() => return Err(api_error(resp).await),
+                s if !s.is_success() => return Err(crate::error::api_error(resp).await),
                 _ => return Ok(resp),
             }
         }

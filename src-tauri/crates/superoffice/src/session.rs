@@ -12,25 +12,11 @@ use std::time::{Duration, Instant};
 use keychain::{Secret, SecretStore};
 use serde::Deserialize;
 
-use crate::signin::Environment;
+use crate::environment::{http_client, require_transport, resolve_tenant, Environment, TenantLink};
 use crate::{id_token, Claims, Error, Result};
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Refresh this long before `expires_in` runs out.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
-
-/// The HTTP client for SuperOffice: no redirects followed (a redirect must not carry our
-/// credentials elsewhere), bounded timeouts.
-pub(crate) fn http_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .user_agent(concat!("so-outbox/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(Error::from_reqwest)
-}
 
 #[derive(Deserialize)]
 struct RawTokenResponse {
@@ -49,7 +35,7 @@ pub(crate) struct TokenResponse {
 
 impl TokenResponse {
     pub async fn request(http: &reqwest::Client, endpoint: &str, form: &[(&str, String)]) -> Result<Self> {
-        crate::signin::require_transport(endpoint)?;
+        require_transport(endpoint)?;
         let resp = http.post(endpoint).form(form).send().await.map_err(Error::from_reqwest)?;
         let status = resp.status();
         if !status.is_success() {
@@ -95,27 +81,6 @@ struct Inner {
     /// Held for the whole refresh exchange: one refresh at a time (single-flight).
     refreshing: tokio::sync::Mutex<()>,
     store: Arc<dyn SecretStore>,
-}
-
-/// How to reach a tenant: the HTTP client, the environment and the resolved API base, which
-/// moves when SuperOffice answers 421 (the tenant changed host).
-pub(crate) struct TenantLink {
-    pub http: reqwest::Client,
-    pub env: Environment,
-    pub context_id: String,
-    api_base: std::sync::RwLock<url::Url>,
-}
-
-impl TenantLink {
-    pub fn new(http: reqwest::Client, env: Environment, context_id: String, api_base: url::Url) -> Self {
-        TenantLink { http, env, context_id, api_base: std::sync::RwLock::new(api_base) }
-    }
-    pub fn api_base(&self) -> url::Url {
-        self.api_base.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-    pub fn set_api_base(&self, base: url::Url) {
-        *self.api_base.write().unwrap_or_else(|p| p.into_inner()) = base;
-    }
 }
 
 /// A signed-in rep. Cheap to clone.
@@ -193,7 +158,7 @@ impl Session {
         if !claims.context_id.eq_ignore_ascii_case(context_id) {
             return Err(Error::sign_in("wrong_tenant", format!("the stored sign-in belongs to {}", claims.context_id)));
         }
-        let api_base = crate::signin::resolve_tenant(&http, &env, &claims.context_id).await?;
+        let api_base = resolve_tenant(&http, &env, &claims.context_id).await?;
         let tokens = TokenResponse { refresh_token: tokens.refresh_token.clone().or(Some(refresh_token)), ..tokens };
         Session::establish(http, env, client_id, client_secret, claims, api_base, tokens, store).map(Some)
     }
@@ -383,10 +348,10 @@ impl Session {
         if let Some(s) = &self.inner.client_secret {
             form.push(("client_secret", s.expose().to_owned()));
         }
-        crate::signin::require_transport(endpoint_url.as_str())?;
+        require_transport(endpoint_url.as_str())?;
         let resp = link.http.post(endpoint_url).form(&form).send().await.map_err(Error::from_reqwest)?;
         if !resp.status().is_success() {
-            return Err(crate::rest::api_error(resp).await);
+            return Err(crate::error::api_error(resp).await);
         }
         Ok(())
     }

@@ -15,8 +15,8 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use keychain::Secret;
 use serde::Deserialize;
 
-use crate::session::TenantLink;
-use crate::signin::{resolve_tenant, Environment};
+use crate::environment::TenantLink;
+use crate::environment::{resolve_tenant, Environment};
 use crate::{Error, Result, CLAIM_NS};
 
 /// What the admin provisions for the system user.
@@ -69,7 +69,7 @@ struct AuthenticateResponse {
 impl SystemSession {
     /// Authenticates the system user and resolves the tenant.
     pub async fn authenticate(cfg: &SystemUserConfig) -> Result<Self> {
-        let http = crate::session::http_client()?;
+        let http = crate::environment::http_client()?;
         let signed = sign_system_token(&cfg.system_token, &cfg.private_key_pem, time::OffsetDateTime::now_utc())?;
         let body = serde_json::json!({
             "SignedSystemToken": signed.expose(),
@@ -88,10 +88,10 @@ impl SystemSession {
     }
 
     async fn ticket(http: &reqwest::Client, cfg: &SystemUserConfig, body: serde_json::Value) -> Result<Secret> {
-        crate::signin::require_transport(&cfg.environment.system_user_endpoint())?;
+        crate::environment::require_transport(&cfg.environment.system_user_endpoint())?;
         let resp = http.post(cfg.environment.system_user_endpoint()).json(&body).send().await.map_err(Error::from_reqwest)?;
         if !resp.status().is_success() {
-            return Err(crate::rest::api_error(resp).await);
+            return Err(crate::error::api_error(resp).await);
         }
         let answer: AuthenticateResponse =
             resp.json().await.map_err(|e| Error::Decode(format!("PartnerSystemUser: {}", e.without_url())))?;
