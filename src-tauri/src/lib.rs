@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn the_uis_english_reasons_are_the_cores() {
         use outbox::Reason;
-        let i18n = include_str!("../../ui/src/i18n.ts");
+        let i18n = include_str!("../../ui/src/messages/en.ts");
         let d = || "{detail}".to_string();
         for r in [
             Reason::NotSent { detail: d() },
@@ -208,7 +208,7 @@ mod tests {
         ] {
             let kind = serde_json::to_value(&r).unwrap_or_default()["kind"].as_str().unwrap_or_default().to_owned();
             let line = format!("\"reason.{kind}\": {},", serde_json::to_string(&r.english()).unwrap_or_default());
-            assert!(i18n.contains(&line), "ui/src/i18n.ts lacks (or words differently) {line}");
+            assert!(i18n.contains(&line), "ui/src/messages/en.ts lacks (or words differently) {line}");
         }
     }
 
