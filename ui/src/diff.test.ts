@@ -25,11 +25,19 @@ describe("lineDiff", () => {
     expect(ops("old", "")).toEqual(["-old"]);
     expect(ops("a\r\nb", "a\nb")).toEqual([" a", " b"]);
   });
-  it("falls back on huge inputs without hanging", () => {
+  it("falls back on huge rewrites without hanging", () => {
     const a = Array.from({ length: 3000 }, (_, i) => `a${i}`).join("\n");
     const b = Array.from({ length: 3000 }, (_, i) => `b${i}`).join("\n");
     const d = lineDiff(a, b);
     expect(diffStats(d)).toEqual({ added: 3000, removed: 3000 });
+  });
+  it("diffs long texts with few changes exactly", () => {
+    const a = Array.from({ length: 5000 }, (_, i) => `line ${i}`);
+    const b = [...a];
+    b.splice(2500, 1, "changed");
+    const d = lineDiff(a.join("\n"), b.join("\n"));
+    expect(diffStats(d)).toEqual({ added: 1, removed: 1 });
+    expect(d.find((l) => l.op === "add")?.text).toBe("changed");
   });
 });
 
