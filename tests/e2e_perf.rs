@@ -5,7 +5,8 @@
 //! processes, RSS from /proc) with 10,000 drafts.
 //!
 //! "Opening the outbox" is the Outbox component's start; the UI records the moment its first
-//! rows are on screen (after the DOM update and the next frame) in `window.__firstRowsMs`.
+//! rows are on screen (after the DOM update and the next frame) as the User Timing measure
+//! `outbox:first-rows` (and its parts `outbox:mount`, `outbox:ipc`, `outbox:paint`).
 //! Each figure is the median of 7 openings (Diagnostics → Outbox). The demo tenant seeds the
 //! extra drafts (`SO_OUTBOX_DEMO_EXTRA_TASKS`). Figures go to stdout and
 //! `target/tmp/ui-perf.txt`.
@@ -70,16 +71,16 @@ async fn measure(extra: u64) -> Figures {
     app.sign_in_demo().await;
     app.wait_count("all", drafts, Duration::from_secs(300)).await;
     let intake_s = t0.elapsed().as_secs_f64();
-    let first_open_ms = app.js("return (window.__firstRowsMs || [0])[0]").await.as_f64().unwrap_or(0.0);
+    let first_open_ms = app.js("return (performance.getEntriesByName('outbox:first-rows').map(e => e.duration))[0] || 0").await.as_f64().unwrap_or(0.0);
     let mut samples = Vec::new();
     for _ in 0..OPENINGS {
-        let before = app.js("return (window.__firstRowsMs || []).length").await.as_u64().unwrap_or(0);
+        let before = app.js("return performance.getEntriesByName('outbox:first-rows').map(e => e.duration).length").await.as_u64().unwrap_or(0);
         app.click("#tab-diagnostics").await;
         app.wait("#diagnostics").await;
         app.click("#tab-outbox").await;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let v = app.js("return window.__firstRowsMs || []").await;
+            let v = app.js("return performance.getEntriesByName('outbox:first-rows').map(e => e.duration)").await;
             let a = v.as_array().cloned().unwrap_or_default();
             if a.len() as u64 > before {
                 samples.push(a.last().and_then(|x| x.as_f64()).unwrap_or(0.0));
@@ -89,7 +90,7 @@ async fn measure(extra: u64) -> Figures {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let parts = app.js("const p = (window.__firstRowsParts || []).slice(1); const m = k => { const v = p.map(x => x[k]).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : 0; }; return `start→ask ${m('mount').toFixed(1)} ms, listPage ${m('ipc').toFixed(1)} ms, → painted ${m('paint').toFixed(1)} ms`;").await.as_str().unwrap_or_default().to_owned();
+    let parts = app.js("const m = k => { const v = performance.getEntriesByName('outbox:' + k).slice(1).map(e => e.duration).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : 0; }; return `start→ask ${m('mount').toFixed(1)} ms, listPage ${m('ipc').toFixed(1)} ms, → painted ${m('paint').toFixed(1)} ms`;").await.as_str().unwrap_or_default().to_owned();
     // A jump to the middle: until that row is on screen (its page fetched and painted).
     let middle = drafts / 2;
     let jump = app
