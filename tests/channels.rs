@@ -92,6 +92,51 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     assert!(sim.mailbox().messages().is_empty() && sim.tenant().agent_emails.is_empty(), "the app itself sent nothing");
 }
 
+/// The rep's desktop in a test: what was copied and composed; the clipboard can refuse.
+#[derive(Default)]
+struct FakeDesk {
+    copied: std::sync::Mutex<Vec<String>>,
+    composed: std::sync::Mutex<Vec<String>>,
+    clipboard_broken: bool,
+}
+
+impl outbox::handoff::Desk for FakeDesk {
+    fn copy(&self, text: &str) -> Result<(), String> {
+        if self.clipboard_broken {
+            return Err("no clipboard owner (test)".into());
+        }
+        self.copied.lock().unwrap().push(text.to_owned());
+        Ok(())
+    }
+    fn compose(&self, mailto: &str) -> Result<(), String> {
+        self.composed.lock().unwrap().push(mailto.to_owned());
+        Ok(())
+    }
+}
+
+/// The handoff, whole, in the core: approving on the handoff channel copies the exact text,
+/// opens a new message for the recipient and leaves the row to the rep ("needs decision"); with
+/// no clipboard nothing is handed off and the row stays approved, with the clipboard named.
+#[tokio::test]
+async fn a_handoff_copies_the_text_opens_the_mail_program_and_waits_for_the_rep() {
+    let (sim, store, client, _dir) = rig("seed-feb-2026").await;
+    let d = delivery(&store, client, outbox::ChannelChoice::new(Channel::Handoff, outbox::channel::ChannelWhy::AdminHandoff)).await;
+    let drafts: Vec<_> = store.list().unwrap().into_iter().filter(|r| r.problem.is_none()).take(2).collect();
+    let desk = FakeDesk::default();
+    d.approve_at(drafts[0].id, &desk).await.unwrap();
+    let row = store.get(drafts[0].id).unwrap();
+    assert_eq!(row.state, State::NeedsDecision, "waits for the rep's \"it was sent\"");
+    let to = row.recipient_email.clone().unwrap();
+    assert_eq!(*desk.copied.lock().unwrap(), [outbox::channel::handoff_text(&to, row.subject.as_deref().unwrap(), &row.body)]);
+    assert!(desk.composed.lock().unwrap()[0].starts_with(&format!("mailto:{to}?")), "{:?}", desk.composed.lock().unwrap());
+
+    let broken = FakeDesk { clipboard_broken: true, ..FakeDesk::default() };
+    assert_eq!(d.approve_at(drafts[1].id, &broken).await.err().map(|e| e.code()), Some("clipboard_unavailable"));
+    assert_eq!(store.get(drafts[1].id).unwrap().state, State::Approved, "not handed off without the text on the clipboard");
+    assert!(broken.composed.lock().unwrap().is_empty());
+    assert!(sim.mailbox().messages().is_empty(), "the app itself sent nothing");
+}
+
 /// A bulk approval on the handoff channel is refused before anything is approved (a handoff
 /// needs the rep at each message); on the SMTP channel the same selection is approved.
 #[tokio::test]

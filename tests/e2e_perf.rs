@@ -71,10 +71,12 @@ async fn measure(extra: u64) -> Figures {
     app.sign_in_demo().await;
     app.wait_count("all", drafts, Duration::from_secs(300)).await;
     let intake_s = t0.elapsed().as_secs_f64();
-    let first_open_ms = app.js("return (performance.getEntriesByName('outbox:first-rows').map(e => e.duration))[0] || 0").await.as_f64().unwrap_or(0.0);
+    let first_open_ms =
+        app.js("return (performance.getEntriesByName('outbox:first-rows').map(e => e.duration))[0] || 0").await.as_f64().unwrap_or(0.0);
     let mut samples = Vec::new();
     for _ in 0..OPENINGS {
-        let before = app.js("return performance.getEntriesByName('outbox:first-rows').map(e => e.duration).length").await.as_u64().unwrap_or(0);
+        let before =
+            app.js("return performance.getEntriesByName('outbox:first-rows').map(e => e.duration).length").await.as_u64().unwrap_or(0);
         app.click("#tab-diagnostics").await;
         app.wait("#diagnostics").await;
         app.click("#tab-outbox").await;

@@ -265,7 +265,7 @@ impl AppState {
         // The channel follows from the diagnosis (read-only checks, concurrent).
         let setup = crate::diagnose::setup(tenant, &keychain, Some(client.clone()), false).await?;
         let report = diagnostics::run_all(&setup).await;
-        let channel = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
+        let channel = report.channel_for(self.config().channel.unwrap_or_default());
         tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason());
         let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
         let template = self.effective_template(Some(&report));

@@ -2,11 +2,11 @@
 
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
-use tauri_specta::Event as _;
 
 use crate::app_state::AppState;
+use crate::desk::AppDesk;
 use crate::error::{CmdResult, CommandError};
-use crate::events::OutboxChanged;
+use crate::events::outbox_changed;
 
 use crate::contract::{BulkItem, Decision, DraftDetail, MailboxMessage, ReportFormat, Settings, TenantSetup, UiLang};
 use crate::status::AppStatus;
@@ -28,16 +28,8 @@ pub async fn choose_demo_tenant(state: State<'_, AppState>) -> CmdResult<AppStat
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_in(app: AppHandle, state: State<'_, AppState>) -> CmdResult<AppStatus> {
-    let opener = app.clone();
-    state
-        .sign_in(move |url| {
-            opener
-                .opener()
-                .open_url(url, None::<&str>)
-                .map_err(|e| CommandError::new("browser_unavailable", format!("could not open the system browser: {e}")))
-        })
-        .await?;
-    let _ = OutboxChanged::default().emit(&app);
+    state.sign_in(|url| AppDesk(&app).browse(url)).await?;
+    outbox_changed(&app, Vec::new());
     Ok(state.status().await)
 }
 
@@ -54,7 +46,7 @@ pub async fn sign_out(state: State<'_, AppState>) -> CmdResult<AppStatus> {
 pub async fn refresh_outbox(app: AppHandle, state: State<'_, AppState>) -> CmdResult<outbox::IntakeReport> {
     let report = state.intake().await;
     // Also on failure: the status (and its intake banner) changed either way.
-    let _ = OutboxChanged::default().emit(&app);
+    outbox_changed(&app, Vec::new());
     report
 }
 
@@ -77,28 +69,9 @@ pub async fn get_draft(state: State<'_, AppState>, id: i64) -> CmdResult<DraftDe
 #[specta::specta]
 pub async fn approve_draft(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<outbox::DraftRow> {
     let delivery = state.delivery().await?;
-    delivery.approve(id)?;
-    if delivery.channel().channel == outbox::Channel::Handoff {
-        hand_off(&app, &delivery, id).await?;
-    }
-    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    delivery.approve_at(id, &AppDesk(&app)).await?;
+    outbox_changed(&app, vec![id]);
     Ok(delivery.store.get(id)?)
-}
-
-/// The handoff: subject and body to the clipboard, a new message in the rep's mail program,
-/// the row waiting for the rep's "it was sent".
-async fn hand_off(app: &AppHandle, delivery: &outbox::Delivery, id: i64) -> CmdResult<()> {
-    use tauri_plugin_clipboard_manager::ClipboardExt;
-    let row = delivery.store.get(id)?;
-    let (to, subject) = (row.recipient_email.clone().unwrap_or_default(), row.subject.clone().unwrap_or_default());
-    app.clipboard()
-        .write_text(outbox::channel::handoff_text(&to, &subject, &row.body))
-        .map_err(|e| CommandError::new("clipboard_unavailable", format!("could not copy to the clipboard: {e}")))?;
-    delivery.deliver(id).await?;
-    if let Err(e) = app.opener().open_url(outbox::channel::mailto(&to, &subject, &row.body), None::<&str>) {
-        tracing::warn!("could not open the mail program: {e}");
-    }
-    Ok(())
 }
 
 /// Approves a selection; each draft is approved (or refused with its reason) on its own. The
@@ -109,7 +82,7 @@ async fn hand_off(app: &AppHandle, delivery: &outbox::Delivery, id: i64) -> CmdR
 pub async fn approve_many(app: AppHandle, state: State<'_, AppState>, ids: Vec<i64>) -> CmdResult<Vec<BulkItem>> {
     let approved = state.delivery().await?.approve_many(&ids)?;
     let out: Vec<BulkItem> = approved.into_iter().map(|(id, e)| BulkItem { id, error: e.map(CommandError::from) }).collect();
-    let _ = OutboxChanged { ids: out.iter().map(|i| i.id).collect() }.emit(&app);
+    outbox_changed(&app, out.iter().map(|i| i.id).collect());
     Ok(out)
 }
 
@@ -124,7 +97,7 @@ pub async fn cancel_approvals(app: AppHandle, state: State<'_, AppState>, ids: V
             undone.push(*id);
         }
     }
-    let _ = OutboxChanged { ids }.emit(&app);
+    outbox_changed(&app, ids);
     Ok(undone)
 }
 
@@ -139,7 +112,7 @@ pub async fn import_drafts(
     content_base64: String,
 ) -> CmdResult<outbox::ImportReport> {
     let report = outbox::import::import_base64(&*state.store()?, &name, &content_base64)?;
-    let _ = OutboxChanged::default().emit(&app);
+    outbox_changed(&app, Vec::new());
     Ok(report)
 }
 
@@ -149,7 +122,7 @@ pub async fn import_drafts(
 pub async fn undo_approval(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<outbox::DraftRow> {
     let d = state.delivery().await?;
     d.store.undo_approval(id, &d.rep.name)?;
-    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    outbox_changed(&app, vec![id]);
     Ok(d.store.get(id)?)
 }
 
@@ -158,7 +131,7 @@ pub async fn undo_approval(app: AppHandle, state: State<'_, AppState>, id: i64) 
 pub async fn reject_draft(app: AppHandle, state: State<'_, AppState>, id: i64, reason: String) -> CmdResult<outbox::DraftRow> {
     let d = state.delivery().await?;
     d.store.reject(id, &reason, &d.rep.name)?;
-    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    outbox_changed(&app, vec![id]);
     Ok(d.store.get(id)?)
 }
 
@@ -168,7 +141,7 @@ pub async fn reject_draft(app: AppHandle, state: State<'_, AppState>, id: i64, r
 pub async fn snooze_draft(app: AppHandle, state: State<'_, AppState>, id: i64, minutes: u32) -> CmdResult<outbox::DraftRow> {
     let d = state.delivery().await?;
     d.store.snooze(id, outbox::review::in_ms(i64::from(minutes.clamp(1, 30 * 24 * 60))), &d.rep.name)?;
-    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    outbox_changed(&app, vec![id]);
     Ok(d.store.get(id)?)
 }
 
@@ -178,7 +151,7 @@ pub async fn snooze_draft(app: AppHandle, state: State<'_, AppState>, id: i64, m
 pub async fn edit_draft(app: AppHandle, state: State<'_, AppState>, id: i64, edit: outbox::Edit) -> CmdResult<outbox::DraftRow> {
     let d = state.delivery().await?;
     d.store.edit(id, &edit, &d.rep.name)?;
-    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    outbox_changed(&app, vec![id]);
     Ok(d.store.get(id)?)
 }
 
@@ -190,9 +163,9 @@ pub async fn resolve_draft(app: AppHandle, state: State<'_, AppState>, id: i64, 
     let delivery = state.resolve(id, decision).await?;
     let row = delivery.store.get(id)?;
     if matches!(decision, Decision::SendAgain | Decision::TryAgain) && row.channel == Some(outbox::Channel::Handoff) {
-        hand_off(&app, &delivery, id).await?;
+        delivery.hand_off(id, &AppDesk(&app)).await?;
     }
-    let _ = OutboxChanged { ids: vec![id] }.emit(&app);
+    outbox_changed(&app, vec![id]);
     Ok(delivery.store.get(id)?)
 }
 
@@ -222,13 +195,6 @@ pub fn set_language(state: State<'_, AppState>, lang: UiLang) {
     state.set_lang(lang);
 }
 
-fn render(report: &diagnostics::Report, format: ReportFormat) -> CmdResult<String> {
-    match format {
-        ReportFormat::Markdown => Ok(diagnostics::markdown(report)),
-        ReportFormat::Json => serde_json::to_string_pretty(report).map_err(|e| CommandError::new("internal", e.to_string())),
-    }
-}
-
 /// Runs every check; `write` adds the test document and the test email to the rep.
 #[tauri::command]
 #[specta::specta]
@@ -255,7 +221,7 @@ pub async fn last_diagnostics(state: State<'_, AppState>) -> CmdResult<Option<di
 #[specta::specta]
 pub async fn export_diagnostics(state: State<'_, AppState>, format: ReportFormat) -> CmdResult<String> {
     let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
-    render(&report, format)
+    state.render_report(&report, format)
 }
 
 /// Copies the report to the clipboard.
@@ -265,7 +231,7 @@ pub async fn copy_diagnostics(app: AppHandle, state: State<'_, AppState>, format
     use tauri_plugin_clipboard_manager::ClipboardExt;
     let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
     app.clipboard()
-        .write_text(render(&report, format)?)
+        .write_text(state.render_report(&report, format)?)
         .map_err(|e| CommandError::new("clipboard_unavailable", format!("could not copy to the clipboard: {e}")))
 }
 
@@ -274,17 +240,8 @@ pub async fn copy_diagnostics(app: AppHandle, state: State<'_, AppState>, format
 #[specta::specta]
 pub async fn save_diagnostics(app: AppHandle, state: State<'_, AppState>, format: ReportFormat) -> CmdResult<String> {
     use tauri::Manager;
-    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
-    let dir = app.path().download_dir().ok().filter(|d| d.is_dir()).unwrap_or_else(|| state.data_dir.clone());
-    let stamp: String = report.generated_at.chars().filter(char::is_ascii_digit).take(12).collect();
-    let ext = match format {
-        ReportFormat::Markdown => "md",
-        ReportFormat::Json => "json",
-    };
-    let path = dir.join(format!("so-outbox-diagnostics-{}-{stamp}.{ext}", report.tenant));
-    std::fs::write(&path, render(&report, format)?)
-        .map_err(|e| CommandError::new("save_failed", format!("could not save {}: {e}", path.display())))?;
-    Ok(path.display().to_string())
+    let downloads = app.path().download_dir().ok().filter(|d| d.is_dir());
+    state.save_report(downloads, format).await
 }
 
 /// One page of the outbox list (filtered, searched, sorted in SQLite).

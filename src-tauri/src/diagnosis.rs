@@ -2,6 +2,7 @@
 //! approvals and the archive template follow what it found.
 
 use crate::app_state::AppState;
+use crate::contract::ReportFormat;
 use crate::error::{CmdResult, CommandError};
 
 impl AppState {
@@ -38,7 +39,7 @@ impl AppState {
     /// Keeps the diagnosis and lets the channel for new approvals follow it.
     pub(crate) async fn adopt(&self, report: &diagnostics::Report) {
         if let Some(d) = self.delivery.lock().await.clone() {
-            let choice = outbox::channel::choose(self.config().channel.unwrap_or_default(), &report.capabilities());
+            let choice = report.channel_for(self.config().channel.unwrap_or_default());
             if choice != d.channel() {
                 tracing::info!(channel = choice.channel.as_db(), "channel changed after diagnostics: {}", choice.reason());
                 d.set_channel(choice);
@@ -46,5 +47,29 @@ impl AppState {
             d.set_template(self.effective_template(Some(report)));
         }
         *self.diagnostics.lock().await = Some(report.clone());
+    }
+
+    /// The report as Markdown (shaped like the seed analysis) or JSON.
+    pub(crate) fn render_report(&self, report: &diagnostics::Report, format: ReportFormat) -> CmdResult<String> {
+        match format {
+            ReportFormat::Markdown => Ok(diagnostics::markdown(report)),
+            ReportFormat::Json => serde_json::to_string_pretty(report).map_err(|e| CommandError::new("internal", e.to_string())),
+        }
+    }
+
+    /// Saves the last report in `dir` (the rep's Downloads folder; else the data directory);
+    /// returns the path.
+    pub(crate) async fn save_report(&self, dir: Option<std::path::PathBuf>, format: ReportFormat) -> CmdResult<String> {
+        let report = self.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
+        let dir = dir.unwrap_or_else(|| self.data_dir.clone());
+        let stamp: String = report.generated_at.chars().filter(char::is_ascii_digit).take(12).collect();
+        let ext = match format {
+            ReportFormat::Markdown => "md",
+            ReportFormat::Json => "json",
+        };
+        let path = dir.join(format!("so-outbox-diagnostics-{}-{stamp}.{ext}", report.tenant));
+        std::fs::write(&path, self.render_report(&report, format)?)
+            .map_err(|e| CommandError::new("save_failed", format!("could not save {}: {e}", path.display())))?;
+        Ok(path.display().to_string())
     }
 }

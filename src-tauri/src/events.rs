@@ -10,6 +10,14 @@ pub struct OutboxChanged {
     pub ids: Vec<i64>,
 }
 
+/// Tells the UI to read the outbox again: the rows `ids` changed (empty: any may have). The one
+/// place the change event is sent; a window that is gone misses nothing it could show.
+pub fn outbox_changed(app: &tauri::AppHandle, ids: Vec<i64>) {
+    if let Err(e) = tauri_specta::Event::emit(&OutboxChanged { ids }, app) {
+        tracing::debug!("the outbox change was not sent to the window: {e}");
+    }
+}
+
 /// An OS notification for messages that need the rep (failed for good, or an unknown outcome
 /// to decide) — only while the window is not focused; in the window the list shows them.
 pub fn notify_attention(app: &tauri::AppHandle, state: &crate::app_state::AppState, attempted: &[i64]) {

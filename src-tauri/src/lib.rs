@@ -9,6 +9,7 @@ mod config;
 mod configure;
 mod contract;
 mod data_dir;
+mod desk;
 mod diagnose;
 mod diagnosis;
 mod error;
@@ -135,7 +136,7 @@ pub fn run(options: Options) -> i32 {
                             was_waiting = waiting;
                             let mut ids = report.attempted.clone();
                             ids.extend(report.retried.iter().chain(&report.woken).chain(&report.archived));
-                            let _ = tauri_specta::Event::emit(&events::OutboxChanged { ids }, &ticker);
+                            events::outbox_changed(&ticker, ids);
                         }
                         events::notify_attention(&ticker, &state, &report.attempted);
                     }

@@ -157,7 +157,7 @@ impl AppState {
         if let Some(d) = self.delivery.lock().await.clone() {
             let report = self.diagnostics.lock().await.clone();
             if let Some(report) = &report {
-                d.set_channel(outbox::channel::choose(s.channel, &report.capabilities()));
+                d.set_channel(report.channel_for(s.channel));
             }
             d.set_template(self.effective_template(report.as_ref()));
         }

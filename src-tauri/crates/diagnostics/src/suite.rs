@@ -58,6 +58,12 @@ impl Report {
         self.rep.iter().find(|c| c.id == id)
     }
 
+    /// The channel new approvals take under the admin's `setting`, from what this diagnosis
+    /// found: the one place the app decides it.
+    pub fn channel_for(&self, setting: outbox::ChannelSetting) -> outbox::ChannelChoice {
+        outbox::channel::choose(setting, &self.capabilities())
+    }
+
     /// What the outbox's channel policy needs to know.
     pub fn capabilities(&self) -> outbox::channel::Capabilities {
         use outbox::channel::AgentAccess;

@@ -16,6 +16,8 @@ pub enum Error {
     Mime(String),
     #[error("the approved message no longer matches what was approved; it was not sent")]
     ApprovalMismatch,
+    #[error("could not copy to the clipboard: {0}")]
+    Clipboard(String),
     #[error("messages handed off to your mail program are approved one at a time")]
     BulkHandoff,
     #[error("this outbox belongs to {owner}; it is not opened, sent or archived for anyone else")]
@@ -40,6 +42,7 @@ impl Error {
             Error::ApprovalMismatch => "approval_mismatch",
             Error::OtherOwner { .. } => "outbox_of_another_owner",
             Error::BulkHandoff => "bulk_handoff",
+            Error::Clipboard(_) => "clipboard_unavailable",
             Error::SuperOffice(e) => e.code(),
             Error::Keychain(e) => e.code(),
         }

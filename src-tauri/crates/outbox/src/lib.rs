@@ -15,6 +15,7 @@ pub mod draft;
 mod error;
 pub mod failpoint;
 mod fold;
+pub mod handoff;
 pub mod import;
 mod intake;
 pub mod legacy;
