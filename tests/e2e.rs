@@ -726,17 +726,11 @@ async fn an_earlier_versions_outbox_is_adopted_and_another_reps_rows_are_held() 
         let old = outbox::Store::open(&data.join("outbox.sqlite")).expect("the earlier version's outbox");
         for (r, subject) in [("9001", "An earlier draft, never approved"), ("9002", "Approved by another rep")] {
             let d = outbox::NewDraft {
-                source: "superoffice-task".into(),
-                source_ref: r.into(),
                 contact_id: 2,
                 person_id: 2,
-                sale_id: 0,
                 company: "Earlier GmbH".into(),
                 recipient_name: "Kim Earlier".into(),
-                recipient_email: Some("kim@earlier.example".into()),
-                subject: Some(subject.into()),
-                body: "Hello from an earlier version".into(),
-                problem: None,
+                ..outbox::NewDraft::task(r, "kim@earlier.example", subject, "Hello from an earlier version")
             };
             old.insert_draft(&d).expect("insert");
         }

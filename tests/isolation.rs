@@ -10,17 +10,11 @@ use outbox::{Delivery, Limits, NewDraft, Owner, Rep, State, Store};
 
 fn draft(r: &str) -> NewDraft {
     NewDraft {
-        source: "superoffice-task".into(),
-        source_ref: r.into(),
         contact_id: 2,
         person_id: 2,
-        sale_id: 0,
         company: "Acme".into(),
         recipient_name: "Kim Buyer".into(),
-        recipient_email: Some("kim@acme.example".into()),
-        subject: Some("Hello".into()),
-        body: "Hi Kim".into(),
-        problem: None,
+        ..NewDraft::task(r, "kim@acme.example", "Hello", "Hi Kim")
     }
 }
 

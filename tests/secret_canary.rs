@@ -31,8 +31,8 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use keychain::{Keychain, MemoryStore, Secret, SecretStore};
 use outbox::{Delivery, Limits, Rep, SmtpSecurity, SmtpSettings, State, Store};
-use superoffice::{refresh_token_key, AppointmentFilter, Client, Environment, PendingSignIn, Session, SignInRequest};
-use superoffice_sim::{browser, SimConfig, SimHandle, TestPki};
+use superoffice::{refresh_token_key, AppointmentFilter, Client, Environment, Session};
+use superoffice_sim::{SimConfig, SimHandle, TestPki};
 
 /// The app's keychain service (`so_outbox::KEYCHAIN_SERVICE`), which `so-outbox configure` uses.
 const SERVICE: &str = so_outbox::KEYCHAIN_SERVICE;
@@ -312,18 +312,7 @@ fn session_bus() -> bool {
 }
 
 async fn sign_in(sim_url: &str, client_id: &str, context_id: &str, secret: Option<Secret>, store: Arc<dyn SecretStore>) -> Session {
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: Environment::Custom(sim_url.to_owned()),
-        client_id: client_id.to_owned(),
-        tenant: Some(context_id.to_owned()),
-        login_hint: None,
-    })
-    .await
-    .expect("start sign-in");
-    let url = pending.authorize_url().to_owned();
-    let finish = tokio::spawn(pending.finish(secret, store, Duration::from_secs(30)));
-    browser::consent(&url, true).await.expect("consent");
-    finish.await.expect("join").expect("sign-in")
+    testkit::try_sign_in_with(testkit::request_at(sim_url, client_id, context_id), secret, store).await.expect("sign-in")
 }
 
 /// aiosmtpd with STARTTLS and AUTH, with the password chosen here (the shared helper's is fixed).

@@ -381,19 +381,7 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     fn draft(r: &str) -> outbox::NewDraft {
-        outbox::NewDraft {
-            source: "superoffice-task".into(),
-            source_ref: r.into(),
-            contact_id: 0,
-            person_id: 0,
-            sale_id: 0,
-            company: String::new(),
-            recipient_name: String::new(),
-            recipient_email: Some("a@b.example".into()),
-            subject: Some("s".into()),
-            body: "b".into(),
-            problem: None,
-        }
+        outbox::NewDraft::task(r, "a@b.example", "s", "b")
     }
 
     fn dbus() -> bool {

@@ -6,49 +6,20 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
-use keychain::{MemoryStore, Secret};
-use superoffice::{Client, Environment, PendingSignIn, SignInRequest};
-use superoffice_sim::{browser, SimConfig, SimHandle, TestPki};
+use keychain::Secret;
+use superoffice_sim::TestPki;
 
-pub async fn simulator() -> SimHandle {
-    superoffice_sim::start(SimConfig::demo()).await.unwrap_or_else(|e| panic!("simulator: {e}"))
-}
-
-/// Signs the demo rep in through the real loopback flow, playing the browser.
-pub async fn sign_in(sim: &SimHandle) -> Client {
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: Environment::Custom(sim.base_url().to_owned()),
-        client_id: sim.client().client_id.clone(),
-        tenant: Some(sim.context_id()),
-        login_hint: None,
-    })
-    .await
-    .expect("start sign-in");
-    let url = pending.authorize_url().to_owned();
-    let secret = Some(Secret::new(sim.client().client_secret.clone()));
-    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(30)));
-    browser::consent(&url, true).await.expect("consent");
-    Client::new(finish.await.expect("join").expect("sign-in"))
-}
+#[allow(unused_imports)] // each test binary uses some of them
+pub use testkit::{sign_in, sim_relay, simulator, unreachable_relay};
 
 /// Signs the demo rep in like [`sign_in`], for a process that knows the simulator only by its
 /// address and app registration (a child process of a test, started by the parent).
-pub async fn sign_in_at(base_url: &str, client_id: &str, client_secret: &str, context_id: &str) -> Client {
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: Environment::Custom(base_url.to_owned()),
-        client_id: client_id.to_owned(),
-        tenant: Some(context_id.to_owned()),
-        login_hint: None,
-    })
-    .await
-    .expect("start sign-in");
-    let url = pending.authorize_url().to_owned();
-    let secret = Some(Secret::new(client_secret.to_owned()));
-    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(30)));
-    browser::consent(&url, true).await.expect("consent");
-    Client::new(finish.await.expect("join").expect("sign-in"))
+pub async fn sign_in_at(base_url: &str, client_id: &str, client_secret: &str, context_id: &str) -> superoffice::Client {
+    let request = testkit::request_at(base_url, client_id, context_id);
+    let session =
+        testkit::try_sign_in_with(request, Some(Secret::new(client_secret.to_owned())), Arc::new(keychain::MemoryStore::default())).await;
+    superoffice::Client::new(session.expect("sign-in"))
 }
 
 /// The Python with aiosmtpd: `$SMTP_PYTHON`, else the venv the test script creates.
@@ -122,18 +93,4 @@ impl Drop for SmtpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The simulator's own mail relay (STARTTLS, its CA trusted, the rep's login).
-pub fn sim_relay(sim: &SimHandle) -> outbox::SmtpSettings {
-    let (user, password) = sim.relay_credentials();
-    outbox::SmtpSettings::new("localhost", sim.smtp_addr().port(), outbox::SmtpSecurity::StartTls, user, Secret::new(password))
-        .with_ca(Some(sim.relay_ca_pem().to_owned()))
-        .with_data_timeout(Duration::from_secs(10))
-}
-
-/// A relay nobody listens on: a message that tried SMTP would fail, which a test would see.
-pub fn unreachable_relay() -> outbox::SmtpSettings {
-    outbox::SmtpSettings::new("localhost", 9, outbox::SmtpSecurity::ImplicitTls, "nobody@roboplanet.example", Secret::new(""))
-        .with_data_timeout(Duration::from_secs(5))
 }

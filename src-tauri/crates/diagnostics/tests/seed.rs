@@ -10,24 +10,12 @@ use diagnostics::dns::Resolver;
 use diagnostics::{Owner, Report, Setup, Status};
 use keychain::{MemoryStore, Secret};
 use outbox::{SmtpSecurity, SmtpSettings};
-use superoffice::{Client, Environment, PendingSignIn, SignInRequest, SystemUserConfig};
+use superoffice::{Client, Environment, SystemUserConfig};
 use superoffice_sim::dns::ZoneRecord;
 
 /// Signs the demo rep in through the real loopback flow, playing the browser.
 async fn signed_in_rep(sim: &superoffice_sim::SimHandle) -> Client {
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: Environment::Custom(sim.base_url().to_owned()),
-        client_id: sim.client().client_id.clone(),
-        tenant: Some(sim.context_id()),
-        login_hint: None,
-    })
-    .await
-    .unwrap();
-    let url = pending.authorize_url().to_owned();
-    let secret = Some(Secret::new(sim.client().client_secret.clone()));
-    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(20)));
-    superoffice_sim::browser::consent(&url, true).await.unwrap();
-    Client::new(finish.await.unwrap().unwrap())
+    testkit::sign_in(sim).await
 }
 
 fn relay(sim: &superoffice_sim::SimHandle) -> SmtpSettings {

@@ -11,31 +11,17 @@
 //! did not take in every task.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on a broken setup
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keychain::{MemoryStore, Secret};
 use outbox::page::PageQuery;
 use outbox::{NewDraft, Store};
-use superoffice::{AppointmentFilter, Client, Environment, PendingSignIn, SignInRequest};
-use superoffice_sim::{browser, SimConfig, SimHandle};
+use superoffice::{AppointmentFilter, Client};
+use superoffice_sim::{SimConfig, SimHandle};
 
 const FILTER: AppointmentFilter = AppointmentFilter { associate_id: 18, task_type_id: 7 };
 
 async fn sign_in(sim: &SimHandle) -> Client {
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: Environment::Custom(sim.base_url().to_owned()),
-        client_id: sim.client().client_id.clone(),
-        tenant: Some(sim.context_id()),
-        login_hint: None,
-    })
-    .await
-    .expect("start sign-in");
-    let url = pending.authorize_url().to_owned();
-    let secret = Some(Secret::new(sim.client().client_secret.clone()));
-    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(20)));
-    browser::consent(&url, true).await.expect("consent");
-    Client::new(finish.await.expect("join").expect("sign-in"))
+    testkit::sign_in(sim).await
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

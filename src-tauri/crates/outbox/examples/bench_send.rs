@@ -22,14 +22,14 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keychain::{MemoryStore, Secret};
+use keychain::Secret;
 use lettre::address::Envelope;
 use outbox::mime::{self, Outgoing};
 use outbox::smtp::{self, Outcome};
 use outbox::{Delivery, NewDraft, Rep, SmtpSecurity, SmtpSettings, State, Store};
 use serde_json::json;
-use superoffice::{AppointmentFilter, Client, Environment, PendingSignIn, SignInRequest};
-use superoffice_sim::{browser, SimConfig, SimHandle};
+use superoffice::{AppointmentFilter, Client};
+use superoffice_sim::{SimConfig, SimHandle};
 
 /// The follow-up task type the GTM engine uses for drafts (the simulator's demo tenant).
 const DRAFT_TASK_TYPE: i64 = 7;
@@ -108,19 +108,7 @@ async fn side(tasks: usize) -> Side {
 
 /// Signs the demo rep in through the real loopback flow, playing the browser.
 async fn sign_in(sim: &SimHandle) -> Client {
-    let pending = PendingSignIn::start(SignInRequest {
-        environment: Environment::Custom(sim.base_url().to_owned()),
-        client_id: sim.client().client_id.clone(),
-        tenant: Some(sim.context_id()),
-        login_hint: None,
-    })
-    .await
-    .expect("start sign-in");
-    let url = pending.authorize_url().to_owned();
-    let secret = Some(Secret::new(sim.client().client_secret.clone()));
-    let finish = tokio::spawn(pending.finish(secret, Arc::new(MemoryStore::default()), Duration::from_secs(30)));
-    browser::consent(&url, true).await.expect("consent");
-    Client::new(finish.await.expect("join").expect("sign-in"))
+    testkit::sign_in(sim).await
 }
 
 /// What the baseline sends for one task (read from SuperOffice, kept in memory only).

@@ -128,19 +128,7 @@ mod tests {
     use crate::{NewDraft, Owner, State};
 
     fn draft(r: &str) -> NewDraft {
-        NewDraft {
-            source: "superoffice-task".into(),
-            source_ref: r.into(),
-            contact_id: 0,
-            person_id: 0,
-            sale_id: 0,
-            company: String::new(),
-            recipient_name: "R".into(),
-            recipient_email: Some("a@b.example".into()),
-            subject: Some("s".into()),
-            body: "b".into(),
-            problem: None,
-        }
+        NewDraft { recipient_name: "R".into(), ..NewDraft::task(r, "a@b.example", "s", "b") }
     }
 
     fn approve(store: &Store, r: &str, from: &str) {

@@ -96,19 +96,7 @@ mod tests {
     use super::*;
 
     fn draft(r: &str) -> crate::NewDraft {
-        crate::NewDraft {
-            source: "superoffice-task".into(),
-            source_ref: r.into(),
-            contact_id: 0,
-            person_id: 0,
-            sale_id: 0,
-            company: String::new(),
-            recipient_name: String::new(),
-            recipient_email: Some("a@b.example".into()),
-            subject: Some("s".into()),
-            body: "b".into(),
-            problem: None,
-        }
+        crate::NewDraft::task(r, "a@b.example", "s", "b")
     }
 
     #[test]

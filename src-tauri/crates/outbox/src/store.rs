@@ -40,6 +40,26 @@ pub struct NewDraft {
     pub problem: Option<Problem>,
 }
 
+impl NewDraft {
+    /// A draft of a follow-up task (`source_ref` = the appointment id) with just its text: no
+    /// CRM links or names yet (tests and tools fill in what they need with `..`).
+    pub fn task(source_ref: &str, to: &str, subject: &str, body: &str) -> Self {
+        NewDraft {
+            source: SOURCE_TASK.into(),
+            source_ref: source_ref.into(),
+            contact_id: 0,
+            person_id: 0,
+            sale_id: 0,
+            company: String::new(),
+            recipient_name: String::new(),
+            recipient_email: Some(to.into()),
+            subject: Some(subject.into()),
+            body: body.into(),
+            problem: None,
+        }
+    }
+}
+
 /// A draft as the UI sees it (no MIME bytes).
 #[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct DraftRow {
@@ -364,17 +384,11 @@ mod tests {
 
     fn draft(r: &str) -> NewDraft {
         NewDraft {
-            source: "superoffice-task".into(),
-            source_ref: r.into(),
             contact_id: 2,
             person_id: 2,
-            sale_id: 0,
             company: "Müller Logistik GmbH".into(),
             recipient_name: "Jonas Weber".into(),
-            recipient_email: Some("jonas@example.com".into()),
-            subject: Some("Hallo".into()),
-            body: "Text".into(),
-            problem: None,
+            ..NewDraft::task(r, "jonas@example.com", "Hallo", "Text")
         }
     }
 
