@@ -12,7 +12,7 @@ cd "$ROOT"
 log "setup done after $(stamp)"
 
 log "UI: type check and unit tests"
-(cd ui && npx --no-install svelte-check --tsconfig ./tsconfig.json --threshold error --output machine | tail -n 1 && npx --no-install vitest run)
+(cd ui && npx --no-install svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -n 1 && npx --no-install vitest run)
 
 log "Rust: formatting and lints (clippy, warnings are errors)"
 cargo fmt --all --check

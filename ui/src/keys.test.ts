@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTyping, moveSelection, shortcutFor } from "./keys";
+import { isTyping, moveSelection, shortcutFor, shortcuts } from "./keys";
 
 describe("shortcutFor", () => {
   const body = { tagName: "BODY" };
@@ -35,5 +35,12 @@ describe("moveSelection", () => {
     expect(moveSelection([4, 5, 6], null, 1)).toBe(4);
     expect(moveSelection([4, 5, 6], 9, -1)).toBe(6);
     expect(moveSelection([], 1, 1)).toBeNull();
+  });
+});
+
+describe("single-key shortcuts turned off", () => {
+  it("gives no shortcut for any key", () => {
+    for (const s of shortcuts) expect(shortcutFor({ key: s.key }, false)).toBeNull();
+    expect(shortcutFor({ key: "a" }, true)).toBe("approve");
   });
 });

@@ -36,7 +36,9 @@ export function isTyping(target: KeyLike["target"]): boolean {
   return false;
 }
 
-export function shortcutFor(e: KeyLike): Shortcut | null {
+/** The shortcut `e` stands for; none while single-key shortcuts are turned off (`singleKeys`). */
+export function shortcutFor(e: KeyLike, singleKeys = true): Shortcut | null {
+  if (!singleKeys) return null;
   if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return null;
   if (isTyping(e.target)) return null;
   return shortcuts.find((s) => s.key === e.key)?.action ?? null;

@@ -225,6 +225,7 @@ export const de: Dict = {
   "keys.help": "Diese Hilfe anzeigen",
   "keys.escape": "Dialog oder Formular schließen, Suche verlassen",
   "keys.note": "Solange Sie in einem Eingabefeld schreiben, bewirken die Tastenkürzel nichts.",
+  "keys.singleKeys": "Kürzel mit einer Taste (j, k, a, e, r, /, ?): ausschalten, wenn Sie Spracheingabe nutzen oder versehentlich Tasten drücken",
   "keys.close": "Schließen",
   "keys.key": "Taste",
   "keys.action": "Aktion",

@@ -233,6 +233,7 @@ export const en = {
   "keys.help": "Show this help",
   "keys.escape": "Close a dialog or form, leave the search",
   "keys.note": "Shortcuts do nothing while you are typing in a field.",
+  "keys.singleKeys": "Single-key shortcuts (j, k, a, e, r, /, ?): turn them off if you use speech input or press keys by accident",
   "keys.close": "Close",
   "keys.key": "Key",
   "keys.action": "Action",
