@@ -1,4 +1,8 @@
-//! Command-line entry: `so-outbox [--demo] [--smoke-test]`.
+//! Command-line entry: `so-outbox [--demo] [--smoke-test]`, `so-outbox configure …` and
+//! `so-outbox diagnose …`, parsed by clap from the types below (the help is generated from
+//! their docs, so it cannot drift from what is accepted).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// What was asked for on the command line.
 pub enum Invocation {
@@ -31,31 +35,124 @@ pub struct DiagnoseArgs {
     pub write: bool,
 }
 
-/// `so-outbox configure ...`
-#[derive(Clone, Debug, Default)]
+/// How the relay's connection is secured (there is no plaintext).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum SecurityArg {
+    /// Implicit TLS (port 465).
+    Tls,
+    /// STARTTLS that must succeed (port 587).
+    #[default]
+    Starttls,
+}
+
+impl SecurityArg {
+    pub fn as_config(self) -> &'static str {
+        match self {
+            SecurityArg::Tls => "tls",
+            SecurityArg::Starttls => "starttls",
+        }
+    }
+}
+
+/// How the relay authenticates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    /// A password (from standard input).
+    #[default]
+    Password,
+    /// An OAuth 2.0 access token (XOAUTH2), or its refresh token with --smtp-oauth-token-url.
+    Xoauth2,
+}
+
+/// Stores a SuperOffice tenant for this computer's user (secrets go to the OS keychain)
+///
+/// Secrets are read from standard input, one per line: the client secret first, then the SMTP password (or, with --smtp-auth xoauth2,
+/// the mailbox's OAuth access token, or with --smtp-oauth-token-url its refresh token: the app
+/// then renews the access token itself), then the system user token. They are stored only in
+/// the OS keychain; the system user's private key is read from PEM and stored there too (delete
+/// the file afterwards). With a system user, diagnostics show its column beside the rep's.
+#[derive(Clone, Debug, Default, Args)]
 pub struct ConfigureArgs {
+    /// sod, qaonline, online or an https:// base URL (onsite)
+    #[arg(long)]
     pub environment: String,
+    /// The tenant's context id, e.g. Cust12345
+    #[arg(long)]
     pub tenant: String,
+    /// The app registration's client id
+    #[arg(long)]
     pub client_id: String,
+    /// The follow-up task type whose tasks hold drafts
+    #[arg(long, default_value_t = 7)]
     pub task_type: i64,
+    /// The SMTP relay's host name
+    #[arg(long)]
     pub smtp_host: String,
+    /// The relay's port (465 with tls, 587 with starttls)
+    #[arg(long, default_value_t = 587)]
     pub smtp_port: u16,
-    pub smtp_security: String,
+    /// How the connection to the relay is secured
+    #[arg(long, value_enum, default_value_t)]
+    pub smtp_security: SecurityArg,
+    /// The relay's user name (usually the rep's mailbox address)
+    #[arg(long)]
     pub smtp_user: String,
     /// How the relay authenticates: a password or an XOAUTH2 access token.
-    pub smtp_auth: outbox::SmtpAuth,
-    /// With XOAUTH2: renew the access token at the mail provider (then stdin gives the
-    /// refresh token).
-    pub smtp_oauth: Option<crate::config::MailOAuthConfig>,
+    #[arg(long, value_enum, default_value_t)]
+    pub smtp_auth: AuthArg,
+    /// With XOAUTH2: the mail provider's token endpoint, to renew the access token
+    #[arg(long, requires = "smtp_oauth_client_id")]
+    pub smtp_oauth_token_url: Option<String>,
+    /// With XOAUTH2: the app's client id at the mail provider
+    #[arg(long, requires = "smtp_oauth_token_url")]
+    pub smtp_oauth_client_id: Option<String>,
+    /// With XOAUTH2: the scope to ask for when renewing
+    #[arg(long, requires = "smtp_oauth_token_url")]
+    pub smtp_oauth_scope: Option<String>,
+    /// A PEM file with the CA the relay's certificate is issued by (onsite relays)
+    #[arg(long)]
     pub smtp_ca_file: Option<String>,
     /// Read the client secret from the first line of stdin.
+    #[arg(long)]
     pub client_secret_stdin: bool,
-    /// Read the SMTP password (or XOAUTH2 access token) from the next line of stdin.
+    /// Read the SMTP password (or XOAUTH2 token) from the next line of stdin.
+    #[arg(long)]
     pub smtp_password_stdin: bool,
     /// Read the system user token from the next line of stdin.
+    #[arg(long, requires = "system_user_key")]
     pub system_user_token_stdin: bool,
     /// The partner's private key (PEM) for the system user; stored in the keychain.
+    #[arg(long, requires = "system_user_token_stdin")]
     pub system_user_key: Option<String>,
+}
+
+impl ConfigureArgs {
+    pub fn auth(&self) -> outbox::SmtpAuth {
+        match self.smtp_auth {
+            AuthArg::Password => outbox::SmtpAuth::Password,
+            AuthArg::Xoauth2 => outbox::SmtpAuth::XOAuth2,
+        }
+    }
+
+    /// The mail provider's token endpoint for renewing the relay's XOAUTH2 token, if given.
+    pub fn oauth(&self) -> Option<crate::config::MailOAuthConfig> {
+        Some(crate::config::MailOAuthConfig {
+            token_url: self.smtp_oauth_token_url.clone()?,
+            client_id: self.smtp_oauth_client_id.clone().unwrap_or_default(),
+            scope: self.smtp_oauth_scope.clone(),
+        })
+    }
+
+    /// What clap cannot say alone: renewal only with XOAUTH2, and only over https.
+    fn validate(&self) -> Result<(), String> {
+        if let Some(o) = self.oauth() {
+            if self.smtp_auth != AuthArg::Xoauth2 {
+                return Err("--smtp-oauth-* needs --smtp-auth xoauth2".into());
+            }
+            o.validate().map_err(|e| format!("--smtp-oauth-token-url/--smtp-oauth-client-id: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 /// How the app was started.
@@ -68,140 +165,73 @@ pub struct Options {
     pub smoke_test: bool,
 }
 
-pub const HELP: &str = "so-outbox: send AI-drafted SuperOffice emails as yourself
+/// so-outbox: send AI-drafted SuperOffice emails as yourself
+#[derive(Parser)]
+#[command(name = "so-outbox", version, after_help = ENVIRONMENT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Start on the built-in demo tenant (nothing leaves this computer)
+    #[arg(long)]
+    demo: bool,
+    /// Start the demo, exit 0 once the window is up and working
+    #[arg(long)]
+    smoke_test: bool,
+}
 
-Usage: so-outbox [--demo] [--smoke-test]
-       so-outbox configure --environment ENV --tenant CTX --client-id ID --smtp-host HOST --smtp-user USER
-                 [--task-type N] [--smtp-port P] [--smtp-security tls|starttls] [--smtp-ca-file PEM]
-                 [--smtp-auth password|xoauth2 [--smtp-oauth-token-url URL --smtp-oauth-client-id ID
-                  [--smtp-oauth-scope SCOPE]]]
-                 [--client-secret-stdin] [--smtp-password-stdin]
-                 [--system-user-token-stdin --system-user-key PEM]
-       so-outbox diagnose [--json | --markdown] [--config FILE] [--demo] [--write]
+#[derive(Subcommand)]
+enum Command {
+    Configure(Box<ConfigureArgs>),
+    /// Runs every capability check without a window and prints the report
+    ///
+    /// The rep's checks use the sign-in stored in the keychain. Exit status:
+    /// 0 when the Email agent or the SMTP relay can send, 1 when only the handoff to the rep's
+    /// own mail program is left, 2 when the checks could not run.
+    Diagnose {
+        /// Print the report as JSON
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// Print the report as Markdown
+        #[arg(long)]
+        markdown: bool,
+        /// A config.json to use instead of the data directory's
+        #[arg(long, value_name = "FILE")]
+        config: Option<String>,
+        /// Diagnose the built-in demo tenant
+        #[arg(long)]
+        demo: bool,
+        /// Also create and delete a test document and send a test email to the rep's own address
+        #[arg(long)]
+        write: bool,
+    },
+}
 
-  --demo        start on the built-in demo tenant (nothing leaves this computer)
-  --smoke-test  start the demo, exit 0 once the window is up and working
-  --version     print the version
-
-configure stores a SuperOffice tenant for this computer's user: ENV is sod, qaonline, online or
-an https:// base URL (onsite). Secrets are read from standard input, one per line (client secret
-first, then the SMTP password or, with --smtp-auth xoauth2, the mailbox's OAuth access token (or,
-with --smtp-oauth-token-url, its refresh token: the app then renews the access token itself), then
-the system user token), and stored only in the OS keychain;
-the system user's private key is read from PEM and stored in the keychain too (delete the file
-afterwards). With a system user, diagnostics show its column beside the rep's.
-
-diagnose runs every capability check without a window (the rep's checks use the sign-in stored
-in the keychain) and prints a summary, the report as JSON (--json) or Markdown (--markdown).
-Exit status: 0 when the Email agent or the SMTP relay can send, 1 when only the handoff to the
-rep's own mail program is left, 2 when the checks could not run. --write also creates and
-deletes a test document and sends a test email to the rep's own address.
-  --help        print this help
-
-Environment:
+const ENVIRONMENT_HELP: &str = "Environment:
   SO_OUTBOX_DATA_DIR   use this data directory instead of the platform's local app data
   SO_OUTBOX_LOG        log filter, e.g. debug or info,outbox=trace";
 
-/// Parses the arguments; `Err` carries text to print (help, version, or a usage error).
-pub fn parse(args: impl Iterator<Item = String>) -> Result<Invocation, String> {
-    let args: Vec<String> = args.collect();
-    if args.first().map(String::as_str) == Some("configure") {
-        return parse_configure(&args[1..]).map(|c| Invocation::Configure(Box::new(c)));
-    }
-    if args.first().map(String::as_str) == Some("diagnose") {
-        return parse_diagnose(&args[1..]).map(Invocation::Diagnose);
-    }
-    parse_app(args.into_iter()).map(Invocation::App)
-}
-
-fn oauth(c: &mut ConfigureArgs) -> &mut crate::config::MailOAuthConfig {
-    c.smtp_oauth.get_or_insert_with(|| crate::config::MailOAuthConfig { token_url: String::new(), client_id: String::new(), scope: None })
-}
-
-fn parse_configure(args: &[String]) -> Result<ConfigureArgs, String> {
-    let mut c = ConfigureArgs { task_type: 7, smtp_port: 587, smtp_security: "starttls".into(), ..ConfigureArgs::default() };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value\n\n{HELP}"));
-        match flag.as_str() {
-            "--environment" => c.environment = value()?,
-            "--tenant" => c.tenant = value()?,
-            "--client-id" => c.client_id = value()?,
-            "--task-type" => c.task_type = value()?.parse().map_err(|_| "--task-type needs a number".to_string())?,
-            "--smtp-host" => c.smtp_host = value()?,
-            "--smtp-port" => c.smtp_port = value()?.parse().map_err(|_| "--smtp-port needs a port number".to_string())?,
-            "--smtp-security" => c.smtp_security = value()?,
-            "--smtp-user" => c.smtp_user = value()?,
-            "--smtp-ca-file" => c.smtp_ca_file = Some(value()?),
-            "--smtp-oauth-token-url" => oauth(&mut c).token_url = value()?,
-            "--smtp-oauth-client-id" => oauth(&mut c).client_id = value()?,
-            "--smtp-oauth-scope" => oauth(&mut c).scope = Some(value()?),
-            "--smtp-auth" => {
-                c.smtp_auth = outbox::SmtpAuth::parse(&value()?).ok_or_else(|| "--smtp-auth is password or xoauth2".to_string())?
-            }
-            "--client-secret-stdin" => c.client_secret_stdin = true,
-            "--smtp-password-stdin" => c.smtp_password_stdin = true,
-            "--system-user-token-stdin" => c.system_user_token_stdin = true,
-            "--system-user-key" => c.system_user_key = Some(value()?),
-            "--help" | "-h" => return Err(HELP.into()),
-            other => return Err(format!("unknown argument: {other}\n\n{HELP}")),
+/// Parses the arguments (without the program name); `Err` carries what to print: the help,
+/// the version, or a usage error with the help's pointer, and whether that is an error.
+pub fn parse(args: impl Iterator<Item = String>) -> Result<Invocation, (String, bool)> {
+    let cli =
+        Cli::try_parse_from(std::iter::once("so-outbox".to_owned()).chain(args)).map_err(|e| (e.render().to_string(), e.use_stderr()))?;
+    match cli.command {
+        None => Ok(Invocation::App(Options { demo: cli.demo || cli.smoke_test, smoke_test: cli.smoke_test })),
+        Some(Command::Configure(c)) => {
+            c.validate().map_err(|e| (e, true))?;
+            Ok(Invocation::Configure(c))
+        }
+        Some(Command::Diagnose { json, markdown, config, demo, write }) => {
+            let format = if json {
+                ReportFormat::Json
+            } else if markdown {
+                ReportFormat::Markdown
+            } else {
+                ReportFormat::Text
+            };
+            Ok(Invocation::Diagnose(DiagnoseArgs { format, config, demo, write }))
         }
     }
-    for (name, v) in [
-        ("--environment", &c.environment),
-        ("--tenant", &c.tenant),
-        ("--client-id", &c.client_id),
-        ("--smtp-host", &c.smtp_host),
-        ("--smtp-user", &c.smtp_user),
-    ] {
-        if v.trim().is_empty() {
-            return Err(format!("configure needs {name}\n\n{HELP}"));
-        }
-    }
-    if !matches!(c.smtp_security.as_str(), "tls" | "starttls") {
-        return Err("--smtp-security is tls (implicit TLS, port 465) or starttls (port 587); plaintext is not offered".into());
-    }
-    if let Some(o) = &c.smtp_oauth {
-        if c.smtp_auth != outbox::SmtpAuth::XOAuth2 {
-            return Err("--smtp-oauth-* needs --smtp-auth xoauth2".into());
-        }
-        o.validate().map_err(|e| format!("--smtp-oauth-token-url/--smtp-oauth-client-id: {e}"))?;
-    }
-    Ok(c)
-}
-
-fn parse_diagnose(args: &[String]) -> Result<DiagnoseArgs, String> {
-    let mut d = DiagnoseArgs::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        match flag.as_str() {
-            "--json" => d.format = ReportFormat::Json,
-            "--markdown" => d.format = ReportFormat::Markdown,
-            "--config" => d.config = Some(it.next().cloned().ok_or_else(|| format!("--config needs a file\n\n{HELP}"))?),
-            "--demo" => d.demo = true,
-            "--write" => d.write = true,
-            "--help" | "-h" => return Err(HELP.into()),
-            other => return Err(format!("unknown argument: {other}\n\n{HELP}")),
-        }
-    }
-    Ok(d)
-}
-
-fn parse_app(args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut o = Options::default();
-    for a in args {
-        match a.as_str() {
-            "--demo" => o.demo = true,
-            "--smoke-test" => {
-                o.demo = true;
-                o.smoke_test = true;
-            }
-            "--help" | "-h" => return Err(HELP.into()),
-            "--version" | "-V" => return Err(format!("so-outbox {}", env!("CARGO_PKG_VERSION"))),
-            other => return Err(format!("unknown argument: {other}\n\n{HELP}")),
-        }
-    }
-    Ok(o)
 }
 
 #[cfg(test)]
@@ -209,7 +239,7 @@ mod tests {
     fn configure(extra: &[&str]) -> Result<super::ConfigureArgs, String> {
         let base =
             ["configure", "--environment", "online", "--tenant", "Cust1", "--client-id", "c", "--smtp-host", "h", "--smtp-user", "u"];
-        match super::parse(base.iter().chain(extra).map(|s| s.to_string()))? {
+        match super::parse(base.iter().chain(extra).map(|s| s.to_string())).map_err(|e| e.0)? {
             super::Invocation::Configure(c) => Ok(*c),
             _ => Err("not configure".into()),
         }
@@ -217,10 +247,10 @@ mod tests {
 
     #[test]
     fn the_relay_signs_in_with_a_password_unless_xoauth2_is_asked_for() {
-        assert_eq!(configure(&[]).map(|c| c.smtp_auth), Ok(outbox::SmtpAuth::Password));
-        assert_eq!(configure(&["--smtp-auth", "xoauth2"]).map(|c| c.smtp_auth), Ok(outbox::SmtpAuth::XOAuth2));
-        assert!(configure(&["--smtp-auth", "oauth"]).is_err_and(|e| e.contains("password or xoauth2")));
-        assert!(configure(&["--smtp-auth"]).is_err_and(|e| e.contains("needs a value")));
+        assert_eq!(configure(&[]).map(|c| c.auth()), Ok(outbox::SmtpAuth::Password));
+        assert_eq!(configure(&["--smtp-auth", "xoauth2"]).map(|c| c.auth()), Ok(outbox::SmtpAuth::XOAuth2));
+        assert!(configure(&["--smtp-auth", "oauth"]).is_err_and(|e| e.contains("password") && e.contains("xoauth2")));
+        assert!(configure(&["--smtp-auth"]).is_err_and(|e| e.contains("a value is required")));
         let renewed = configure(&[
             "--smtp-auth",
             "xoauth2",
@@ -231,11 +261,26 @@ mod tests {
             "--smtp-oauth-scope",
             "https://outlook.office.com/SMTP.Send offline_access",
         ])
-        .map(|c| c.smtp_oauth);
+        .map(|c| c.oauth());
         assert!(renewed.is_ok_and(|o| o.is_some_and(|o| o.client_id == "0fd8c7e2" && o.scope.is_some())));
         assert!(configure(&["--smtp-oauth-token-url", "https://x.example/token", "--smtp-oauth-client-id", "c"])
             .is_err_and(|e| e.contains("xoauth2")));
         let plain = ["--smtp-auth", "xoauth2", "--smtp-oauth-token-url", "http://login.example/token", "--smtp-oauth-client-id", "c"];
         assert!(configure(&plain).is_err_and(|e| e.contains("https://")), "no token endpoint in plaintext");
+    }
+
+    /// The relay's security is one of two values, checked by the parser (no plaintext), with
+    /// STARTTLS on 587 as the default; a missing required flag is named.
+    #[test]
+    fn security_and_required_flags_are_checked_by_the_parser() {
+        assert_eq!(configure(&[]).map(|c| (c.smtp_security.as_config(), c.smtp_port, c.task_type)), Ok(("starttls", 587, 7)));
+        assert_eq!(configure(&["--smtp-security", "tls"]).map(|c| c.smtp_security.as_config()), Ok("tls"));
+        assert!(configure(&["--smtp-security", "none"]).is_err());
+        let missing = super::parse(["configure", "--environment", "online"].iter().map(|s| s.to_string())).err().map(|e| e.0);
+        assert!(missing.is_some_and(|e| e.contains("--tenant")));
+        let demo = super::parse(["--smoke-test"].iter().map(|s| s.to_string()));
+        assert!(matches!(demo, Ok(super::Invocation::App(super::Options { demo: true, smoke_test: true }))));
+        let help = super::parse(["--help"].iter().map(|s| s.to_string())).err();
+        assert!(help.is_some_and(|(text, error)| !error && text.contains("configure") && text.contains("SO_OUTBOX_DATA_DIR")));
     }
 }

@@ -57,10 +57,10 @@ pub fn apply(
         smtp: RelayConfig {
             host: a.smtp_host.trim().to_owned(),
             port: a.smtp_port,
-            security: a.smtp_security.clone(),
+            security: a.smtp_security.as_config().to_owned(),
             username: a.smtp_user.trim().to_owned(),
-            auth: a.smtp_auth,
-            oauth: a.smtp_oauth.clone(),
+            auth: a.auth(),
+            oauth: a.oauth(),
             ca_file: a.smtp_ca_file.as_ref().map(Into::into),
         },
     };

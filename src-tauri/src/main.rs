@@ -6,6 +6,10 @@ fn main() {
         Ok(so_outbox::cli::Invocation::App(options)) => std::process::exit(so_outbox::run(options)),
         Ok(so_outbox::cli::Invocation::Configure(args)) => std::process::exit(so_outbox::configure(*args)),
         Ok(so_outbox::cli::Invocation::Diagnose(args)) => std::process::exit(so_outbox::diagnose(args)),
-        Err(text) => println!("{text}"),
+        Err((text, false)) => println!("{text}"),
+        Err((text, true)) => {
+            eprintln!("{text}");
+            std::process::exit(2)
+        }
     }
 }
