@@ -391,8 +391,9 @@ fn cvar(name: &str) -> String {
 /// (`SO_OUTBOX_CRASH_AT`); `panic`: resumes the sign-in with a wrong client secret and panics
 /// on the error, as an `expect` in the app would.
 #[test]
+#[ignore = "a child process: its parent test starts it (with --ignored) and gives it its environment"]
 fn canary_child() {
-    let Ok(mode) = std::env::var(CHILD) else { return };
+    let mode = std::env::var(CHILD).expect("canary_child runs only as a child of the canary tests");
     let data = PathBuf::from(cvar(C_DATA));
     trace_to(&data.join("logs").join(format!("child-{mode}.log")));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -441,7 +442,7 @@ fn canary_child() {
 fn run_child(mode: &str, env: &[(&str, String)], crash_at: Option<&str>, out: &Path) -> Option<i32> {
     let file = std::fs::File::create(out).expect("child output");
     let mut cmd = Command::new(std::env::current_exe().expect("exe"));
-    cmd.args(["--exact", "canary_child", "--nocapture", "--test-threads=1"])
+    cmd.args(["--ignored", "--exact", "canary_child", "--nocapture", "--test-threads=1"])
         .env(CHILD, mode)
         .env("RUST_BACKTRACE", "full")
         .env_remove("SO_OUTBOX_CRASH_AT")
