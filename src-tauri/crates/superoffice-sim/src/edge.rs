@@ -19,10 +19,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 
+use crate::answer::so_error;
 use crate::conn::ConnectionCutter;
 use crate::faults::FaultKind;
 use crate::reqlog::{self, MatchedRoute, ODataUse, RequestRecord};
-use crate::rest::so_error;
 use crate::{lock, Sim};
 
 /// What the simulator has seen, for tests that check how often a client called.

@@ -21,6 +21,7 @@
 //! (`profiles/*.json`), injected faults, tampered id_tokens, expired tokens, counters, and the
 //! partner's system-user registration.
 
+mod answer;
 pub mod browser;
 mod conn;
 mod control;

@@ -20,8 +20,8 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Router;
+use serde_json::Value;
 
 use crate::{lock, Sim};
 
@@ -68,11 +68,7 @@ fn ctx_of(path: &str) -> String {
     rest.trim_start_matches('/').split('/').next().unwrap_or("").to_owned()
 }
 
-/// SuperOffice's error body.
-pub fn so_error(status: StatusCode, kind: &str, message: &str) -> Response {
-    (status, Json(json!({"Error": true, "ErrorType": kind, "ErrorMessage": message, "ErrorSource": "SuperOffice.Services.Implementation"})))
-        .into_response()
-}
+pub use crate::answer::so_error;
 
 fn not_found(what: &str, id: i64) -> Response {
     so_error(StatusCode::NOT_FOUND, "SoNotFoundException", &format!("{what} id {id} not found"))

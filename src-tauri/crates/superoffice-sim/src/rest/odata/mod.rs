@@ -68,6 +68,7 @@
 //! private appointments or VisibleFor data).
 
 mod columns;
+mod dates;
 mod eval;
 mod parse;
 

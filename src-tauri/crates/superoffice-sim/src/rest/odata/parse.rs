@@ -23,7 +23,7 @@ use axum::http::StatusCode;
 use time::PrimitiveDateTime;
 
 use super::columns::{operator, Arity, Column, Kind, OperatorError, Provider};
-use super::eval::parse_datetime;
+use super::dates::parse_datetime;
 use super::ODataError;
 use crate::reqlog::ODataUse;
 
@@ -376,7 +376,7 @@ impl Parser<'_> {
             k if k.is_date() => {
                 let parsed = match &tok {
                     Tok::Str(s) => parse_datetime(s),
-                    Tok::Enc(m, v) if m == "D" || m == "DT" => super::eval::parse_encoded_date(m, v),
+                    Tok::Enc(m, v) if m == "D" || m == "DT" => super::dates::parse_encoded_date(m, v),
                     _ => None,
                 };
                 parsed.map(|(d, t)| Val::Date(d, t)).ok_or_else(|| wrong(&tok, "a date in single quotes, e.g. '2020-05-28'"))
