@@ -100,10 +100,11 @@ impl Outboxes {
         let lock = crate::data_dir::single_instance(&dir)?;
         let path = dir.join("outbox.sqlite");
         let store = match Store::open_for(&path, owner) {
-            // The demo's outbox of the version before owners: its drafts came from a demo
-            // that no longer runs, so it is set aside (kept) and the demo starts afresh.
+            // The demo's outbox of the version before owners (or of another demo rep): its
+            // drafts came from a demo that no longer runs, so it is set aside under a name of
+            // its own (kept, never written over) and the demo starts afresh.
             Err(outbox::Error::OtherOwner { .. }) if demo => {
-                let aside = dir.join("outbox.before-owners.sqlite");
+                let aside = dir.join(format!("outbox.set-aside-{}.sqlite", outbox::now_ms()));
                 tracing::info!(aside = %aside.display(), "the demo's outbox of an earlier version was set aside");
                 for suffix in ["", "-wal", "-shm"] {
                     let from = PathBuf::from(format!("{}{suffix}", path.display()));
@@ -222,5 +223,26 @@ mod tests {
         let ben = state.open(&real_owner(8), false, "ben@corp.example").expect("Ben's outbox");
         assert_eq!(ben.list().expect("list")[0].state, outbox::State::Approved, "Ben gets his approval");
         assert_eq!(state.held(), 0);
+    }
+
+    /// The demo's outbox from before owners, and then one of another demo rep, are each set
+    /// aside under a name of their own: neither is written over, the demo opens afresh.
+    #[test]
+    fn an_earlier_demo_outbox_is_set_aside_and_never_written_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = super::Outboxes::new(dir.path().to_owned(), None);
+        std::fs::create_dir_all(state.demo_dir()).expect("demo dir");
+        outbox::Store::open(&state.demo_dir().join("outbox.sqlite")).expect("old demo").insert_draft(&draft("1")).expect("insert");
+        let demo = |rep| outbox::Owner::demo(super::DEMO_CONTEXT, rep);
+        assert!(state.open(&demo(18), true, "anna@x.example").expect("demo").list().expect("list").is_empty());
+        state.close();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(state.open(&demo(19), true, "ben@x.example").expect("another demo rep").list().expect("list").is_empty());
+        let aside: Vec<_> = std::fs::read_dir(state.demo_dir())
+            .expect("read")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("outbox.set-aside-") && n.ends_with(".sqlite"))
+            .collect();
+        assert_eq!(aside.len(), 2, "{aside:?}");
     }
 }
