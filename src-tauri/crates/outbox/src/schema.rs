@@ -114,4 +114,9 @@ CREATE TRIGGER drafts_owner_unchanged BEFORE UPDATE OF tenant, rep ON drafts
         AND (NEW.tenant IS NOT (SELECT tenant FROM owner) OR NEW.rep IS NOT (SELECT rep FROM owner))
     BEGIN SELECT RAISE(ABORT, 'a draft of another tenant or rep'); END;
 "#,
+    // `reason_why` is written by every statement that writes `reason` (the coded reason, or
+    // NULL beside the rep's own words), so the trigger that dropped it is not needed.
+    r#"
+DROP TRIGGER drafts_reason_why_follows;
+"#,
 ];

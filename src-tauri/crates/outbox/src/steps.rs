@@ -57,7 +57,7 @@ impl Store {
                 }
             }
             tx.execute(
-                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL, send_after_ms = ?8 WHERE id = ?1",
+                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL, reason_why = NULL, send_after_ms = ?8 WHERE id = ?1",
                 params![id, message_id, from_name, from_address, now(), mime, hash, send_after_ms],
             )?;
             tx.execute(
@@ -118,7 +118,7 @@ impl Store {
     pub fn sent(&self, id: i64, reply: &str) -> Result<State> {
         self.transition(id, Event::Accepted, ("sent", reply), |tx| {
             tx.execute(
-                "UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, sent_ms = ?4, reason = NULL, next_attempt_ms = NULL WHERE id = ?1",
+                "UPDATE drafts SET smtp_reply = ?2, sent_at = ?3, sent_ms = ?4, reason = NULL, reason_why = NULL, next_attempt_ms = NULL WHERE id = ?1",
                 params![id, reply, now(), now_ms()],
             )
             .map(|_| ())
@@ -182,21 +182,21 @@ impl Store {
     /// The rep's answer to "needs decision": it was delivered.
     pub fn confirm_sent(&self, id: i64, by: &str) -> Result<State> {
         self.transition(id, Event::RepConfirmsSent, ("rep_confirmed_sent", &format!("{by} confirmed the message was delivered")), |tx| {
-            tx.execute("UPDATE drafts SET reason = NULL, sent_at = COALESCE(sent_at, ?2) WHERE id = ?1", params![id, now()]).map(|_| ())
+            tx.execute("UPDATE drafts SET reason = NULL, reason_why = NULL, sent_at = COALESCE(sent_at, ?2) WHERE id = ?1", params![id, now()]).map(|_| ())
         })
     }
 
     /// The rep's answer to "needs decision": send it again (same Message-ID, same bytes).
     pub fn send_again(&self, id: i64, by: &str) -> Result<State> {
         self.transition(id, Event::RepSendsAgain, ("rep_sends_again", &format!("{by} chose to send it again")), |tx| {
-            tx.execute("UPDATE drafts SET reason = NULL WHERE id = ?1", [id]).map(|_| ())
+            tx.execute("UPDATE drafts SET reason = NULL, reason_why = NULL WHERE id = ?1", [id]).map(|_| ())
         })
     }
 
     /// A message that was not sent goes back to the queue (same Message-ID, same bytes).
     pub fn retry(&self, id: i64, by: &str) -> Result<State> {
         self.transition(id, Event::Retry, ("retry", &format!("{by} asked to try again")), |tx| {
-            tx.execute("UPDATE drafts SET reason = NULL WHERE id = ?1", [id]).map(|_| ())
+            tx.execute("UPDATE drafts SET reason = NULL, reason_why = NULL WHERE id = ?1", [id]).map(|_| ())
         })
     }
 
