@@ -1,7 +1,9 @@
 // Turns a rejected command into text. Commands reject with `{ code, message }`; Tauri itself
-// (an ACL denial, a bad argument) rejects with a string.
+// (an ACL denial, a bad argument) rejects with a string. `errorText` is the one place an error
+// is worded; `attempt` is the one way a component runs a command and shows its failure.
 import type { CommandError } from "./bindings";
 import { translator, type Lang, type Translate } from "./i18n";
+import { tr } from "./locale.svelte";
 
 export function isCommandError(e: unknown): e is CommandError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
@@ -28,4 +30,26 @@ export function signInErrorText(e: unknown, t: Translate, lang: Lang): { text: s
     return { text: t(`signin.refused.${e.code}`), detail: e.message ? t("signin.message", { message: errorText(e, t) }) : null };
   }
   return { text: errorText(e, t), detail: null };
+}
+
+export type AttemptOptions = {
+  /** Told `true` before `run` starts and `false` once it has settled (either way). */
+  busy?: (on: boolean) => void;
+  /** A failure: as shown (`errorText` in the current language) and as thrown. */
+  onError: (text: string, error: unknown) => void;
+};
+
+/** Runs `run` (a command call and what follows it) with the busy flag on; true when it
+ * finished, false when it threw and `onError` was told. */
+export async function attempt(run: () => Promise<unknown>, { busy, onError }: AttemptOptions): Promise<boolean> {
+  busy?.(true);
+  try {
+    await run();
+    return true;
+  } catch (e) {
+    onError(errorText(e, tr()), e);
+    return false;
+  } finally {
+    busy?.(false);
+  }
 }
