@@ -7,5 +7,8 @@ export default defineConfig({
   clearScreen: false,
   base: "./",
   build: { outDir: "dist", emptyOutDir: true, target: "safari15", sourcemap: false },
-  test: { environment: "node", include: ["src/**/*.test.ts"] },
+  // Tests run in Node but as browser code (test/client-env.ts, Svelte's browser runtime), so
+  // that runes react in `*.svelte.test.ts`: effects run, `flushSync` flushes them.
+  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
+  test: { environment: "./test/client-env.ts", include: ["src/**/*.test.ts"] },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PageCache, queryKey } from "./paging";
+import { PageCache, queryKey } from "./paging.svelte";
 
 const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: from + i }));
 

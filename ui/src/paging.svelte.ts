@@ -1,7 +1,13 @@
 // The outbox list's page cache. Rows come from the core one page at a time (`listPage`), only
 // for the part of the list on screen; the cache keeps a bounded number of pages, forgets them
 // when the query changes, and marks them stale (kept on screen until refetched) when the
-// outbox changes. Pure: the component does the fetching.
+// outbox changes. The component does the fetching.
+//
+// Reactive (runes): `key`, `total` and `known` are state, each page is read through a
+// `SvelteMap` (markup that shows `row(i)` updates when that page arrives or is dropped), and
+// the request generation is state, so an effect that calls `request` runs again whenever the
+// pages must be asked for anew (a new query, a change in the outbox).
+import { SvelteMap } from "svelte/reactivity";
 
 export type PageRow = { id: number };
 
@@ -11,14 +17,19 @@ export class PageCache<T extends PageRow> {
   readonly pageSize: number;
   readonly maxPages: number;
   /** The query the pages belong to. */
-  key = "";
+  key = $state("");
   /** Rows matching the query in all (from the latest page). */
-  total = 0;
+  total = $state(0);
   /** Whether any page arrived for this key (else `total` is unknown). */
-  known = false;
-  private pages = new Map<number, Page<T>>();
-  private loading = new Map<number, number>(); // page -> request generation
-  private generation = 0;
+  known = $state(false);
+  // Pages as they came (not deeply reactive). Their `stale` flag is bookkeeping: the requesting
+  // effect learns of a change in the outbox through `generation`.
+  private pages = new SvelteMap<number, Page<T>>();
+  // page -> generation of the request in flight. Plain on purpose: `request` writes it inside the
+  // effect that reads the cache, and a reactive map would make that effect depend on its own writes.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private loading = new Map<number, number>();
+  private generation = $state(0);
 
   constructor(pageSize = 200, maxPages = 12) {
     this.pageSize = pageSize;
@@ -48,14 +59,17 @@ export class PageCache<T extends PageRow> {
 
   /** Of `pages`, those to fetch now (missing or stale, and not already asked for); marks them as asked. */
   request(pages: readonly number[]): { page: number; offset: number; limit: number; generation: number }[] {
+    // Read first, whatever follows: an effect calling this must run again on a new generation
+    // even when every page it wants is loaded now (they turn stale, which is not state).
+    const generation = this.generation;
     const out = [];
     for (const page of pages) {
       if (page < 0 || (this.known && page * this.pageSize >= Math.max(this.total, 1))) continue;
       const have = this.pages.get(page);
       if (have && !have.stale) continue;
-      if (this.loading.get(page) === this.generation) continue;
-      this.loading.set(page, this.generation);
-      out.push({ page, offset: page * this.pageSize, limit: this.pageSize, generation: this.generation });
+      if (this.loading.get(page) === generation) continue;
+      this.loading.set(page, generation);
+      out.push({ page, offset: page * this.pageSize, limit: this.pageSize, generation });
     }
     return out;
   }
