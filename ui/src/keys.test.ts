@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTyping, moveSelection, shortcutFor, shortcuts } from "./keys";
+import { isTyping, listStep, moveSelection, shortcutFor, shortcuts } from "./keys";
 
 describe("shortcutFor", () => {
   const body = { tagName: "BODY" };
@@ -42,5 +42,21 @@ describe("single-key shortcuts turned off", () => {
   it("gives no shortcut for any key", () => {
     for (const s of shortcuts) expect(shortcutFor({ key: s.key }, false)).toBeNull();
     expect(shortcutFor({ key: "a" }, true)).toBe("approve");
+  });
+});
+
+describe("listStep", () => {
+  it("moves by a row, a page of eight, or to either end", () => {
+    expect(listStep({ key: "ArrowDown" }, 100)).toBe(1);
+    expect(listStep({ key: "ArrowUp" }, 100)).toBe(-1);
+    expect(listStep({ key: "PageDown" }, 100)).toBe(8);
+    expect(listStep({ key: "PageUp" }, 100)).toBe(-8);
+    expect(listStep({ key: "Home" }, 100)).toBe(-100);
+    expect(listStep({ key: "End" }, 100)).toBe(100);
+  });
+  it("leaves other keys and modified ones alone", () => {
+    expect(listStep({ key: "j" }, 100)).toBeNull();
+    expect(listStep({ key: "ArrowDown", altKey: true }, 100)).toBeNull();
+    expect(listStep({ key: "End", ctrlKey: true }, 100)).toBeNull();
   });
 });

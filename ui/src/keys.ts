@@ -51,3 +51,18 @@ export function moveSelection(ids: readonly number[], current: number | null, st
   if (i === -1) return ids[step < 0 ? ids.length - 1 : 0];
   return ids[Math.min(ids.length - 1, Math.max(0, i + step))];
 }
+
+/** How far a key moves through the list while it has the focus: arrows one row, Page Up/Down
+ * eight, Home/End to the first/last (as `±total`); null for any other key or with a modifier. */
+export function listStep(e: Pick<KeyLike, "key" | "altKey" | "ctrlKey" | "metaKey">, total: number): number | null {
+  if (e.altKey || e.ctrlKey || e.metaKey) return null;
+  const steps = new Map([
+    ["ArrowDown", 1],
+    ["ArrowUp", -1],
+    ["PageDown", 8],
+    ["PageUp", -8],
+    ["Home", -total],
+    ["End", total],
+  ]);
+  return steps.get(e.key) ?? null;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rowReason, shortTime, VIEWS } from "./outbox";
+import { labelOf, rowReason, shortTime, VIEWS } from "./outbox";
 import { translator } from "./i18n";
 
 const t = translator("en");
@@ -20,6 +20,14 @@ describe("rowReason", () => {
     expect(rowReason({ ...base, state: "approved", send_after_ms: 2000 }, t, 1000)).toBe(t("reason.undoWindow"));
     expect(rowReason({ ...base, state: "needs_decision" }, t)).toBe(t("reason.unknownOutcome"));
     expect(rowReason({ ...base, state: "done", smtp_reply: "250 2.0.0 queued" }, t)).toBe("250 2.0.0 queued");
+  });
+});
+
+describe("labelOf", () => {
+  it("names the person (or the address) and the subject", () => {
+    expect(labelOf({ recipient_name: "Jonas Weber", recipient_email: "j@x.example", subject: "Offer" }, t)).toBe("Jonas Weber — Offer");
+    expect(labelOf({ recipient_name: "", recipient_email: "j@x.example", subject: null }, t)).toBe(`j@x.example — ${t("outbox.noSubject")}`);
+    expect(labelOf({ recipient_name: "", recipient_email: null, subject: "Hi" }, t)).toBe(`${t("outbox.noPerson")} — Hi`);
   });
 });
 

@@ -1,4 +1,4 @@
-// Small helpers for the outbox list: its views in order, the reason line of a row, times.
+// Small helpers for the outbox list: its views in order, a row's label and reason line, times.
 import type { DraftRow_Serialize as DraftRow, View } from "./bindings";
 import type { Translate } from "./i18n";
 import { reasonText } from "./status";
@@ -26,6 +26,11 @@ export function rowReason(d: ReasonFields, t: Translate, now: number = Date.now(
     default:
       return "";
   }
+}
+
+/** "Jonas Weber — Your offer": who and what, for a checkbox's label and the batch's failures. */
+export function labelOf(d: Pick<DraftRow, "recipient_name" | "recipient_email" | "subject">, t: Translate): string {
+  return `${d.recipient_name || d.recipient_email || t("outbox.noPerson")} — ${d.subject ?? t("outbox.noSubject")}`;
 }
 
 /** "14:05" for today, else "25 Nov" (or the year too when not this year). */
