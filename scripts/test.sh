@@ -11,8 +11,9 @@ setup_test
 cd "$ROOT"
 log "setup done after $(stamp)"
 
-log "UI: type check and unit tests"
+log "UI: type check, unit tests, lint (ESLint) and formatting (Prettier)"
 (cd ui && npx --no-install svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -n 1 && npx --no-install vitest run)
+(cd ui && npm run --silent lint)
 
 log "Rust: formatting and lints (clippy, warnings are errors)"
 cargo fmt --all --check
