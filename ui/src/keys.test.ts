@@ -14,7 +14,13 @@ describe("shortcutFor", () => {
     expect(shortcutFor({ key: "x", target: body })).toBeNull();
   });
   it("does nothing while the rep types", () => {
-    for (const target of [{ tagName: "INPUT", type: "text" }, { tagName: "INPUT", type: "search" }, { tagName: "TEXTAREA" }, { tagName: "SELECT" }, { tagName: "DIV", isContentEditable: true }]) {
+    for (const target of [
+      { tagName: "INPUT", type: "text" },
+      { tagName: "INPUT", type: "search" },
+      { tagName: "TEXTAREA" },
+      { tagName: "SELECT" },
+      { tagName: "DIV", isContentEditable: true },
+    ]) {
       expect(shortcutFor({ key: "a", target }), JSON.stringify(target)).toBeNull();
       expect(isTyping(target)).toBe(true);
     }
