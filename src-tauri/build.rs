@@ -34,7 +34,7 @@ const COMMANDS: &[&str] = &[
     "set_relay_password",
     "configure_tenant",
     "open_document",
-    "set_language",
+    "notify",
 ];
 
 fn main() {

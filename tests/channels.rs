@@ -131,7 +131,7 @@ async fn a_handoff_copies_the_text_opens_the_mail_program_and_waits_for_the_rep(
     assert!(desk.composed.lock().unwrap()[0].starts_with(&format!("mailto:{to}?")), "{:?}", desk.composed.lock().unwrap());
 
     let broken = FakeDesk { clipboard_broken: true, ..FakeDesk::default() };
-    assert_eq!(d.approve_at(drafts[1].id, &broken).await.err().map(|e| e.code()), Some("clipboard_unavailable"));
+    assert_eq!(d.approve_at(drafts[1].id, &broken).await.err().map(|e| e.code().as_str()), Some("clipboard_unavailable"));
     assert_eq!(store.get(drafts[1].id).unwrap().state, State::Approved, "not handed off without the text on the clipboard");
     assert!(broken.composed.lock().unwrap().is_empty());
     assert!(sim.mailbox().messages().is_empty(), "the app itself sent nothing");
@@ -145,7 +145,7 @@ async fn a_bulk_approval_on_the_handoff_channel_approves_nothing() {
     let ids: Vec<i64> = store.list().unwrap().into_iter().filter(|r| r.problem.is_none()).take(3).map(|r| r.id).collect();
     let handoff = outbox::ChannelChoice::new(Channel::Handoff, outbox::channel::ChannelWhy::AdminHandoff);
     let d = delivery(&store, client.clone(), handoff).await;
-    assert_eq!(d.approve_many(&ids).err().map(|e| e.code()), Some("bulk_handoff"));
+    assert_eq!(d.approve_many(&ids).err().map(|e| e.code().as_str()), Some("bulk_handoff"));
     assert!(ids.iter().all(|id| store.get(*id).unwrap().state == State::Pending), "not even the first one was approved");
     d.set_channel(outbox::ChannelChoice::new(Channel::Smtp, outbox::channel::ChannelWhy::AdminSmtp));
     let approved = d.approve_many(&ids).unwrap();

@@ -31,7 +31,7 @@ async fn the_relay_check_never_sends_and_names_the_failing_step() {
     let plain = SmtpServer::start("plain");
     let no_tls = diagnostics::smtp_relay(&settings(&plain, SmtpSecurity::StartTls, SMTP_PASSWORD), SMTP_USER).await;
     assert_eq!(no_tls.status, Status::Fail);
-    assert!(no_tls.cause.as_deref().unwrap_or("").contains("TLS"), "{no_tls:?}");
+    assert!(no_tls.cause == Some(diagnostics::Cause::RelayTls), "{no_tls:?}");
 
     let mut wrong_ca = settings(&good, SmtpSecurity::StartTls, SMTP_PASSWORD);
     wrong_ca.extra_ca_pem = Some(superoffice_sim::TestPki::generate().unwrap().ca_pem);

@@ -42,10 +42,10 @@ async fn two_reps_on_one_tenant_never_send_each_others_rows() {
 
     let b = Rep { associate_id: a.associate_id + 1, name: "Ben Other".into(), email: "ben@roboplanet.example".into() };
     let rep_b = Delivery::new(store.clone(), client, common::sim_relay(&sim), b);
-    assert_eq!(rep_b.tick(&Limits::default()).await.err().map(|e| e.code()), Some("outbox_of_another_owner"));
-    assert_eq!(rep_b.deliver(ids[0]).await.err().map(|e| e.code()), Some("outbox_of_another_owner"));
-    assert_eq!(rep_b.approve(ids[1]).err().map(|e| e.code()), Some("outbox_of_another_owner"));
-    assert_eq!(rep_b.finish(ids[0]).await.err().map(|e| e.code()), Some("outbox_of_another_owner"));
+    assert_eq!(rep_b.tick(&Limits::default()).await.err().map(|e| e.code().as_str()), Some("outbox_of_another_owner"));
+    assert_eq!(rep_b.deliver(ids[0]).await.err().map(|e| e.code().as_str()), Some("outbox_of_another_owner"));
+    assert_eq!(rep_b.approve(ids[1]).err().map(|e| e.code().as_str()), Some("outbox_of_another_owner"));
+    assert_eq!(rep_b.finish(ids[0]).await.err().map(|e| e.code().as_str()), Some("outbox_of_another_owner"));
     assert_eq!(store.get(ids[0]).unwrap().state, State::Approved, "A's approval is untouched");
     assert_eq!(store.get(ids[1]).unwrap().state, State::Pending);
     assert!(sim.mailbox().messages().is_empty(), "nothing was sent");
@@ -74,8 +74,8 @@ async fn switching_tenants_never_archives_into_the_other_tenant() {
     let documents_before = sim.tenant().documents.len();
 
     let tenant_b = Delivery::new(store.clone(), client, common::sim_relay(&sim), rep);
-    assert_eq!(tenant_b.tick(&Limits::default()).await.err().map(|e| e.code()), Some("outbox_of_another_owner"));
-    assert_eq!(tenant_b.finish(id).await.err().map(|e| e.code()), Some("outbox_of_another_owner"));
+    assert_eq!(tenant_b.tick(&Limits::default()).await.err().map(|e| e.code().as_str()), Some("outbox_of_another_owner"));
+    assert_eq!(tenant_b.finish(id).await.err().map(|e| e.code().as_str()), Some("outbox_of_another_owner"));
     assert_eq!(sim.tenant().documents.len(), documents_before, "nothing archived into tenant B");
     assert_eq!(store.get(id).unwrap().state, State::Sent, "A's message waits for A");
 }

@@ -311,7 +311,7 @@ async fn the_hold_window_and_the_sending_limits_decide_when_mail_goes() {
     let report = rig.delivery.tick(&limits).await.expect("tick");
     assert_eq!(report.attempted.len(), 2, "the daily cap of 2 holds the third back");
     let (why, _until) = report.waiting.expect("a reason to wait");
-    assert!(why.contains("daily limit"), "{why}");
+    assert_eq!(why, outbox::Pace::DailyLimit { cap: 2 });
     assert_eq!(server.received().len(), 2);
     let states: Vec<State> = sendable.iter().map(|id| rig.delivery.store.get(*id).expect("row").state).collect();
     assert_eq!(states, [State::Done, State::Done, State::Approved]);

@@ -1,6 +1,7 @@
 //! The app's managed state: the keychain, the outbox store, the tenant and the signed-in
 //! rep's delivery pipeline. Locks are tokio mutexes only where a guard spans an `.await`.
 
+use codes::ErrorCode;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -28,15 +29,13 @@ pub struct AppState {
     /// Held for the app's lifetime: one running instance per data directory.
     _instance_lock: Option<std::fs::File>,
     /// Why approved messages wait for the sending limits, and until when (ms), if they do.
-    waiting: std::sync::Mutex<Option<(String, i64)>>,
+    waiting: std::sync::Mutex<Option<(outbox::Pace, i64)>>,
     last_intake: std::sync::Mutex<Option<std::time::Instant>>,
     /// Why the last intake failed, until one succeeds (the outbox shows it as a banner).
     intake_problem: std::sync::Mutex<Option<outbox::IntakeProblem>>,
     restore_tried: std::sync::atomic::AtomicBool,
     /// The last diagnosis (the screen opens on it; the channel policy follows it).
     pub(crate) diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
-    /// The UI's language, for what the core words itself (notifications).
-    lang: std::sync::Mutex<crate::contract::UiLang>,
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
@@ -61,7 +60,6 @@ impl AppState {
             intake_problem: std::sync::Mutex::new(None),
             restore_tried: std::sync::atomic::AtomicBool::new(false),
             diagnostics: tokio::sync::Mutex::new(None),
-            lang: std::sync::Mutex::new(crate::contract::UiLang::default()),
         };
         if state._instance_lock.is_some() {
             if let Ok(config) = Config::read(&state.data_dir) {
@@ -71,14 +69,6 @@ impl AppState {
         state
     }
 
-    pub fn set_lang(&self, lang: crate::contract::UiLang) {
-        *self.lang.lock().unwrap_or_else(|p| p.into_inner()) = lang;
-    }
-
-    pub fn lang(&self) -> crate::contract::UiLang {
-        *self.lang.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub(crate) fn config(&self) -> Config {
         Config::load(&self.data_dir)
     }
@@ -86,7 +76,8 @@ impl AppState {
     /// Changes the settings under the config lock; an unreadable `config.json` is never
     /// written over.
     pub(crate) fn update_config<T>(&self, change: impl FnOnce(&mut Config) -> Result<T, String>) -> CmdResult<T> {
-        Config::update(&self.data_dir, change).map_err(|e| CommandError::new("config_failed", format!("could not save settings: {e}")))
+        Config::update(&self.data_dir, change)
+            .map_err(|e| CommandError::new(ErrorCode::ConfigFailed, format!("could not save settings: {e}")))
     }
 
     pub fn keychain(&self) -> CmdResult<Arc<Keychain>> {
@@ -105,7 +96,7 @@ impl AppState {
             .err()
             .cloned()
             .or(blocked)
-            .or_else(|| Config::read(&self.data_dir).err().map(|e| CommandError::new("config_unreadable", e.to_string())))
+            .or_else(|| Config::read(&self.data_dir).err().map(|e| CommandError::new(ErrorCode::ConfigUnreadable, e.to_string())))
     }
 
     /// Starts the demo tenant (once). The choice is remembered in `config.json` only when the
@@ -119,7 +110,7 @@ impl AppState {
         if let Some(t) = slot.as_ref().filter(|t| t.demo.is_some()) {
             return Ok(t.clone());
         }
-        let t = Arc::new(tenant::start_demo(&self.keychain()?).await.map_err(|e| CommandError::new("demo_failed", e))?);
+        let t = Arc::new(tenant::start_demo(&self.keychain()?).await.map_err(|e| CommandError::new(ErrorCode::DemoFailed, e))?);
         if slot.is_some() {
             // A real tenant's session and diagnosis never carry over to the demo.
             *self.delivery.lock().await = None;
@@ -151,7 +142,7 @@ impl AppState {
         }
         match (config.tenant.as_deref(), &config.superoffice) {
             (Some("superoffice"), Some(c)) => {
-                let t = Arc::new(tenant::from_config(c).map_err(|e| CommandError::new("config_invalid", e))?);
+                let t = Arc::new(tenant::from_config(c).map_err(|e| CommandError::new(ErrorCode::ConfigInvalid, e))?);
                 *self.tenant.lock().await = Some(t.clone());
                 Ok(Some(t))
             }
@@ -205,11 +196,13 @@ impl AppState {
 
     /// The rep's sign-in: `open` shows the URL in the system browser.
     pub async fn sign_in(&self, open: impl FnOnce(&str) -> CmdResult<()>) -> CmdResult<()> {
-        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new(ErrorCode::NoTenant, "choose a tenant first"))?;
         let keychain = self.keychain()?;
         let secret = {
             let (k, t) = (keychain.clone(), tenant.clone());
-            tokio::task::spawn_blocking(move || t.client_secret(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??
+            tokio::task::spawn_blocking(move || t.client_secret(&k))
+                .await
+                .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))??
         };
         let pending = PendingSignIn::start(SignInRequest {
             environment: tenant.environment.clone(),
@@ -246,7 +239,7 @@ impl AppState {
                 }
             }
             Ok(None) => {}
-            Err(e) => tracing::info!(code = e.code(), "the stored sign-in could not be resumed"),
+            Err(e) => tracing::info!(code = e.code().as_str(), "the stored sign-in could not be resumed"),
         }
     }
 
@@ -258,7 +251,7 @@ impl AppState {
         let email = me.email_address.trim().to_owned();
         if email.parse::<outbox::EmailAddress>().is_err() {
             return Err(CommandError::new(
-                "rep_without_email",
+                ErrorCode::RepWithoutEmail,
                 "your SuperOffice user has no valid email address; ask your administrator to add one to your contact card",
             ));
         }
@@ -297,9 +290,9 @@ impl AppState {
 
     /// The SuperOffice web client's address of a sent message's archived document.
     pub async fn document_url(&self, draft_id: i64) -> CmdResult<String> {
-        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new(ErrorCode::NoTenant, "choose a tenant first"))?;
         let row = self.store()?.get(draft_id)?;
-        let doc = row.document_id.ok_or_else(|| CommandError::new("not_archived", "this message has no archived document yet"))?;
+        let doc = row.document_id.ok_or_else(|| CommandError::new(ErrorCode::NotArchived, "this message has no archived document yet"))?;
         Ok(format!("{}/{}/default.aspx?document_id={doc}", tenant.environment.base(), tenant.context_id))
     }
 
@@ -313,7 +306,7 @@ impl AppState {
         let report = match d.tick(&limits).await {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(code = e.code(), "outbox tick failed: {e}");
+                tracing::warn!(code = e.code().as_str(), "outbox tick failed: {e}");
                 return None;
             }
         };
@@ -353,7 +346,7 @@ impl AppState {
         self.outboxes.close();
         if let Some(session) = d.client.session() {
             if let Err(e) = session.sign_out().await {
-                tracing::warn!(code = e.code(), "sign-out: the refresh token could not be revoked; it was deleted locally");
+                tracing::warn!(code = e.code().as_str(), "sign-out: the refresh token could not be revoked; it was deleted locally");
             }
         }
         tracing::info!("signed out");
@@ -361,12 +354,12 @@ impl AppState {
     }
 
     pub async fn delivery(&self) -> CmdResult<Arc<Delivery>> {
-        self.delivery.lock().await.clone().ok_or_else(|| CommandError::new("not_signed_in", "sign in to SuperOffice first"))
+        self.delivery.lock().await.clone().ok_or_else(|| CommandError::new(ErrorCode::NotSignedIn, "sign in to SuperOffice first"))
     }
 
     pub async fn intake(&self) -> CmdResult<outbox::IntakeReport> {
         let d = self.delivery().await?;
-        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new(ErrorCode::NoTenant, "choose a tenant first"))?;
         let filter = AppointmentFilter { associate_id: d.rep.associate_id, task_type_id: tenant.task_type_id };
         *self.last_intake.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
         let result = outbox::intake_tasks(&d.client, &d.store, &filter).await;
@@ -423,7 +416,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let keychain = keychain::Keychain::open(&format!("so-outbox-test-outbox-{}", std::process::id()));
         let state = super::AppState::new(crate::cli::Options { demo: true, smoke_test: false }, dir.path().to_owned(), keychain);
-        assert_eq!(state.store().err().map(|e| e.code), Some("not_signed_in".into()), "no outbox before a sign-in");
+        assert_eq!(state.store().err().map(|e| e.code), Some(codes::ErrorCode::NotSignedIn), "no outbox before a sign-in");
         assert!(state.blocker().is_none(), "which is not a blocker");
         let real = state.outboxes.open(&real_owner(7), false, "anna@corp.example").expect("the real rep's outbox");
         real.insert_draft(&draft("5001")).expect("insert");
@@ -433,7 +426,7 @@ mod tests {
 
         let demo_tenant = state.start_demo().await.expect("demo");
         assert_eq!(demo_tenant.context_id, crate::outboxes::DEMO_CONTEXT);
-        assert_eq!(state.store().err().map(|e| e.code), Some("not_signed_in".into()), "the demo closed the real outbox");
+        assert_eq!(state.store().err().map(|e| e.code), Some(codes::ErrorCode::NotSignedIn), "the demo closed the real outbox");
         demo_sign_in(&state).await;
         let demo = state.store().expect("the demo's outbox");
         assert!(demo.list().expect("list").iter().all(|d| d.source_ref != "5001" || d.from_address.is_none()), "no real draft on the demo");
@@ -444,7 +437,7 @@ mod tests {
         assert!(dir.path().join("demo/outbox.sqlite").exists());
         assert_eq!(
             crate::data_dir::single_instance(&state.outboxes.demo_dir()).err().map(|e| e.code),
-            Some("already_running".into()),
+            Some(codes::ErrorCode::AlreadyRunning),
             "the demo's own lock is held"
         );
         let sim = demo_tenant.demo.as_ref().expect("the demo's simulator");

@@ -1,5 +1,6 @@
 //! The commands the UI may call. Each takes its state, calls the core, maps the error.
 
+use codes::ErrorCode;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
 
@@ -8,7 +9,7 @@ use crate::desk::AppDesk;
 use crate::error::{CmdResult, CommandError};
 use crate::events::outbox_changed;
 
-use crate::contract::{BulkItem, Decision, DraftDetail, MailboxMessage, ReportFormat, Settings, TenantSetup, UiLang};
+use crate::contract::{BulkItem, Decision, DraftDetail, MailboxMessage, ReportFormat, Settings, TenantSetup};
 use crate::status::AppStatus;
 
 #[tauri::command]
@@ -188,11 +189,16 @@ pub async fn ui_ready(app: AppHandle, state: State<'_, AppState>) -> CmdResult<(
     Ok(())
 }
 
-/// The UI's language, at start and whenever the rep switches it.
+/// Shows an OS notification the UI worded (for [`crate::events::NeedsAttention`]): the app's
+/// name as the title, the text cut to 300 characters.
 #[tauri::command]
 #[specta::specta]
-pub fn set_language(state: State<'_, AppState>, lang: UiLang) {
-    state.set_lang(lang);
+pub fn notify(app: AppHandle, text: String) {
+    use tauri_plugin_notification::NotificationExt;
+    let body: String = text.chars().take(300).collect();
+    if let Err(e) = app.notification().builder().title("SuperOffice Outbox").body(body).show() {
+        tracing::debug!("notification not shown: {e}");
+    }
 }
 
 /// Runs every check; `write` adds the test document and the test email to the rep.
@@ -220,7 +226,7 @@ pub async fn last_diagnostics(state: State<'_, AppState>) -> CmdResult<Option<di
 #[tauri::command]
 #[specta::specta]
 pub async fn export_diagnostics(state: State<'_, AppState>, format: ReportFormat) -> CmdResult<String> {
-    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
+    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new(ErrorCode::NoDiagnostics, "run the diagnostics first"))?;
     state.render_report(&report, format)
 }
 
@@ -229,10 +235,10 @@ pub async fn export_diagnostics(state: State<'_, AppState>, format: ReportFormat
 #[specta::specta]
 pub async fn copy_diagnostics(app: AppHandle, state: State<'_, AppState>, format: ReportFormat) -> CmdResult<()> {
     use tauri_plugin_clipboard_manager::ClipboardExt;
-    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
+    let report = state.last_diagnostics().await.ok_or_else(|| CommandError::new(ErrorCode::NoDiagnostics, "run the diagnostics first"))?;
     app.clipboard()
         .write_text(state.render_report(&report, format)?)
-        .map_err(|e| CommandError::new("clipboard_unavailable", format!("could not copy to the clipboard: {e}")))
+        .map_err(|e| CommandError::new(ErrorCode::ClipboardUnavailable, format!("could not copy to the clipboard: {e}")))
 }
 
 /// Saves the report in the rep's Downloads folder (else the data directory); returns the path.
@@ -298,6 +304,8 @@ pub async fn configure_tenant(
 #[specta::specta]
 pub async fn open_document(app: AppHandle, state: State<'_, AppState>, id: i64) -> CmdResult<String> {
     let url = state.document_url(id).await?;
-    app.opener().open_url(&url, None::<&str>).map_err(|e| CommandError::new("open_failed", format!("could not open the browser: {e}")))?;
+    app.opener()
+        .open_url(&url, None::<&str>)
+        .map_err(|e| CommandError::new(ErrorCode::OpenFailed, format!("could not open the browser: {e}")))?;
     Ok(url)
 }

@@ -42,15 +42,6 @@ pub enum Decision {
     TryAgain,
 }
 
-/// The language the UI speaks; the core words what it shows itself (OS notifications) in it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "lowercase")]
-pub enum UiLang {
-    #[default]
-    En,
-    De,
-}
-
 /// The report formats the diagnostics screen exports.
 #[derive(Clone, Copy, Debug, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]

@@ -4,6 +4,7 @@
 //! modes; the outbox database is created 0600, and SQLite gives its `-wal` and `-shm` files the
 //! database file's mode. On Windows the per-user local app data directory is private already.
 
+use codes::ErrorCode;
 use std::path::Path;
 
 /// Creates the directory if needed and makes it and everything in it private.
@@ -21,15 +22,15 @@ pub(crate) fn single_instance(data_dir: &std::path::Path) -> crate::error::CmdRe
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| crate::error::CommandError::new("data_dir_unusable", format!("cannot open {}: {e}", path.display())))?;
+        .map_err(|e| crate::error::CommandError::new(ErrorCode::DataDirUnusable, format!("cannot open {}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(crate::error::CommandError::new(
-            "already_running",
+            ErrorCode::AlreadyRunning,
             "SuperOffice Outbox is already running for this data directory. Switch to the open window, or close it first.",
         )),
         Err(std::fs::TryLockError::Error(e)) => {
-            Err(crate::error::CommandError::new("data_dir_unusable", format!("cannot lock {}: {e}", path.display())))
+            Err(crate::error::CommandError::new(ErrorCode::DataDirUnusable, format!("cannot lock {}: {e}", path.display())))
         }
     }
 }

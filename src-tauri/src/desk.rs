@@ -1,6 +1,7 @@
 //! The rep's desktop: Tauri's clipboard, the system's mail program (behind the core's `Desk`,
 //! for the handoff channel) and the system browser (sign-in).
 
+use codes::ErrorCode;
 use tauri::AppHandle;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 use tauri_plugin_opener::OpenerExt as _;
@@ -14,7 +15,7 @@ impl AppDesk<'_> {
         self.0
             .opener()
             .open_url(url, None::<&str>)
-            .map_err(|e| crate::error::CommandError::new("browser_unavailable", format!("could not open the system browser: {e}")))
+            .map_err(|e| crate::error::CommandError::new(ErrorCode::BrowserUnavailable, format!("could not open the system browser: {e}")))
     }
 }
 

@@ -2,6 +2,7 @@
 //! diagnostics screen and for `so-outbox diagnose` (headless), built from the tenant, the
 //! keychain and the signed-in rep.
 
+use codes::ErrorCode;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ pub async fn setup(tenant: &Arc<Tenant>, keychain: &Arc<Keychain>, rep: Option<C
     let (k, t) = (keychain.clone(), tenant.clone());
     let (smtp, system_user) = tokio::task::spawn_blocking(move || Ok::<_, keychain::Error>((t.relay.settings(&k)?, t.system_user(&k)?)))
         .await
-        .map_err(|e| CommandError::new("internal", e.to_string()))??;
+        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))??;
     let store: Arc<dyn SecretStore + Send + Sync> = keychain.clone();
     Ok(diagnostics::Setup {
         environment: tenant.environment.clone(),
@@ -75,22 +76,22 @@ pub fn run_cli(args: DiagnoseArgs) -> i32 {
 async fn diagnose(args: &DiagnoseArgs) -> CmdResult<diagnostics::Report> {
     let keychain = Arc::new(Keychain::open(crate::KEYCHAIN_SERVICE)?);
     let (tenant, rep) = if args.demo {
-        let t = Arc::new(tenant::start_demo(&keychain).await.map_err(|e| CommandError::new("demo_failed", e))?);
+        let t = Arc::new(tenant::start_demo(&keychain).await.map_err(|e| CommandError::new(ErrorCode::DemoFailed, e))?);
         let rep = demo_sign_in(&t, &keychain).await?;
         (t, Some(rep))
     } else {
         let config = match &args.config {
             Some(path) => {
-                let bytes = std::fs::read(path).map_err(|e| CommandError::new("config_invalid", format!("cannot read {path}: {e}")))?;
-                serde_json::from_slice::<Config>(&bytes).map_err(|e| CommandError::new("config_invalid", format!("{path}: {e}")))?
+                let bytes =
+                    std::fs::read(path).map_err(|e| CommandError::new(ErrorCode::ConfigInvalid, format!("cannot read {path}: {e}")))?;
+                serde_json::from_slice::<Config>(&bytes).map_err(|e| CommandError::new(ErrorCode::ConfigInvalid, format!("{path}: {e}")))?
             }
             None => Config::load(&crate::default_data_dir()),
         };
-        let c = config
-            .superoffice
-            .as_ref()
-            .ok_or_else(|| CommandError::new("no_tenant", "no tenant is configured: run `so-outbox configure …` first, or use --demo"))?;
-        let t = Arc::new(tenant::from_config(c).map_err(|e| CommandError::new("config_invalid", e))?);
+        let c = config.superoffice.as_ref().ok_or_else(|| {
+            CommandError::new(ErrorCode::NoTenant, "no tenant is configured: run `so-outbox configure …` first, or use --demo")
+        })?;
+        let t = Arc::new(tenant::from_config(c).map_err(|e| CommandError::new(ErrorCode::ConfigInvalid, e))?);
         let rep = restore(&t, &keychain).await;
         (t, rep)
     };
@@ -125,12 +126,13 @@ async fn demo_sign_in(tenant: &Arc<Tenant>, keychain: &Arc<Keychain>) -> CmdResu
     .await?;
     let url = pending.authorize_url().to_owned();
     let (k, t) = (keychain.clone(), tenant.clone());
-    let secret =
-        tokio::task::spawn_blocking(move || t.client_secret(&k)).await.map_err(|e| CommandError::new("internal", e.to_string()))??;
+    let secret = tokio::task::spawn_blocking(move || t.client_secret(&k))
+        .await
+        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))??;
     let store: Arc<dyn SecretStore> = keychain.clone();
     let finish = tokio::spawn(pending.finish(secret, store, std::time::Duration::from_secs(30)));
-    superoffice_sim::browser::consent(&url, true).await.map_err(|e| CommandError::new("demo_failed", e.to_string()))?;
-    let session = finish.await.map_err(|e| CommandError::new("internal", e.to_string()))??;
+    superoffice_sim::browser::consent(&url, true).await.map_err(|e| CommandError::new(ErrorCode::DemoFailed, e.to_string()))?;
+    let session = finish.await.map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))??;
     Ok(Client::new(session))
 }
 
@@ -153,15 +155,15 @@ pub fn summary(r: &diagnostics::Report) -> String {
             out.push_str(&format!("  {} {:<18} {}\n", word(c.status), c.id, c.evidence.first().map(String::as_str).unwrap_or("")));
             if c.status != diagnostics::Status::Pass {
                 if let Some(action) = &c.action {
-                    out.push_str(&format!("          {:<18} → {action}\n", ""));
+                    out.push_str(&format!("          {:<18} → {}\n", "", action.english()));
                 }
             }
         }
     }
     out.push_str(&format!(
         "\nRecommended channel: {} ({})\n{}",
-        r.recommendation.channel,
-        r.recommendation.reasons.join("; "),
+        r.recommendation.channel.as_db(),
+        r.recommendation.english(),
         if r.can_send {
             "A channel that sends by itself works."
         } else {

@@ -4,6 +4,7 @@
 use crate::app_state::AppState;
 use crate::contract::ReportFormat;
 use crate::error::{CmdResult, CommandError};
+use codes::ErrorCode;
 
 impl AppState {
     /// Runs every check (the write checks too when asked); the channel policy follows.
@@ -20,7 +21,7 @@ impl AppState {
         let last = self.diagnostics.lock().await.clone();
         let Some(mut report) = last else { return self.diagnose(false).await };
         if !diagnostics::rerun(&setup, &mut report, id).await {
-            return Err(CommandError::new("unknown_check", format!("there is no check '{id}' to run")));
+            return Err(CommandError::new(ErrorCode::UnknownCheck, format!("there is no check '{id}' to run")));
         }
         self.adopt(&report).await;
         Ok(report)
@@ -31,7 +32,7 @@ impl AppState {
     }
 
     async fn diagnostics_setup(&self, write: bool) -> CmdResult<diagnostics::Setup> {
-        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new(ErrorCode::NoTenant, "choose a tenant first"))?;
         let rep = self.delivery.lock().await.as_ref().map(|d| d.client.clone());
         crate::diagnose::setup(&tenant, &self.keychain()?, rep, write).await
     }
@@ -53,14 +54,15 @@ impl AppState {
     pub(crate) fn render_report(&self, report: &diagnostics::Report, format: ReportFormat) -> CmdResult<String> {
         match format {
             ReportFormat::Markdown => Ok(diagnostics::markdown(report)),
-            ReportFormat::Json => serde_json::to_string_pretty(report).map_err(|e| CommandError::new("internal", e.to_string())),
+            ReportFormat::Json => serde_json::to_string_pretty(report).map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string())),
         }
     }
 
     /// Saves the last report in `dir` (the rep's Downloads folder; else the data directory);
     /// returns the path.
     pub(crate) async fn save_report(&self, dir: Option<std::path::PathBuf>, format: ReportFormat) -> CmdResult<String> {
-        let report = self.last_diagnostics().await.ok_or_else(|| CommandError::new("no_diagnostics", "run the diagnostics first"))?;
+        let report =
+            self.last_diagnostics().await.ok_or_else(|| CommandError::new(ErrorCode::NoDiagnostics, "run the diagnostics first"))?;
         let dir = dir.unwrap_or_else(|| self.data_dir.clone());
         let stamp: String = report.generated_at.chars().filter(char::is_ascii_digit).take(12).collect();
         let ext = match format {
@@ -69,7 +71,7 @@ impl AppState {
         };
         let path = dir.join(format!("so-outbox-diagnostics-{}-{stamp}.{ext}", report.tenant));
         std::fs::write(&path, self.render_report(&report, format)?)
-            .map_err(|e| CommandError::new("save_failed", format!("could not save {}: {e}", path.display())))?;
+            .map_err(|e| CommandError::new(ErrorCode::SaveFailed, format!("could not save {}: {e}", path.display())))?;
         Ok(path.display().to_string())
     }
 }

@@ -1,17 +1,18 @@
 //! The one error shape the UI receives: `{ code, message }`. The UI branches on `code`, never
 //! on the English text. Messages come from the core crates, which keep secrets out of them.
 
+use codes::ErrorCode;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CommandError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl CommandError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        CommandError { code: code.to_owned(), message: message.into() }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        CommandError { code, message: message.into() }
     }
 }
 

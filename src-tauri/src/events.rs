@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::contract::UiLang;
-
 #[derive(Clone, Debug, Default, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct OutboxChanged {
     pub ids: Vec<i64>,
@@ -18,11 +16,52 @@ pub fn outbox_changed(app: &tauri::AppHandle, ids: Vec<i64>) {
     }
 }
 
-/// An OS notification for messages that need the rep (failed for good, or an unknown outcome
-/// to decide) — only while the window is not focused; in the window the list shows them.
+/// Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
+/// the window is not focused: the UI words an OS notification in its language and shows it
+/// through [`crate::commands::notify`]. In the focused window the list shows them.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct NeedsAttention {
+    pub items: Vec<AttentionItem>,
+}
+
+/// One message that needs the rep, as the notification names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AttentionItem {
+    /// `true`: it may or may not have been sent (the rep decides); `false`: it failed for good.
+    pub decide: bool,
+    pub subject: Option<String>,
+    /// The recipient's address, else their name.
+    pub to: String,
+    /// The server's own words, without the core's prefix ("Refused: …"), when known.
+    pub words: Option<String>,
+}
+
+/// What needs the rep among the rows just attempted (empty: nothing does).
+pub fn attention(rows: &[outbox::DraftRow]) -> Vec<AttentionItem> {
+    rows.iter()
+        .filter_map(|r| {
+            let decide = match r.state {
+                outbox::State::NeedsDecision => true,
+                outbox::State::Failed if !r.retryable => false,
+                _ => return None,
+            };
+            let words = match &r.reason_why {
+                Some(outbox::Reason::Refused { detail } | outbox::Reason::NotSent { detail }) => Some(detail.clone()),
+                _ => r.reason.clone(),
+            };
+            Some(AttentionItem {
+                decide,
+                subject: r.subject.clone(),
+                to: r.recipient_email.clone().unwrap_or_else(|| r.recipient_name.clone()),
+                words: words.filter(|w| !w.is_empty()),
+            })
+        })
+        .collect()
+}
+
+/// Tells an unfocused window which of the rows just attempted need the rep.
 pub fn notify_attention(app: &tauri::AppHandle, state: &crate::app_state::AppState, attempted: &[i64]) {
     use tauri::Manager;
-    use tauri_plugin_notification::NotificationExt;
     if attempted.is_empty() {
         return;
     }
@@ -32,68 +71,13 @@ pub fn notify_attention(app: &tauri::AppHandle, state: &crate::app_state::AppSta
     }
     let Ok(store) = state.store() else { return };
     let rows: Vec<outbox::DraftRow> = attempted.iter().filter_map(|id| store.get(*id).ok()).collect();
-    let Some(body) = attention_text(&rows, state.lang()) else { return };
-    if let Err(e) = app.notification().builder().title("SuperOffice Outbox").body(body).show() {
-        tracing::debug!("notification not shown: {e}");
+    let items = attention(&rows);
+    if items.is_empty() {
+        return;
     }
-}
-
-/// The notification's text in the UI's language: the one message by subject, recipient and
-/// reason (the server's words stay as they came), or how many. `None` when nothing needs the rep.
-pub fn attention_text(rows: &[outbox::DraftRow], lang: UiLang) -> Option<String> {
-    let decide: Vec<&outbox::DraftRow> = rows.iter().filter(|r| r.state == outbox::State::NeedsDecision).collect();
-    let failed: Vec<&outbox::DraftRow> = rows.iter().filter(|r| r.state == outbox::State::Failed && !r.retryable).collect();
-    let de = lang == UiLang::De;
-    let emails = |n: usize| match (de, n) {
-        (false, 1) => "1 email".to_owned(),
-        (false, n) => format!("{n} emails"),
-        (true, 1) => "1 E-Mail".to_owned(),
-        (true, n) => format!("{n} E-Mails"),
-    };
-    let one = |r: &outbox::DraftRow| {
-        let subject: String = r.subject.as_deref().unwrap_or(if de { "(ohne Betreff)" } else { "(no subject)" }).chars().take(80).collect();
-        let to = r.recipient_email.as_deref().unwrap_or(&r.recipient_name);
-        if de {
-            format!("\u{201e}{subject}\u{201c} an {to}")
-        } else {
-            format!("\u{201c}{subject}\u{201d} to {to}")
-        }
-    };
-    Some(match (decide.as_slice(), failed.as_slice()) {
-        ([], []) => return None,
-        ([r], []) if de => format!("Ob {} gesendet wurde, ist unklar: Bitte entscheiden Sie in SuperOffice Outbox.", one(r)),
-        ([r], []) => format!("{} may or may not have been sent: please decide in SuperOffice Outbox.", one(r)),
-        ([], [r]) => {
-            // The server's own words, without the core's English prefix ("Refused: …").
-            let words = match &r.reason_why {
-                Some(outbox::Reason::Refused { detail } | outbox::Reason::NotSent { detail }) => Some(detail.as_str()),
-                _ => r.reason.as_deref(),
-            };
-            let reason: String = words.unwrap_or("").chars().take(160).collect();
-            match (de, reason.is_empty()) {
-                (true, true) => format!("{} konnte nicht gesendet werden.", one(r)),
-                (true, false) => format!("{} konnte nicht gesendet werden: {reason}", one(r)),
-                (false, true) => format!("{} could not be sent.", one(r)),
-                (false, false) => format!("{} could not be sent: {reason}", one(r)),
-            }
-        }
-        (d, []) if de => {
-            format!("Bei {} ist unklar, ob sie gesendet wurden: Bitte entscheiden Sie in SuperOffice Outbox.", emails(d.len()))
-        }
-        (d, []) => format!("{} may or may not have been sent: please decide in SuperOffice Outbox.", emails(d.len())),
-        ([], f) if de => format!("{} konnten nicht gesendet werden. Die Gründe stehen in SuperOffice Outbox.", emails(f.len())),
-        ([], f) => format!("{} could not be sent. Open SuperOffice Outbox for the reasons.", emails(f.len())),
-        (d, f) if de => format!(
-            "{} {} nicht gesendet werden, {} {} Ihre Entscheidung.",
-            emails(f.len()),
-            if f.len() == 1 { "konnte" } else { "konnten" },
-            d.len(),
-            if d.len() == 1 { "braucht" } else { "brauchen" }
-        ),
-        (d, f) => {
-            format!("{} could not be sent and {} need{} your decision.", emails(f.len()), d.len(), if d.len() == 1 { "s" } else { "" })
-        }
-    })
+    if let Err(e) = tauri_specta::Event::emit(&NeedsAttention { items }, app) {
+        tracing::debug!("the attention event was not sent to the window: {e}");
+    }
 }
 
 #[cfg(test)]
@@ -101,21 +85,7 @@ mod tests {
     fn row(state: outbox::State, subject: &str, reason: &str, retryable: bool) -> outbox::DraftRow {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = outbox::Store::open(&dir.path().join("o.sqlite")).expect("store");
-        store
-            .insert_draft(&outbox::NewDraft {
-                source: "test".into(),
-                source_ref: subject.into(),
-                contact_id: 1,
-                person_id: 1,
-                sale_id: 0,
-                company: "Müller Logistik GmbH".into(),
-                recipient_name: "Jonas Müller".into(),
-                recipient_email: Some("jonas@mueller.example".into()),
-                subject: Some(subject.into()),
-                body: "Hallo".into(),
-                problem: None,
-            })
-            .expect("insert");
+        store.insert_draft(&outbox::NewDraft::task(subject, "jonas@mueller.example", subject, "Hallo")).expect("insert");
         let mut r = store.list().expect("list").remove(0);
         r.state = state;
         r.reason = Some(reason.into()).filter(|s: &String| !s.is_empty());
@@ -124,41 +94,23 @@ mod tests {
     }
 
     #[test]
-    fn one_message_is_named_with_its_reason_and_many_are_counted() {
-        use crate::contract::UiLang::{De, En};
+    fn only_what_needs_the_rep_is_named_with_the_servers_words() {
         use outbox::State::{Failed, NeedsDecision, Sent};
-        let refused = row(Failed, "Angebot Lager", "554 5.7.1 Recipient address rejected", false);
-        assert_eq!(
-            super::attention_text(std::slice::from_ref(&refused), En).as_deref(),
-            Some("\u{201c}Angebot Lager\u{201d} to jonas@mueller.example could not be sent: 554 5.7.1 Recipient address rejected")
-        );
+        let mut refused = row(Failed, "Angebot Lager", "Refused: 554 5.7.1 Recipient address rejected", false);
+        refused.reason_why = Some(outbox::Reason::Refused { detail: "554 5.7.1 Recipient address rejected".into() });
         let unknown = row(NeedsDecision, "Termin", "", false);
-        assert!(super::attention_text(std::slice::from_ref(&unknown), En).is_some_and(|t| t.contains("Termin") && t.contains("decide")));
-        let two = [refused.clone(), row(Failed, "Zweite", "550", false)];
+        let items = super::attention(&[refused, unknown, row(Failed, "Später", "421 try later", true), row(Sent, "Gesendet", "", false)]);
         assert_eq!(
-            super::attention_text(&two, En).as_deref(),
-            Some("2 emails could not be sent. Open SuperOffice Outbox for the reasons.")
+            items,
+            [
+                super::AttentionItem {
+                    decide: false,
+                    subject: Some("Angebot Lager".into()),
+                    to: "jonas@mueller.example".into(),
+                    words: Some("554 5.7.1 Recipient address rejected".into())
+                },
+                super::AttentionItem { decide: true, subject: Some("Termin".into()), to: "jonas@mueller.example".into(), words: None },
+            ]
         );
-        assert_eq!(
-            super::attention_text(&[refused.clone(), unknown.clone()], En).as_deref(),
-            Some("1 email could not be sent and 1 needs your decision.")
-        );
-        // In German, as the UI speaks; the server's words stay as they came.
-        assert_eq!(
-            super::attention_text(std::slice::from_ref(&refused), De).as_deref(),
-            Some(
-                "\u{201e}Angebot Lager\u{201c} an jonas@mueller.example konnte nicht gesendet werden: 554 5.7.1 Recipient address rejected"
-            )
-        );
-        assert_eq!(
-            super::attention_text(&two, De).as_deref(),
-            Some("2 E-Mails konnten nicht gesendet werden. Die Gründe stehen in SuperOffice Outbox.")
-        );
-        assert_eq!(
-            super::attention_text(&[refused.clone(), unknown.clone()], De).as_deref(),
-            Some("1 E-Mail konnte nicht gesendet werden, 1 braucht Ihre Entscheidung.")
-        );
-        // A failure that will be retried, or a sent message, needs nobody.
-        assert_eq!(super::attention_text(&[row(Failed, "Später", "421 try later", true), row(Sent, "Gesendet", "", false)], En), None);
     }
 }

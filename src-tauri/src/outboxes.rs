@@ -9,6 +9,7 @@
 //! configured when this version first starts; a rep signing in to that tenant takes their own
 //! rows from it, and the rest stays held and counted in the status (see `outbox::legacy`).
 
+use codes::ErrorCode;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -52,7 +53,9 @@ impl Outboxes {
         match (&open.store, &open.blocked) {
             (Some(s), _) => Ok(s.clone()),
             (None, Some(b)) => Err(b.clone()),
-            (None, None) => Err(CommandError::new("not_signed_in", "sign in to SuperOffice first: your outbox opens with your sign-in")),
+            (None, None) => {
+                Err(CommandError::new(ErrorCode::NotSignedIn, "sign in to SuperOffice first: your outbox opens with your sign-in"))
+            }
         }
     }
 
@@ -96,7 +99,7 @@ impl Outboxes {
         *open = Outbox::default(); // the previous owner's lock goes first
         let dir = if demo { self.demo_dir() } else { self.dir_for(owner) };
         crate::data_dir::prepare(&dir)
-            .map_err(|e| CommandError::new("data_dir_unusable", format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| CommandError::new(ErrorCode::DataDirUnusable, format!("cannot create {}: {e}", dir.display())))?;
         let lock = crate::data_dir::single_instance(&dir)?;
         let path = dir.join("outbox.sqlite");
         let store = match Store::open_for(&path, owner) {
@@ -110,7 +113,7 @@ impl Outboxes {
                     let from = PathBuf::from(format!("{}{suffix}", path.display()));
                     if from.exists() {
                         std::fs::rename(&from, format!("{}{suffix}", aside.display()))
-                            .map_err(|e| CommandError::new("data_dir_unusable", format!("cannot move {}: {e}", from.display())))?;
+                            .map_err(|e| CommandError::new(ErrorCode::DataDirUnusable, format!("cannot move {}: {e}", from.display())))?;
                     }
                 }
                 Store::open_for(&path, owner)?
@@ -124,7 +127,7 @@ impl Outboxes {
                 }
                 self.held.store(a.held, Ordering::SeqCst);
             }
-            Err(e) => tracing::error!(code = e.code(), "the outbox of an earlier version could not be read: {e}"),
+            Err(e) => tracing::error!(code = e.code().as_str(), "the outbox of an earlier version could not be read: {e}"),
         }
         let recovered = store.recover_interrupted()?;
         if recovered > 0 {
@@ -159,12 +162,12 @@ impl Outboxes {
             match outbox::legacy::tag(&path, &t) {
                 Ok(n) if n > 0 => tracing::info!(tagged = n, "drafts of an earlier version tagged with the configured tenant"),
                 Ok(_) => {}
-                Err(e) => tracing::error!(code = e.code(), "the outbox of an earlier version could not be tagged: {e}"),
+                Err(e) => tracing::error!(code = e.code().as_str(), "the outbox of an earlier version could not be tagged: {e}"),
             }
         }
         match outbox::legacy::held(&path) {
             Ok(n) => self.held.store(n, Ordering::SeqCst),
-            Err(e) => tracing::error!(code = e.code(), "the outbox of an earlier version could not be read: {e}"),
+            Err(e) => tracing::error!(code = e.code().as_str(), "the outbox of an earlier version could not be read: {e}"),
         }
     }
 }

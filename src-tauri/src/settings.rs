@@ -2,6 +2,7 @@
 //! settings, the keychain for secrets), validation, and which settings apply at once (hold
 //! window, channel policy, email template) or with the next sign-in (relay, task type).
 
+use codes::ErrorCode;
 use keychain::SecretStore;
 
 use crate::app_state::AppState;
@@ -25,7 +26,7 @@ impl AppState {
                 let k = self.keychain()?;
                 let has_password = tokio::task::spawn_blocking(move || k.get(&key).map(|p| p.is_some_and(|p| !p.is_empty())))
                     .await
-                    .map_err(|e| CommandError::new("internal", e.to_string()))??;
+                    .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))??;
                 Some(crate::contract::RelaySettings {
                     host: c.smtp.host.clone(),
                     port: c.smtp.port,
@@ -63,7 +64,7 @@ impl AppState {
                 Some(list.into_iter().map(|t| crate::contract::EmailTemplate { id: t.document_template_id, name: t.name }).collect())
             }
             Ok(Err(e)) => {
-                tracing::info!(code = e.code(), "the email templates could not be read");
+                tracing::info!(code = e.code().as_str(), "the email templates could not be read");
                 None
             }
             Err(_) => None,
@@ -79,7 +80,7 @@ impl AppState {
     /// Validates and saves the settings; hold window and channel apply at once, a changed
     /// relay or task type with the next sign-in.
     pub async fn save_settings(&self, s: crate::contract::Settings) -> CmdResult<crate::contract::Settings> {
-        let bad = |m: &str| Err(CommandError::new("settings_invalid", m));
+        let bad = |m: &str| Err(CommandError::new(ErrorCode::SettingsInvalid, m));
         if s.hold_secs > 60 {
             return bad("the undo window is 0 to 60 seconds");
         }
@@ -96,7 +97,7 @@ impl AppState {
                 return bad("that template is not one of this tenant's outgoing email templates");
             }
         }
-        let before = Config::read(&self.data_dir).map_err(|e| CommandError::new("config_unreadable", e.to_string()))?;
+        let before = Config::read(&self.data_dir).map_err(|e| CommandError::new(ErrorCode::ConfigUnreadable, e.to_string()))?;
         let mut config = before.clone();
         config.email_template_id = s.email_template_id;
         config.hold_secs = Some(u64::from(s.hold_secs));
@@ -151,7 +152,8 @@ impl AppState {
         if let Some(tc) = &config.superoffice {
             let mut cached = self.tenant.lock().await;
             if cached.as_ref().is_some_and(|t| t.demo.is_none()) {
-                *cached = Some(std::sync::Arc::new(crate::tenant::from_config(tc).map_err(|e| CommandError::new("config_invalid", e))?));
+                *cached =
+                    Some(std::sync::Arc::new(crate::tenant::from_config(tc).map_err(|e| CommandError::new(ErrorCode::ConfigInvalid, e))?));
             }
         }
         if let Some(d) = self.delivery.lock().await.clone() {
@@ -167,15 +169,17 @@ impl AppState {
     /// Stores the relay password (or XOAUTH2 access token) of the configured tenant in the
     /// keychain.
     pub async fn set_relay_password(&self, password: keychain::Secret) -> CmdResult<crate::contract::Settings> {
-        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new("no_tenant", "choose a tenant first"))?;
+        let tenant = self.tenant().await?.ok_or_else(|| CommandError::new(ErrorCode::NoTenant, "choose a tenant first"))?;
         if tenant.demo.is_some() {
-            return Err(CommandError::new("settings_invalid", "the demo tenant's relay password is set by the demo"));
+            return Err(CommandError::new(ErrorCode::SettingsInvalid, "the demo tenant's relay password is set by the demo"));
         }
         if password.is_empty() {
-            return Err(CommandError::new("settings_invalid", "the password is empty"));
+            return Err(CommandError::new(ErrorCode::SettingsInvalid, "the password is empty"));
         }
         let (k, key) = (self.keychain()?, tenant.relay.keychain_key());
-        tokio::task::spawn_blocking(move || k.set(&key, &password)).await.map_err(|e| CommandError::new("internal", e.to_string()))??;
+        tokio::task::spawn_blocking(move || k.set(&key, &password))
+            .await
+            .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))??;
         self.settings().await
     }
 
@@ -190,7 +194,7 @@ impl AppState {
             return Err(b);
         }
         if client_secret.is_empty() {
-            return Err(CommandError::new("config_invalid", "the client secret is empty"));
+            return Err(CommandError::new(ErrorCode::ConfigInvalid, "the client secret is empty"));
         }
         let args = crate::cli::ConfigureArgs {
             environment: s.environment,
@@ -202,7 +206,7 @@ impl AppState {
             smtp_security: match s.smtp_security.as_str() {
                 "tls" => crate::cli::SecurityArg::Tls,
                 "starttls" => crate::cli::SecurityArg::Starttls,
-                _ => return Err(CommandError::new("config_invalid", "the SMTP security is tls (port 465) or starttls (port 587)")),
+                _ => return Err(CommandError::new(ErrorCode::ConfigInvalid, "the SMTP security is tls (port 465) or starttls (port 587)")),
             },
             smtp_user: s.smtp_user,
             smtp_auth: match s.smtp_auth {
@@ -224,8 +228,8 @@ impl AppState {
             crate::configure::apply(args, &data_dir, |what| secrets.next().ok_or_else(|| format!("the {what} is missing")))
         })
         .await
-        .map_err(|e| CommandError::new("internal", e.to_string()))?
-        .map_err(|e| CommandError::new("config_invalid", e))?;
+        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?
+        .map_err(|e| CommandError::new(ErrorCode::ConfigInvalid, e))?;
         *self.delivery.lock().await = None;
         self.outboxes.close();
         *self.tenant.lock().await = None;

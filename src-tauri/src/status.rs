@@ -40,6 +40,6 @@ pub struct AppStatus {
 /// Why approved messages are not sent yet, and when they will be.
 #[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct Waiting {
-    pub reason: String,
+    pub reason: outbox::Pace,
     pub until_ms: i64,
 }

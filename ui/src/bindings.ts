@@ -74,16 +74,23 @@ export const commands = {
 	configureTenant: (setup: TenantSetup, clientSecret: string, smtpPassword: string | null) => __TAURI_INVOKE<AppStatus_Serialize>("configure_tenant", { setup, clientSecret, smtpPassword }),
 	/**  Opens the archived document of a sent message in SuperOffice (the system browser). */
 	openDocument: (id: number) => __TAURI_INVOKE<string>("open_document", { id }),
-	/**  The UI's language, at start and whenever the rep switches it. */
-	setLanguage: (lang: UiLang) => __TAURI_INVOKE<void>("set_language", { lang }),
+	/**
+	 *  Shows an OS notification the UI worded (for [`crate::events::NeedsAttention`]): the app's
+	 *  name as the title, the text cut to 300 characters.
+	 */
+	notify: (text: string) => __TAURI_INVOKE<void>("notify", { text }),
 };
 
 /** Events */
 export const events = {
+	needsAttention: makeEvent<NeedsAttention_Serialize, NeedsAttention_Deserialize>("needs-attention"),
 	outboxChanged: makeEvent<OutboxChanged, OutboxChanged>("outbox-changed"),
 };
 
 /* Types */
+/**  What to change, exactly. */
+export type Action = { code: "rerun_when_tenant_answers" } | { code: "wait_for_tenant" } | { code: "check_client_secret" } | { code: "sign_in_in_app" } | { code: "sign_in_first_for_relay" } | { code: "sign_in_first" } | { code: "sign_in_again" } | { code: "send_with_rep_sign_in" } | { code: "add_rep_email_to_card" } | { code: "correct_first_email" } | { code: "check_person_card" } | { code: "grant_document_rights" } | { code: "check_document_storage" } | { code: "delete_test_document"; id: number } | { code: "add_email_template" } | { code: "set_task_type" } | { code: "grant_follow_ups" } | { code: "nothing_intake_retries" } | { code: "grant_read_follow_ups" } | { code: "send_report_to_vendor" } | { code: "send_report_check_task_type" } | { code: "request_email_agent" } | { code: "set_up_inbox" } | { code: "make_inbox_first_email"; address: string; first: string } | { code: "add_inbox_address_to_card"; address: string } | { code: "nothing_for_sending" } | { code: "use_rep_channel" } | { code: "renew_refresh_token" } | { code: "store_fresh_access_token" } | { code: "check_relay_settings" } | { code: "configure_relay" } | { code: "check_dns_by_hand"; domain: string } | { code: "add_relay_to_spf"; domain: string } | { code: "publish_spf_and_dmarc"; domain: string } | { code: "see_relay_check" } | { code: "check_system_user_token" } | { code: "unlock_keychain" };
+
 /**  What was found about the email agent, as a reason (the UI words it in the rep's language). */
 export type AgentWhy = { kind: "available"; account: string } | { kind: "no_inbox" } | { kind: "not_granted"; status: number } | { kind: "untested"; detail: string };
 
@@ -132,6 +139,31 @@ export type AppStatus_Serialize = {
 	held: number,
 };
 
+/**  One message that needs the rep, as the notification names it. */
+export type AttentionItem = AttentionItem_Serialize | AttentionItem_Deserialize;
+
+/**  One message that needs the rep, as the notification names it. */
+export type AttentionItem_Deserialize = {
+	/**  `true`: it may or may not have been sent (the rep decides); `false`: it failed for good. */
+	decide: boolean,
+	subject?: string | null,
+	/**  The recipient's address, else their name. */
+	to: string,
+	/**  The server's own words, without the core's prefix ("Refused: …"), when known. */
+	words?: string | null,
+};
+
+/**  One message that needs the rep, as the notification names it. */
+export type AttentionItem_Serialize = {
+	/**  `true`: it may or may not have been sent (the rep decides); `false`: it failed for good. */
+	decide: boolean,
+	subject: string | null,
+	/**  The recipient's address, else their name. */
+	to: string,
+	/**  The server's own words, without the core's prefix ("Refused: …"), when known. */
+	words: string | null,
+};
+
 /**  The result of approving one draft of a selection. */
 export type BulkItem = BulkItem_Serialize | BulkItem_Deserialize;
 
@@ -146,6 +178,18 @@ export type BulkItem_Serialize = {
 	id: number,
 	error: CommandError | null,
 };
+
+/**  Whose context the checks run in. */
+export type Caller = "rep" | "system_user";
+
+/**  Why a check did not pass. */
+export type Cause = 
+/**  SuperOffice did not answer normally, so the feature could not be tested. */
+{ code: "could_not_test" } | { code: "tenant_not_running" } | { code: "tenant_unresolved" } | { code: "session_not_renewable" } | { code: "no_principal" } | { code: "system_user_not_a_person" } | { code: "user_has_no_email" } | { code: "contact_card_unreadable" } | { code: "first_email_invalid"; first: string } | { code: "contact_card_has_no_email" } | { code: "may_not_create_documents" } | { code: "documents_not_archivable" } | { code: "document_not_created" } | { code: "document_content_not_stored" } | { code: "test_document_not_removed" } | { code: "no_email_template" } | { code: "task_type_missing" } | { code: "follow_ups_not_allowed" } | { code: "intake_unavailable" } | { code: "intake_signed_out" } | { code: "intake_forbidden" } | { code: "intake_unreadable" } | { code: "intake_refused" } | { code: "email_agent_not_granted" } | { code: "no_inbox_account" } | { code: "inbox_address_not_first_email" } | { code: "contact_card_has_no_inbox_email" } | { code: "crmscript_not_granted" } | 
+/**  Whose licences were read: the rep's or the system user's. */
+{ code: "shipments_are_bulk"; caller: Caller } | { code: "associate_me_undocumented" } | { code: "relay_tls" } | { code: "relay_token_not_renewed" } | { code: "relay_token_refused" } | { code: "relay_login_refused" } | { code: "relay_sender_refused" } | { code: "relay_unreachable" } | { code: "dns_unreachable" } | 
+/**  `strict`: DMARC tells receivers to reject or quarantine such mail. */
+{ code: "spf_does_not_authorize"; domain: string; strict: boolean } | { code: "no_spf_record"; domain: string } | { code: "no_dmarc_record"; domain: string } | { code: "spf_not_evaluated" } | { code: "test_email_not_taken" } | { code: "system_user_sign_in_failed" } | { code: "keychain_loses" } | { code: "keychain_unusable" };
 
 /**  The channel for new approvals, and why (as data; [`ChannelChoice::reason`] words it). */
 export type ChannelChoice = {
@@ -179,10 +223,10 @@ export type Check_Deserialize = {
 	tried: string[],
 	/**  What came back (status, SuperOffice error type and message, timing). */
 	evidence: string[],
-	cause?: string | null,
+	cause?: Cause | null,
 	owner?: Owner | null,
 	/**  What to change, exactly. */
-	action?: string | null,
+	action?: Action | null,
 	docs?: string | null,
 	/**  The HTTP status SuperOffice refused with, when it did (e.g. 401 for the Email agent). */
 	http_status?: number | null,
@@ -203,10 +247,10 @@ export type Check_Serialize = {
 	tried: string[],
 	/**  What came back (status, SuperOffice error type and message, timing). */
 	evidence: string[],
-	cause: string | null,
+	cause: Cause | null,
 	owner: Owner | null,
 	/**  What to change, exactly. */
-	action: string | null,
+	action: Action | null,
 	docs: string | null,
 	/**  The HTTP status SuperOffice refused with, when it did (e.g. 401 for the Email agent). */
 	http_status: number | null,
@@ -219,7 +263,7 @@ export type Check_Serialize = {
 };
 
 export type CommandError = {
-	code: string,
+	code: ErrorCode,
 	message: string,
 };
 
@@ -346,6 +390,9 @@ export type EmailTemplate = {
 	name: string,
 };
 
+/**  What went wrong, for the UI and for machines. */
+export type ErrorCode = "outbox_store_failed" | "draft_not_found" | "invalid_transition" | "draft_not_sendable" | "message_invalid" | "approval_mismatch" | "outbox_of_another_owner" | "bulk_handoff" | "clipboard_unavailable" | "superoffice_unauthorized" | "superoffice_forbidden" | "superoffice_not_found" | "superoffice_misdirected" | "superoffice_throttled" | "superoffice_server_error" | "superoffice_rejected" | "superoffice_unreachable" | "superoffice_timeout" | "superoffice_bad_response" | "sign_in_cancelled" | "untrusted_host" | "not_signed_in" | "authorize_refused" | "registration_refused" | "bad_environment" | "loopback_unavailable" | "wrong_tenant" | "token_invalid_grant" | "token_invalid_client" | "token_rejected" | "id_token_missing" | "id_token_malformed" | "id_token_no_kid" | "id_token_unknown_key" | "id_token_bad_alg" | "id_token_bad_signature" | "id_token_expired" | "id_token_not_yet_valid" | "id_token_iat_future" | "id_token_wrong_issuer" | "id_token_wrong_audience" | "id_token_wrong_nonce" | "id_token_missing_claim" | "id_token_subject_changed" | "id_token_invalid" | "jwks_unavailable" | "jwks_invalid" | "system_user_rejected" | "system_user_no_ticket" | "system_user_wrong_audience" | "system_user_key_invalid" | "system_user_clock" | "keychain_unavailable" | "keychain_failed" | "config_invalid" | "config_unreadable" | "config_failed" | "data_dir_unusable" | "no_tenant" | "no_diagnostics" | "unknown_check" | "demo_failed" | "settings_invalid" | "save_failed" | "open_failed" | "browser_unavailable" | "not_archived" | "already_running" | "rep_without_email" | "internal";
+
 export type ImportReport = {
 	added: number,
 	already_there: number,
@@ -387,7 +434,7 @@ export type IntakeProblem_Deserialize = {
 	/**  SuperOffice's answer (or the decoding error), as it came. */
 	detail: string,
 	/**  The error code, for the report. */
-	code: string,
+	code: ErrorCode,
 	at_ms: number,
 };
 
@@ -402,7 +449,7 @@ export type IntakeProblem_Serialize = {
 	/**  SuperOffice's answer (or the decoding error), as it came. */
 	detail: string,
 	/**  The error code, for the report. */
-	code: string,
+	code: ErrorCode,
 	at_ms: number,
 };
 
@@ -441,6 +488,31 @@ export type MailboxMessage = {
 	size: number,
 };
 
+/**
+ *  Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
+ *  the window is not focused: the UI words an OS notification in its language and shows it
+ *  through [`crate::commands::notify`]. In the focused window the list shows them.
+ */
+export type NeedsAttention = NeedsAttention_Serialize | NeedsAttention_Deserialize;
+
+/**
+ *  Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
+ *  the window is not focused: the UI words an OS notification in its language and shows it
+ *  through [`crate::commands::notify`]. In the focused window the list shows them.
+ */
+export type NeedsAttention_Deserialize = {
+	items: AttentionItem_Deserialize[],
+};
+
+/**
+ *  Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
+ *  the window is not focused: the UI words an OS notification in its language and shows it
+ *  through [`crate::commands::notify`]. In the focused window the list shows them.
+ */
+export type NeedsAttention_Serialize = {
+	items: AttentionItem_Serialize[],
+};
+
 export type OutboxChanged = {
 	ids: number[],
 };
@@ -451,6 +523,13 @@ export type Owner = "rep" | "tenant_admin" |
 "app_registration" | "mail_admin" | "dns_owner" | 
 /**  The maker of this app (a defect, or a tenant the app does not understand). */
 "app_vendor";
+
+/**  Which sending limit holds approved messages back (the UI words it). */
+export type Pace = 
+/**  `cap` messages were sent in the last 24 hours. */
+{ code: "daily_limit"; cap: number } | 
+/**  The configured pause between two messages. */
+{ code: "spacing"; seconds: number };
 
 export type Page = Page_Serialize | Page_Deserialize;
 
@@ -544,10 +623,12 @@ export type Reason =
 
 /**  The channel to use, with the reasoning chain. */
 export type Recommendation = {
-	/**  `email_agent`, `smtp` or `handoff`. */
-	channel: string,
-	reasons: string[],
+	channel: SendChannel,
+	reasons: RecommendationReason[],
 };
+
+/**  One step of the recommendation's reasoning, as a code (the UI words it). */
+export type RecommendationReason = "agent_granted" | "agent_without_inbox" | "agent_not_granted" | "agent_untested" | "smtp_works" | "no_smtp";
 
 export type RelaySettings = RelaySettings_Serialize | RelaySettings_Deserialize;
 
@@ -742,9 +823,6 @@ export type TimelineEvent = {
 	detail: string,
 };
 
-/**  The language the UI speaks; the core words what it shows itself (OS notifications) in it. */
-export type UiLang = "en" | "de";
-
 /**
  *  One version of a draft's text: the AI's, each of the rep's edits, and the approved one
  *  (whose hash is that of the exact bytes that go out).
@@ -794,7 +872,7 @@ export type ViewCount = {
 
 /**  Why approved messages are not sent yet, and when they will be. */
 export type Waiting = {
-	reason: string,
+	reason: Pace,
 	until_ms: number,
 };
 

@@ -19,7 +19,14 @@ describe("bulk progress", () => {
     let b = approved([1, 2, 3, 4]);
     b = bulkReducer(b, { type: "polled", waiting: [3, 4, 99], problems: [] }) as Bulk;
     expect(progressOf(b)).toMatchObject({ done: 2, waiting: 2, finished: false });
-    b = bulkReducer(b, { type: "polled", waiting: [], problems: [{ id: 4, label: "Draft 4", reason: "needs decision" }, { id: 77, label: "other", reason: "x" }] }) as Bulk;
+    b = bulkReducer(b, {
+      type: "polled",
+      waiting: [],
+      problems: [
+        { id: 4, label: "Draft 4", reason: "needs decision" },
+        { id: 77, label: "other", reason: "x" },
+      ],
+    }) as Bulk;
     expect(progressOf(b)).toEqual({ total: 4, done: 3, failed: 1, waiting: 0, cancelled: 0, finished: true });
     expect(b.failures.map((f) => f.id)).toEqual([4]);
   });

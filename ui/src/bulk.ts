@@ -26,7 +26,9 @@ export function bulkReducer(state: Bulk | null, action: BulkAction): Bulk | null
   switch (action.type) {
     case "approved": {
       const ids = action.results.map((r) => r.id);
-      const failures = action.results.filter((r) => r.error).map((r) => ({ id: r.id, label: action.labels[r.id] ?? `#${r.id}`, reason: r.error?.message ?? "" }));
+      const failures = action.results
+        .filter((r) => r.error)
+        .map((r) => ({ id: r.id, label: action.labels[r.id] ?? `#${r.id}`, reason: r.error?.message ?? "" }));
       const refused = new Set(failures.map((f) => f.id));
       return { ids, failures, waiting: ids.filter((id) => !refused.has(id)), cancelled: [], polled: false };
     }
@@ -44,7 +46,11 @@ export function bulkReducer(state: Bulk | null, action: BulkAction): Bulk | null
     case "cancelled": {
       if (!state) return state;
       const gone = new Set(action.ids);
-      return { ...state, cancelled: [...state.cancelled, ...action.ids.filter((id) => !state.cancelled.includes(id))], waiting: state.waiting.filter((id) => !gone.has(id)) };
+      return {
+        ...state,
+        cancelled: [...state.cancelled, ...action.ids.filter((id) => !state.cancelled.includes(id))],
+        waiting: state.waiting.filter((id) => !gone.has(id)),
+      };
     }
   }
 }

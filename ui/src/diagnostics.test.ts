@@ -1,9 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { Check_Serialize as Check, Status } from "./bindings";
-import { alignChecks, checkTitle, docsUrl, ownerWord, reasonText, statusWord } from "./diagnostics";
+import { alignChecks, checkTitle, docsUrl, ownerWord, statusWord } from "./diagnostics";
 import { translator } from "./i18n";
 
-const check = (id: string, status: Status = "pass"): Check => ({ id, status, tried: [], evidence: [], cause: null, owner: null, action: null, docs: null, http_status: null, found: null });
+const check = (id: string, status: Status = "pass"): Check => ({
+  id,
+  status,
+  tried: [],
+  evidence: [],
+  cause: null,
+  owner: null,
+  action: null,
+  docs: null,
+  http_status: null,
+  found: null,
+});
 const en = translator("en");
 const de = translator("de");
 
@@ -20,7 +31,10 @@ describe("alignChecks", () => {
     expect(rows.find((r) => r.id === "associate_me")?.rep).toBeNull();
   });
   it("puts the intake check between the follow-up tasks and the email agent", () => {
-    const rows = alignChecks(["email_agent", "intake", "task_handoff"].map((id) => check(id)), null);
+    const rows = alignChecks(
+      ["email_agent", "intake", "task_handoff"].map((id) => check(id)),
+      null,
+    );
     expect(rows.map((r) => r.id)).toEqual(["task_handoff", "intake", "email_agent"]);
   });
   it("keeps unknown ids, after the known ones", () => {
@@ -43,10 +57,6 @@ describe("words for codes", () => {
     expect(ownerWord("app_vendor", de)).toContain("Hersteller");
     expect(checkTitle("intake", en)).toContain("Draft intake");
     expect(checkTitle("intake", de)).toContain("Entwurfsabruf");
-  });
-  it("translates the known reasoning steps and keeps others as written", () => {
-    expect(reasonText("no working SMTP relay", de)).toBe("kein funktionierendes SMTP-Relay");
-    expect(reasonText("something new", de)).toBe("something new");
   });
   it("shows only web links as documentation", () => {
     expect(docsUrl("https://docs.superoffice.com/en/x.html")).toBe("https://docs.superoffice.com/en/x.html");

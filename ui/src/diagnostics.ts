@@ -1,7 +1,7 @@
 // The diagnostics screen's logic: the two columns aligned by check id, and words for the
 // core's codes.
 import type { Check_Serialize as Check, Owner, Status } from "./bindings";
-import { isKey, type Key, type Translate } from "./i18n";
+import { isKey, type Translate } from "./i18n";
 
 /** The order the matrix shows checks in; ids not listed follow in the order they came. */
 export const CHECK_ORDER = [
@@ -57,21 +57,6 @@ export function ownerWord(o: Owner, t: Translate): string {
 export function checkTitle(id: string, t: Translate): string {
   const key = `check.${id}`;
   return isKey(key) ? t(key) : id.replace(/_/g, " ");
-}
-
-const reasonKeys: Record<string, Key> = {
-  "the Email agent is granted to the app and the rep has a SuperOffice Inbox account": "reason.agentGranted",
-  "the Email agent is granted, but the rep has no usable Inbox account": "reason.agentNoInbox",
-  "the Email agent is not granted to the app registration": "reason.agentNotGranted",
-  "the Email agent could not be tested": "reason.agentUnknown",
-  "the SMTP relay accepts the rep as sender over TLS": "reason.smtpOk",
-  "no working SMTP relay": "reason.noSmtp",
-};
-
-/** A step of the recommendation's reasoning in the UI's language (as the core wrote it when unknown). */
-export function reasonText(reason: string, t: Translate): string {
-  const key = reasonKeys[reason];
-  return key ? t(key) : reason;
 }
 
 /** Only http(s) links are shown as documentation (and never opened in the app's window). */

@@ -1,7 +1,9 @@
 // Turns a rejected command into text. Commands reject with `{ code, message }`; Tauri itself
 // (an ACL denial, a bad argument) rejects with a string. `errorText` is the one place an error
 // is worded; `attempt` is the one way a component runs a command and shows its failure.
-import type { CommandError } from "./bindings";
+import type { CommandError, ErrorCode } from "./bindings";
+import { errorDe } from "./messages/errors-de";
+import { errorEn } from "./messages/errors-en";
 import { translator, type Lang, type Translate } from "./i18n";
 import { tr } from "./locale.svelte";
 
@@ -9,9 +11,17 @@ export function isCommandError(e: unknown): e is CommandError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
-/** The message in words, with its code when there is one: "run the diagnostics first (code no_diagnostics)". */
+const headlines: Record<Lang, Record<ErrorCode, string>> = { en: errorEn, de: errorDe };
+
+/** A command error in words: what its code means in the UI's language, then the core's own
+ * message (the field, file or server words it names) and the code, e.g. "Run the diagnostics
+ * first. Details: no diagnosis yet (code no_diagnostics)". */
 export function errorText(e: unknown, t: Translate = translator("en")): string {
-  if (isCommandError(e)) return e.code ? t("error.withCode", { message: e.message, code: e.code }) : e.message;
+  if (isCommandError(e)) {
+    const headline = headlines[t.lang ?? "en"][e.code];
+    if (!headline) return t("error.withCode", { message: e.message, code: e.code });
+    return e.message ? t("error.detail", { headline, message: e.message, code: e.code }) : headline;
+  }
   if (e instanceof Error) return e.message;
   return String(e);
 }

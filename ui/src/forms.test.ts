@@ -41,12 +41,25 @@ describe("tenant form", () => {
 });
 
 describe("settings form", () => {
-  const s: SettingsForm = { holdSecs: "10", dailyCap: "250", spacingSecs: "0", taskType: "7", relayHost: "smtp.example.com", relayPort: "587", relaySecurity: "starttls", relayUser: "anna" };
+  const s: SettingsForm = {
+    holdSecs: "10",
+    dailyCap: "250",
+    spacingSecs: "0",
+    taskType: "7",
+    relayHost: "smtp.example.com",
+    relayPort: "587",
+    relaySecurity: "starttls",
+    relayUser: "anna",
+  };
   it("accepts sensible values", () => {
     expect(validateSettings(s, true)).toEqual({});
   });
   it("refuses values the core refuses", () => {
-    expect(validateSettings({ ...s, holdSecs: "61", dailyCap: "0", spacingSecs: "-1" }, false)).toEqual({ holdSecs: "form.hold", dailyCap: "form.dailyCap", spacingSecs: "form.spacing" });
+    expect(validateSettings({ ...s, holdSecs: "61", dailyCap: "0", spacingSecs: "-1" }, false)).toEqual({
+      holdSecs: "form.hold",
+      dailyCap: "form.dailyCap",
+      spacingSecs: "form.spacing",
+    });
   });
   it("checks the relay only for a configured tenant", () => {
     expect(validateSettings({ ...s, relayHost: "" }, false)).toEqual({});

@@ -28,11 +28,13 @@ export function format(template: string, params?: Params): string {
   return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }
 
-export type Translate = (key: Key, params?: Params) => string;
+/** Looks up a key in one language; `lang` says which (for words kept outside the dictionary,
+ * such as the error codes' in messages/errors-*.ts). */
+export type Translate = ((key: Key, params?: Params) => string) & { readonly lang?: Lang };
 
 export function translator(lang: Lang): Translate {
   const dict = dictionaries[lang] ?? en;
-  return (key, params) => format(dict[key] ?? en[key] ?? key, params);
+  return Object.assign((key: Key, params?: Params) => format(dict[key] ?? en[key] ?? key, params), { lang });
 }
 
 /** The saved choice if valid, else the first supported browser language, else English. */

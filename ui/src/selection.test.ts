@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { applyRange, toggle } from "./selection";
 
-const rows = [{ id: 10, ok: true }, { id: 11, ok: false }, { id: 12, ok: true }, { id: 13, ok: true }, { id: 14, ok: true }];
+const rows = [
+  { id: 10, ok: true },
+  { id: 11, ok: false },
+  { id: 12, ok: true },
+  { id: 13, ok: true },
+  { id: 14, ok: true },
+];
 
 describe("selection", () => {
   it("toggles one", () => {
@@ -18,6 +24,17 @@ describe("selection", () => {
     expect([...applyRange(new Set([10, 12, 13, 14]), 1, 3, false, at, (r) => r.ok)]).toEqual([10, 14]);
   });
   it("skips rows that are not loaded", () => {
-    expect([...applyRange(new Set(), 0, 4, true, (i) => (i === 2 ? undefined : rows[i]), (r) => r.ok)].sort()).toEqual([10, 13, 14]);
+    expect(
+      [
+        ...applyRange(
+          new Set(),
+          0,
+          4,
+          true,
+          (i) => (i === 2 ? undefined : rows[i]),
+          (r) => r.ok,
+        ),
+      ].sort(),
+    ).toEqual([10, 13, 14]);
   });
 });

@@ -18,7 +18,7 @@ export function presetUntil(p: SnoozePreset, now: Date): Date {
       d.setHours(9, 0, 0, 0);
       return d;
     case "monday": {
-      const days = ((8 - d.getDay()) % 7) || 7; // Monday is 1; always the next one
+      const days = (8 - d.getDay()) % 7 || 7; // Monday is 1; always the next one
       d.setDate(d.getDate() + days);
       d.setHours(9, 0, 0, 0);
       return d;

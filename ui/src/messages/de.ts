@@ -13,13 +13,18 @@ export const de: Dict = {
   "why.initial": "das SMTP-Relay, bis Ihr Mandant geprüft ist",
   "reason.not_sent": "Nicht gesendet: {detail}",
   "reason.refused": "Abgelehnt: {detail}",
-  "reason.agent_unconfirmed": "Der E-Mail-Agent von SuperOffice hat geantwortet, ohne den Versand zu bestätigen. Sehen Sie im Ordner „Gesendet“ in SuperOffice Inbox nach und wählen Sie dann „Sie wurde gesendet“ oder „Erneut senden“.",
-  "reason.agent_unknown": "SuperOffice hat den Versand nicht bestätigt ({detail}). Sie kann gesendet worden sein. Sehen Sie im Ordner „Gesendet“ in SuperOffice Inbox nach und wählen Sie dann „Sie wurde gesendet“ oder „Erneut senden“.",
-  "reason.connection_lost": "Die Verbindung zum Mailserver brach ab, nachdem die Nachricht übergeben war ({detail}). Sie kann zugestellt worden sein. Sehen Sie im Posteingang des Empfängers oder in Ihrem Ordner „Gesendet“ nach und wählen Sie dann „Sie wurde gesendet“ oder „Erneut senden“.",
-  "reason.handed_off": "An Ihr E-Mail-Programm übergeben: Der Text ist in der Zwischenablage, und eine neue Nachricht wurde geöffnet. Senden Sie sie dort und wählen Sie dann hier „Sie wurde gesendet“ (die Aufgabe bleibt bis dahin offen).",
+  "reason.agent_unconfirmed":
+    "Der E-Mail-Agent von SuperOffice hat geantwortet, ohne den Versand zu bestätigen. Sehen Sie im Ordner „Gesendet“ in SuperOffice Inbox nach und wählen Sie dann „Sie wurde gesendet“ oder „Erneut senden“.",
+  "reason.agent_unknown":
+    "SuperOffice hat den Versand nicht bestätigt ({detail}). Sie kann gesendet worden sein. Sehen Sie im Ordner „Gesendet“ in SuperOffice Inbox nach und wählen Sie dann „Sie wurde gesendet“ oder „Erneut senden“.",
+  "reason.connection_lost":
+    "Die Verbindung zum Mailserver brach ab, nachdem die Nachricht übergeben war ({detail}). Sie kann zugestellt worden sein. Sehen Sie im Posteingang des Empfängers oder in Ihrem Ordner „Gesendet“ nach und wählen Sie dann „Sie wurde gesendet“ oder „Erneut senden“.",
+  "reason.handed_off":
+    "An Ihr E-Mail-Programm übergeben: Der Text ist in der Zwischenablage, und eine neue Nachricht wurde geöffnet. Senden Sie sie dort und wählen Sie dann hier „Sie wurde gesendet“ (die Aufgabe bleibt bis dahin offen).",
   "reason.archive_pending": "Gesendet, aber noch nicht in SuperOffice archiviert: {detail}",
   "reason.stopped_during_data": "Die App wurde beendet, während die Nachricht übertragen wurde. Sie kann zugestellt worden sein.",
-  "reason.stopped_before_data": "Die App wurde während eines Sendeversuchs beendet, bevor der Nachrichtentext übertragen war. Sie wurde sehr wahrscheinlich nicht zugestellt.",
+  "reason.stopped_before_data":
+    "Die App wurde während eines Sendeversuchs beendet, bevor der Nachrichtentext übertragen war. Sie wurde sehr wahrscheinlich nicht zugestellt.",
   "why.adminHandoff": "der Administrator hat die Übergabe an Ihr eigenes E-Mail-Programm gewählt",
   "why.adminAgent": "der Administrator hat den E-Mail-Agenten gewählt; {agent}",
   "why.adminSmtp": "der Administrator hat das SMTP-Relay gewählt",
@@ -35,8 +40,12 @@ export const de: Dict = {
   "why.agentBecause.untested": "der E-Mail-Agent nicht geprüft werden konnte ({detail})",
   "app.signOut": "Abmelden",
   "app.waiting": "Freigegebene Nachrichten warten: {reason}; die nächste geht {time} hinaus.",
-  "app.held.one": "1 Nachricht aus einer früheren Version der App wird zurückgehalten: Sie gehört zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleibt in outbox.sqlite im Datenordner der App und wird hier nie angezeigt, gesendet oder archiviert; sie wechselt in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
-  "app.held.other": "{n} Nachrichten aus einer früheren Version der App werden zurückgehalten: Sie gehören zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleiben in outbox.sqlite im Datenordner der App und werden hier nie angezeigt, gesendet oder archiviert; jede wechselt in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
+  "pace.daily_limit": "das Tageslimit von {cap} Nachrichten ist erreicht",
+  "pace.spacing": "zwischen Nachrichten liegen {seconds} s",
+  "app.held.one":
+    "1 Nachricht aus einer früheren Version der App wird zurückgehalten: Sie gehört zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleibt in outbox.sqlite im Datenordner der App und wird hier nie angezeigt, gesendet oder archiviert; sie wechselt in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
+  "app.held.other":
+    "{n} Nachrichten aus einer früheren Version der App werden zurückgehalten: Sie gehören zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleiben in outbox.sqlite im Datenordner der App und werden hier nie angezeigt, gesendet oder archiviert; jede wechselt in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
   "intake.title": "Neue Entwürfe konnten nicht aus SuperOffice abgerufen werden",
   "intake.at": "Stand: {time}",
   "intake.answerStatus": "SuperOffice antwortete mit HTTP {status}:",
@@ -69,6 +78,7 @@ export const de: Dict = {
   "nav.signIn": "Anmelden",
 
   "error.withCode": "{message} (Code {code})",
+  "error.detail": "{headline} Details: {message} (Code {code})",
 
   "welcome.title": "Willkommen bei SuperOffice Outbox",
   "welcome.intro":
@@ -87,9 +97,12 @@ export const de: Dict = {
   "signin.progress": "Schließen Sie die Anmeldung im geöffneten Browserfenster ab. Diese Seite aktualisiert sich von selbst.",
   "signin.diagnosticsHint": "Sind Sie nicht sicher, ob dieser Mandant senden kann? Prüfen Sie es vorher, ohne Anmeldung:",
   "signin.diagnosticsButton": "Diagnose öffnen",
-  "signin.waitHint": "Warten auf Ihren Browser. Zeigt SuperOffice dort eine Fehlerseite, bitten Sie den Verantwortlichen der App-Registrierung, deren Weiterleitungsadressen zu prüfen.",
-  "signin.refused.registration_refused": "SuperOffice hat die Anmeldeanfrage abgelehnt. Die App-Registrierung muss die Weiterleitungsadresse dieser App erlauben und zur eingerichteten Client-ID gehören. Beheben kann das der Verantwortliche der App-Registrierung im SuperOffice Developer Portal.",
-  "signin.refused.authorize_refused": "SuperOffice hat den Browser mit einer Fehlermeldung zurückgeschickt. Prüfen Sie die App-Registrierung im SuperOffice Developer Portal: die Client-ID, die Regel für die Weiterleitungsadresse und die Freigabe der App für den Mandanten. Beheben kann das der Verantwortliche der App-Registrierung; die Freigabe erteilt der Administrator des Mandanten.",
+  "signin.waitHint":
+    "Warten auf Ihren Browser. Zeigt SuperOffice dort eine Fehlerseite, bitten Sie den Verantwortlichen der App-Registrierung, deren Weiterleitungsadressen zu prüfen.",
+  "signin.refused.registration_refused":
+    "SuperOffice hat die Anmeldeanfrage abgelehnt. Die App-Registrierung muss die Weiterleitungsadresse dieser App erlauben und zur eingerichteten Client-ID gehören. Beheben kann das der Verantwortliche der App-Registrierung im SuperOffice Developer Portal.",
+  "signin.refused.authorize_refused":
+    "SuperOffice hat den Browser mit einer Fehlermeldung zurückgeschickt. Prüfen Sie die App-Registrierung im SuperOffice Developer Portal: die Client-ID, die Regel für die Weiterleitungsadresse und die Freigabe der App für den Mandanten. Beheben kann das der Verantwortliche der App-Registrierung; die Freigabe erteilt der Administrator des Mandanten.",
   "signin.message": "Die Meldung im Wortlaut: {message}",
 
   "channel.email_agent": "SuperOffice-E-Mail-Agent",
@@ -123,7 +136,8 @@ export const de: Dict = {
   "problem.body_too_large": "Text zu groß",
   "problem.empty_body": "Text ist leer",
   "problemWhy.unsafe_subject": "Der Betreff enthält einen Zeilenumbruch oder ein Steuerzeichen: Schreiben Sie ihn in eine Zeile.",
-  "problemWhy.unsafe_name": "Der Name des Empfängers enthält einen Zeilenumbruch oder ein Steuerzeichen: Korrigieren Sie den Namen der Person in SuperOffice und aktualisieren Sie dann.",
+  "problemWhy.unsafe_name":
+    "Der Name des Empfängers enthält einen Zeilenumbruch oder ein Steuerzeichen: Korrigieren Sie den Namen der Person in SuperOffice und aktualisieren Sie dann.",
 
   "outbox.drafts": "Entwürfe",
   "outbox.count": "**{review}** zu prüfen · {total} insgesamt",
@@ -241,8 +255,7 @@ export const de: Dict = {
   "mailbox.kb": "{n} KB",
 
   "diag.title": "Diagnose",
-  "diag.intro":
-    "Was dieser Mandant, die App-Registrierung, Ihre Anmeldung und das Mail-Relay wirklich können — und wer was ändern muss.",
+  "diag.intro": "Was dieser Mandant, die App-Registrierung, Ihre Anmeldung und das Mail-Relay wirklich können — und wer was ändern muss.",
   "diag.recommended": "Empfohlener Kanal",
   "diag.canSend": "Der Versand funktioniert selbstständig",
   "diag.cannotSend": "Kein Kanal sendet selbstständig: Nachrichten werden an Ihr E-Mail-Programm übergeben",
@@ -319,13 +332,6 @@ export const de: Dict = {
   "check.test_email": "Test-E-Mail an Sie selbst",
   "check.keychain": "Schlüsselbund (speichern, lesen, löschen)",
 
-  "reason.agentGranted": "der E-Mail-Agent ist für die App freigegeben, und der Vertriebsmitarbeiter hat ein SuperOffice-Inbox-Konto",
-  "reason.agentNoInbox": "der E-Mail-Agent ist freigegeben, aber der Vertriebsmitarbeiter hat kein nutzbares Inbox-Konto",
-  "reason.agentNotGranted": "der E-Mail-Agent ist für die App-Registrierung nicht freigegeben",
-  "reason.agentUnknown": "der E-Mail-Agent konnte nicht geprüft werden",
-  "reason.smtpOk": "das SMTP-Relay akzeptiert den Vertriebsmitarbeiter als Absender über TLS",
-  "reason.noSmtp": "kein funktionierendes SMTP-Relay",
-
   "nav.settings": "Einstellungen",
   "signin.stepsLabel": "Schritte",
   "signin.step1": "Mandant gewählt: {tenant}",
@@ -393,11 +399,13 @@ export const de: Dict = {
   "draft.textNote.email_agent": "Das ist der freigegebene Text; der E-Mail-Agent von SuperOffice erstellt daraus die Nachricht, die er sendet.",
   "draft.textNote.handoff": "Dieser Text wird an Ihr E-Mail-Programm übergeben; Sie senden ihn von dort.",
   "decision.title": "Wurde diese E-Mail zugestellt?",
-  "decision.what": "Die Verbindung zum Mailserver brach ab, nachdem die E-Mail an {to} übergeben war, aber bevor der Server sie bestätigte. Sie kann zugestellt worden sein oder nicht. Die App sendet sie nicht von selbst erneut, damit {to} sie nie doppelt erhält.",
+  "decision.what":
+    "Die Verbindung zum Mailserver brach ab, nachdem die E-Mail an {to} übergeben war, aber bevor der Server sie bestätigte. Sie kann zugestellt worden sein oder nicht. Die App sendet sie nicht von selbst erneut, damit {to} sie nie doppelt erhält.",
   "decision.serverSaid": "Was geschah: {reason}",
   "decision.check": "Sehen Sie im Ordner „Gesendet“ Ihres E-Mail-Programms nach oder fragen Sie den Empfänger, und wählen Sie dann:",
   "decision.itWasSent": "sie ist angekommen: Die App archiviert sie in SuperOffice und sendet sie nicht erneut.",
-  "decision.sendAgain": "sie ist nicht angekommen: Die App sendet dieselbe Nachricht mit derselben Message-ID {id} erneut, sodass ein E-Mail-Programm, das die erste erhielt, die Kopie erkennt.",
+  "decision.sendAgain":
+    "sie ist nicht angekommen: Die App sendet dieselbe Nachricht mit derselben Message-ID {id} erneut, sodass ein E-Mail-Programm, das die erste erhielt, die Kopie erkennt.",
   "delivery.title": "Zustellung",
   "delivery.sentAt": "Gesendet",
   "delivery.from": "Von",
@@ -410,7 +418,8 @@ export const de: Dict = {
   "delivery.notYet": "noch nicht archiviert",
   "delivery.content": "Archivierter Inhalt",
   "delivery.content.smtp": "genau die Nachricht, die der Mailserver empfangen hat",
-  "delivery.content.email_agent": "der freigegebene Text — der E-Mail-Agent von SuperOffice hat daraus eine eigene Nachricht erstellt und gesendet; es sind also nicht die Bytes, die der Mailserver empfangen hat",
+  "delivery.content.email_agent":
+    "der freigegebene Text — der E-Mail-Agent von SuperOffice hat daraus eine eigene Nachricht erstellt und gesendet; es sind also nicht die Bytes, die der Mailserver empfangen hat",
   "delivery.content.handoff": "der freigegebene Text — Sie haben ihn aus Ihrem eigenen E-Mail-Programm gesendet",
   "snooze.title": "Zurückstellen bis",
   "snooze.1h": "In 1 Stunde",
@@ -436,8 +445,10 @@ export const de: Dict = {
   "version.approved": "Freigegebener Text (gesendet)",
   "version.stats": "+{added} −{removed} Zeilen",
   "version.hash": "Prüfsumme der exakt gesendeten Bytes",
-  "version.hash.email_agent": "Prüfsumme der Nachricht, die die App aus dem freigegebenen Text erstellt hat; der E-Mail-Agent von SuperOffice erstellt daraus die Nachricht, die er sendet",
-  "version.hash.handoff": "Prüfsumme der Nachricht, die die App aus dem freigegebenen Text erstellt hat; gesendet haben Sie sie aus Ihrem eigenen E-Mail-Programm",
+  "version.hash.email_agent":
+    "Prüfsumme der Nachricht, die die App aus dem freigegebenen Text erstellt hat; der E-Mail-Agent von SuperOffice erstellt daraus die Nachricht, die er sendet",
+  "version.hash.handoff":
+    "Prüfsumme der Nachricht, die die App aus dem freigegebenen Text erstellt hat; gesendet haben Sie sie aus Ihrem eigenen E-Mail-Programm",
   "version.same": "Der Text hat sich nicht geändert.",
   "version.diffLabel": "Änderungen gegenüber der vorigen Fassung",
   "version.added": "hinzugefügt:",
@@ -467,7 +478,8 @@ export const de: Dict = {
   "setup.taskTypeHint": "der Folgeaufgabentyp, als den Ihre Vertriebsautomatisierung Entwürfe anlegt",
   "setup.smtpPassword": "Relay-Passwort",
   "setup.smtpPasswordHint": "Optional; wird nur im Schlüsselbund Ihres Systems gespeichert.",
-  "setup.note": "Noch wird nichts gesendet: Als Nächstes melden Sie sich mit Ihrem eigenen SuperOffice-Konto an, und die App prüft, was dieser Mandant erlaubt.",
+  "setup.note":
+    "Noch wird nichts gesendet: Als Nächstes melden Sie sich mit Ihrem eigenen SuperOffice-Konto an, und die App prüft, was dieser Mandant erlaubt.",
   "setup.invalid": "Bitte korrigieren Sie {n} Feld(er).",
   "setup.save": "Speichern und weiter",
   "setup.saving": "Wird gespeichert…",
@@ -504,20 +516,24 @@ export const de: Dict = {
   "settings.auth.password": "Passwort oder App-Passwort",
   "settings.auth.xoauth2": "OAuth-2.0-Zugriffstoken (XOAUTH2)",
   "settings.relayToken": "Zugriffstoken",
-  "settings.tokenHint": "Für Postfächer in Microsoft 365 oder Google Workspace mit SMTP AUTH über OAuth (Berechtigung SMTP.Send bzw. https://mail.google.com/).",
+  "settings.tokenHint":
+    "Für Postfächer in Microsoft 365 oder Google Workspace mit SMTP AUTH über OAuth (Berechtigung SMTP.Send bzw. https://mail.google.com/).",
   "settings.authSaveFirst": "Speichern Sie zuerst die Einstellungen; hinterlegen Sie dann das Geheimnis für diese Anmeldeart.",
   "settings.tokenStored": "Ein Zugriffstoken ist in Ihrem Schlüsselbund gespeichert.",
   "settings.tokenMissing": "Kein Zugriffstoken gespeichert: Über das Relay kann nichts gesendet werden.",
-  "settings.tokenNote": "Das Token gelangt nur in den Schlüsselbund Ihres Systems und wird nie wieder angezeigt. Tokens laufen ab (oft nach einer Stunde): Hinterlegen Sie ein neues, wenn der Relay-Test das meldet, oder geben Sie oben den Token-Endpunkt an, damit sie erneuert werden.",
+  "settings.tokenNote":
+    "Das Token gelangt nur in den Schlüsselbund Ihres Systems und wird nie wieder angezeigt. Tokens laufen ab (oft nach einer Stunde): Hinterlegen Sie ein neues, wenn der Relay-Test das meldet, oder geben Sie oben den Token-Endpunkt an, damit sie erneuert werden.",
   "settings.oauthUrl": "Token-Endpunkt",
-  "settings.oauthHint": "Optional: Mit dem Token-Endpunkt des Mail-Anbieters erneuert die App das Zugriffstoken selbst; hinterlegen Sie dann unten das Aktualisierungstoken.",
+  "settings.oauthHint":
+    "Optional: Mit dem Token-Endpunkt des Mail-Anbieters erneuert die App das Zugriffstoken selbst; hinterlegen Sie dann unten das Aktualisierungstoken.",
   "settings.oauthClient": "Client-ID",
   "settings.oauthScope": "Berechtigung (Scope)",
   "settings.oauthScopeHint": "Leer: die Vorgabe des Anbieters.",
   "settings.refreshToken": "Aktualisierungstoken",
   "settings.refreshStored": "Ein Aktualisierungstoken ist in Ihrem Schlüsselbund gespeichert; Zugriffstokens werden bei Bedarf erneuert.",
   "settings.refreshMissing": "Kein Aktualisierungstoken gespeichert: Über das Relay kann nichts gesendet werden.",
-  "settings.refreshNote": "Das Aktualisierungstoken gelangt nur in den Schlüsselbund Ihres Systems und wird nie wieder angezeigt; erneuert der Anbieter es, ersetzt das neue es dort.",
+  "settings.refreshNote":
+    "Das Aktualisierungstoken gelangt nur in den Schlüsselbund Ihres Systems und wird nie wieder angezeigt; erneuert der Anbieter es, ersetzt das neue es dort.",
   "settings.template": "Archivierte E-Mails",
   "settings.templateLabel": "Dokumentvorlage",
   "settings.templateAuto": "Automatisch: {name}",
@@ -561,4 +577,18 @@ export const de: Dict = {
   "settings.save": "Einstellungen speichern",
   "settings.saving": "Wird gespeichert…",
   "settings.saved": "Gespeichert.",
+  "attention.one": "„{subject}“ an {to}",
+  "attention.noSubject": "(ohne Betreff)",
+  "attention.emails.one": "1 E-Mail",
+  "attention.emails.other": "{n} E-Mails",
+  "attention.decideOne": "Ob {what} gesendet wurde, ist unklar: Bitte entscheiden Sie in SuperOffice Outbox.",
+  "attention.decideMany": "Bei {emails} ist unklar, ob sie gesendet wurden: Bitte entscheiden Sie in SuperOffice Outbox.",
+  "attention.failedOne": "{what} konnte nicht gesendet werden.",
+  "attention.failedOneWords": "{what} konnte nicht gesendet werden: {words}",
+  "attention.failedMany": "{emails} konnten nicht gesendet werden. Die Gründe stehen in SuperOffice Outbox.",
+  "attention.failedCount.one": "1 E-Mail konnte nicht gesendet werden",
+  "attention.failedCount.other": "{n} E-Mails konnten nicht gesendet werden",
+  "attention.decideCount.one": "1 braucht Ihre Entscheidung",
+  "attention.decideCount.other": "{n} brauchen Ihre Entscheidung",
+  "attention.both": "{failed}, {decide}.",
 };

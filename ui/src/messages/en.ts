@@ -12,10 +12,14 @@ export const en = {
   "why.initial": "the SMTP relay, until your tenant has been checked",
   "reason.not_sent": "Not sent: {detail}",
   "reason.refused": "Refused: {detail}",
-  "reason.agent_unconfirmed": "SuperOffice's email agent answered without confirming the send. Check your Sent folder in SuperOffice Inbox, then choose \"it was sent\" or \"send again\".",
-  "reason.agent_unknown": "SuperOffice did not confirm the send ({detail}). It may have been sent. Check your Sent folder in SuperOffice Inbox, then choose \"it was sent\" or \"send again\".",
-  "reason.connection_lost": "The connection to the mail server was lost after the message was handed over ({detail}). It may have been delivered. Check the recipient's inbox or your Sent folder, then choose \"it was sent\" or \"send again\".",
-  "reason.handed_off": "Handed off to your mail program: the text is on the clipboard and a new message was opened. Send it there, then choose \"it was sent\" here (the task stays open until then).",
+  "reason.agent_unconfirmed":
+    'SuperOffice\'s email agent answered without confirming the send. Check your Sent folder in SuperOffice Inbox, then choose "it was sent" or "send again".',
+  "reason.agent_unknown":
+    'SuperOffice did not confirm the send ({detail}). It may have been sent. Check your Sent folder in SuperOffice Inbox, then choose "it was sent" or "send again".',
+  "reason.connection_lost":
+    'The connection to the mail server was lost after the message was handed over ({detail}). It may have been delivered. Check the recipient\'s inbox or your Sent folder, then choose "it was sent" or "send again".',
+  "reason.handed_off":
+    'Handed off to your mail program: the text is on the clipboard and a new message was opened. Send it there, then choose "it was sent" here (the task stays open until then).',
   "reason.archive_pending": "Sent, but not yet archived in SuperOffice: {detail}",
   "reason.stopped_during_data": "The app stopped while the message was being transmitted. It may have been delivered.",
   "reason.stopped_before_data": "The app stopped during a send attempt, before the message body was transmitted. It was most likely not delivered.",
@@ -34,8 +38,12 @@ export const en = {
   "why.agentBecause.untested": "the email agent could not be tested ({detail})",
   "app.signOut": "Sign out",
   "app.waiting": "Approved messages are waiting: {reason}; the next one goes out {time}.",
-  "app.held.one": "1 message from an earlier version of the app is kept aside: it belongs to another tenant or rep. It stays in outbox.sqlite in the app's data folder and is never shown, sent or archived here; it moves to its rep's outbox when that rep signs in on this computer.",
-  "app.held.other": "{n} messages from an earlier version of the app are kept aside: they belong to another tenant or rep. They stay in outbox.sqlite in the app's data folder and are never shown, sent or archived here; each moves to its rep's outbox when that rep signs in on this computer.",
+  "pace.daily_limit": "the daily limit of {cap} messages is reached",
+  "pace.spacing": "{seconds} s are kept between messages",
+  "app.held.one":
+    "1 message from an earlier version of the app is kept aside: it belongs to another tenant or rep. It stays in outbox.sqlite in the app's data folder and is never shown, sent or archived here; it moves to its rep's outbox when that rep signs in on this computer.",
+  "app.held.other":
+    "{n} messages from an earlier version of the app are kept aside: they belong to another tenant or rep. They stay in outbox.sqlite in the app's data folder and are never shown, sent or archived here; each moves to its rep's outbox when that rep signs in on this computer.",
   "intake.title": "New drafts could not be fetched from SuperOffice",
   "intake.at": "as of {time}",
   "intake.answerStatus": "SuperOffice answered HTTP {status}:",
@@ -70,6 +78,7 @@ export const en = {
 
   // Errors
   "error.withCode": "{message} (code {code})",
+  "error.detail": "{headline} Details: {message} (code {code})",
 
   // Welcome
   "welcome.title": "Welcome to SuperOffice Outbox",
@@ -90,8 +99,10 @@ export const en = {
   "signin.diagnosticsHint": "Not sure this tenant can send? Check it first, without signing in:",
   "signin.diagnosticsButton": "Open diagnostics",
   "signin.waitHint": "Waiting for your browser. If SuperOffice shows an error page there, ask the owner of the app registration to check its redirect URLs.",
-  "signin.refused.registration_refused": "SuperOffice refused the sign-in request. The app registration must allow this app's redirect address and must be the one whose client id is configured. Who can fix it: the owner of the app registration in the SuperOffice Developer Portal.",
-  "signin.refused.authorize_refused": "SuperOffice sent the browser back with an error. Check the app registration in the SuperOffice Developer Portal: the client id, the redirect URL rule and the tenant's approval of the app. Who can fix it: the owner of the app registration, and the tenant's administrator for the approval.",
+  "signin.refused.registration_refused":
+    "SuperOffice refused the sign-in request. The app registration must allow this app's redirect address and must be the one whose client id is configured. Who can fix it: the owner of the app registration in the SuperOffice Developer Portal.",
+  "signin.refused.authorize_refused":
+    "SuperOffice sent the browser back with an error. Check the app registration in the SuperOffice Developer Portal: the client id, the redirect URL rule and the tenant's approval of the app. Who can fix it: the owner of the app registration, and the tenant's administrator for the approval.",
   "signin.message": "The message: {message}",
 
   // Channels
@@ -328,13 +339,6 @@ export const en = {
   "check.test_email": "Test email to yourself",
   "check.keychain": "Keychain (store, read, delete)",
 
-  "reason.agentGranted": "the Email agent is granted to the app and the rep has a SuperOffice Inbox account",
-  "reason.agentNoInbox": "the Email agent is granted, but the rep has no usable Inbox account",
-  "reason.agentNotGranted": "the Email agent is not granted to the app registration",
-  "reason.agentUnknown": "the Email agent could not be tested",
-  "reason.smtpOk": "the SMTP relay accepts the rep as sender over TLS",
-  "reason.noSmtp": "no working SMTP relay",
-
   // Outbox views, bulk, detail, preview, versions, first run, settings
   "nav.settings": "Settings",
   "signin.stepsLabel": "Steps",
@@ -403,11 +407,13 @@ export const en = {
   "draft.textNote.email_agent": "This is the approved text; SuperOffice's email agent builds the message it sends from it.",
   "draft.textNote.handoff": "This is the text handed to your mail program; you send it from there.",
   "decision.title": "Was this email delivered?",
-  "decision.what": "The connection to the mail server was lost after the email to {to} had been handed over, before the server confirmed it. It may have been delivered, or not. The app does not send it again by itself, so that {to} never gets it twice.",
+  "decision.what":
+    "The connection to the mail server was lost after the email to {to} had been handed over, before the server confirmed it. It may have been delivered, or not. The app does not send it again by itself, so that {to} never gets it twice.",
   "decision.serverSaid": "What happened: {reason}",
   "decision.check": "Look in your mail program's Sent folder, or ask the recipient, then choose:",
   "decision.itWasSent": "it arrived: the app archives it in SuperOffice and does not send it again.",
-  "decision.sendAgain": "it did not arrive: the app sends the same message again, with the same Message-ID {id}, so a mail program that got the first one can recognise the copy.",
+  "decision.sendAgain":
+    "it did not arrive: the app sends the same message again, with the same Message-ID {id}, so a mail program that got the first one can recognise the copy.",
   "delivery.title": "Delivery",
   "delivery.sentAt": "Sent",
   "delivery.from": "From",
@@ -420,7 +426,8 @@ export const en = {
   "delivery.notYet": "not archived yet",
   "delivery.content": "Archived content",
   "delivery.content.smtp": "the exact message the mail server received",
-  "delivery.content.email_agent": "the approved text — SuperOffice's email agent built and sent its own message from it, so this is not the bytes the mail server received",
+  "delivery.content.email_agent":
+    "the approved text — SuperOffice's email agent built and sent its own message from it, so this is not the bytes the mail server received",
   "delivery.content.handoff": "the approved text — you sent it from your own mail program",
   "snooze.title": "Put it aside until",
   "snooze.1h": "In 1 hour",
@@ -518,7 +525,8 @@ export const en = {
   "settings.authSaveFirst": "Save the settings first; then store the secret for this way of signing in.",
   "settings.tokenStored": "An access token is stored in your keychain.",
   "settings.tokenMissing": "No access token stored: nothing can be sent through the relay.",
-  "settings.tokenNote": "The token goes to your system's keychain only and is never shown again. Tokens expire (often after an hour): store a fresh one when the relay test says so, or give the token endpoint above to have them renewed.",
+  "settings.tokenNote":
+    "The token goes to your system's keychain only and is never shown again. Tokens expire (often after an hour): store a fresh one when the relay test says so, or give the token endpoint above to have them renewed.",
   "settings.oauthUrl": "Token endpoint",
   "settings.oauthHint": "Optional: with the mail provider's token endpoint the app renews the access token itself; then store the refresh token below.",
   "settings.oauthClient": "Client id",
@@ -527,7 +535,8 @@ export const en = {
   "settings.refreshToken": "Refresh token",
   "settings.refreshStored": "A refresh token is stored in your keychain; access tokens are renewed when needed.",
   "settings.refreshMissing": "No refresh token stored: nothing can be sent through the relay.",
-  "settings.refreshNote": "The refresh token goes to your system's keychain only and is never shown again; when the provider rotates it, the new one replaces it there.",
+  "settings.refreshNote":
+    "The refresh token goes to your system's keychain only and is never shown again; when the provider rotates it, the new one replaces it there.",
   "settings.template": "Archived emails",
   "settings.templateLabel": "Document template",
   "settings.templateAuto": "Automatic: {name}",
@@ -571,6 +580,20 @@ export const en = {
   "settings.save": "Save settings",
   "settings.saving": "Saving…",
   "settings.saved": "Saved.",
+  "attention.one": "“{subject}” to {to}",
+  "attention.noSubject": "(no subject)",
+  "attention.emails.one": "1 email",
+  "attention.emails.other": "{n} emails",
+  "attention.decideOne": "{what} may or may not have been sent: please decide in SuperOffice Outbox.",
+  "attention.decideMany": "{emails} may or may not have been sent: please decide in SuperOffice Outbox.",
+  "attention.failedOne": "{what} could not be sent.",
+  "attention.failedOneWords": "{what} could not be sent: {words}",
+  "attention.failedMany": "{emails} could not be sent. Open SuperOffice Outbox for the reasons.",
+  "attention.failedCount.one": "1 email could not be sent",
+  "attention.failedCount.other": "{n} emails could not be sent",
+  "attention.decideCount.one": "1 needs your decision",
+  "attention.decideCount.other": "{n} need your decision",
+  "attention.both": "{failed} and {decide}.",
 } as const;
 
 export type Key = keyof typeof en;

@@ -2,7 +2,8 @@
 //! and the evidence line every check writes: what was asked, and how long it took.
 
 /// Whose context the checks run in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
 pub enum Caller {
     Rep,
     SystemUser,

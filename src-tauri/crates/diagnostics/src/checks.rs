@@ -7,7 +7,7 @@ use superoffice::{Client, Method};
 
 pub use crate::caller::Caller;
 use crate::caller::{evidence, ok_line};
-use crate::{Check, Owner, Status};
+use crate::{Action, Cause, Check, Owner, Status};
 
 const DOCS_AGENTS: &str = "https://docs.superoffice.com/en/developer-portal/create-app/config/app-config.html";
 const DOCS_USERS: &str = "https://docs.superoffice.com/en/developer-portal/getting-started/user-contexts.html";
@@ -60,9 +60,9 @@ pub(crate) async fn rep_email(client: &Client) -> Option<String> {
 /// the feature: only that it has to be tried again.
 fn could_not_test(mut c: Check) -> Check {
     if c.status == Status::Unknown && c.id != "inbox_account" {
-        c.cause = Some("Could not test: SuperOffice did not answer normally (see the evidence).".into());
+        c.cause = Some(Cause::CouldNotTest);
         c.owner = None;
-        c.action = Some("Re-run this check when the tenant answers again (see tenant_state).".into());
+        c.action = Some(Action::RerunWhenTenantAnswers);
     }
     c
 }
@@ -106,13 +106,13 @@ async fn identity(client: &Client, caller: Caller) -> (Check, Option<superoffice
             ));
             if caller == Caller::SystemUser || p.person_id == 0 {
                 c.status = Status::Fail;
-                c.cause = Some("The system user is not a person: it has no email address and cannot impersonate other users in SuperOffice Online, so it can never send as a rep.".into());
-                c.action = Some("Send with each rep's own sign-in (this app); the system user is only for server tasks.".into());
+                c.cause = Some(Cause::SystemUserNotAPerson);
+                c.action = Some(Action::SendWithRepSignIn);
             } else if p.email_address.trim().is_empty() {
                 c.status = Status::Fail;
-                c.cause = Some("The rep's user has no email address.".into());
+                c.cause = Some(Cause::UserHasNoEmail);
                 c.owner = Some(Owner::TenantAdmin);
-                c.action = Some("Add the rep's email address as the first email on their contact card.".into());
+                c.action = Some(Action::AddRepEmailToCard);
             } else {
                 let t = Instant::now();
                 c.tried.push(format!("GET Person/{}", p.person_id));
@@ -133,24 +133,24 @@ async fn identity(client: &Client, caller: Caller) -> (Check, Option<superoffice
                         c.status = Status::Warn;
                         c.evidence
                             .push(format!("using currentPrincipal's EMailAddress {:?}, the address mail is sent from", p.email_address));
-                        c.cause = Some("The rep's contact card cannot be read, so the app cannot confirm that the first email on it is the rep's address; it sends as the address SuperOffice reports for the user.".into());
+                        c.cause = Some(Cause::ContactCardUnreadable);
                         c.owner = Some(Owner::TenantAdmin);
-                        c.action = Some("Check that the rep's person card exists and that the rep may read it.".into());
+                        c.action = Some(Action::CheckPersonCard);
                         first = Ok(Some(p.email_address.trim().to_owned()));
                     }
                 }
                 if let Ok(Some(first)) = &first {
                     if first.parse::<outbox::EmailAddress>().is_err() {
                         c.status = Status::Fail;
-                        c.cause = Some(format!("The first email on the rep's contact card ({first:?}) is not a valid address."));
+                        c.cause = Some(Cause::FirstEmailInvalid { first: first.clone() });
                         c.owner = Some(Owner::TenantAdmin);
-                        c.action = Some("Correct the first email on the rep's contact card.".into());
+                        c.action = Some(Action::CorrectFirstEmail);
                     }
                 } else if let Ok(None) = &first {
                     c.status = Status::Fail;
-                    c.cause = Some("The rep's contact card has no email address; nothing can be sent as them.".into());
+                    c.cause = Some(Cause::ContactCardHasNoEmail);
                     c.owner = Some(Owner::TenantAdmin);
-                    c.action = Some("Add the rep's email address as the first email on their contact card.".into());
+                    c.action = Some(Action::AddRepEmailToCard);
                 }
                 card = Some(first);
             }
@@ -158,9 +158,9 @@ async fn identity(client: &Client, caller: Caller) -> (Check, Option<superoffice
         Err(e) => {
             c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
             c.evidence.push(evidence(&e, ms));
-            c.cause = Some("SuperOffice did not say who is signed in.".into());
+            c.cause = Some(Cause::NoPrincipal);
             c.owner = Some(Owner::Rep);
-            c.action = Some("Sign in again.".into());
+            c.action = Some(Action::SignInAgain);
         }
     }
     (c, card)
@@ -183,18 +183,18 @@ async fn archive_documents(client: &Client) -> Check {
                     &format!("200: TableRight {mask:?} without Insert {:?}", entity["TableRight"]["Reason"].as_str().unwrap_or("")),
                     ms,
                 ));
-                c.cause = Some("The user may not create documents, so sent emails cannot be archived.".into());
+                c.cause = Some(Cause::MayNotCreateDocuments);
                 c.owner = Some(Owner::TenantAdmin);
-                c.action = Some("Give the user a role with the right to create documents (Settings and maintenance → Roles).".into());
+                c.action = Some(Action::GrantDocumentRights);
             }
             None => c.evidence.push(ok_line("200: document defaults returned (no TableRight stated; the write check proves creation)", ms)),
         },
         Err(e) => {
             c.evidence.push(evidence(&e, ms));
             c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
-            c.cause = Some("Sent emails cannot be archived as documents for this user.".into());
+            c.cause = Some(Cause::DocumentsNotArchivable);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some("Give the user a role with the right to create documents (Settings and maintenance → Roles).".into());
+            c.action = Some(Action::GrantDocumentRights);
         }
     }
     c
@@ -215,9 +215,9 @@ async fn email_template(client: &Client) -> Check {
         Ok(_) => {
             c.status = Status::Warn;
             c.evidence.push(ok_line("no outgoing email template", ms));
-            c.cause = Some("Archived emails get the default document template instead of an email template.".into());
+            c.cause = Some(Cause::NoEmailTemplate);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some("Add an \"Email - Template\" document template of type Normal, direction Outgoing.".into());
+            c.action = Some(Action::AddEmailTemplate);
         }
         Err(e) => {
             c.status = Status::Unknown;
@@ -240,17 +240,17 @@ async fn task_handoff(client: &Client, task_type_id: i64) -> Check {
             None => {
                 c.status = Status::Fail;
                 c.evidence.push(ok_line(&format!("no task type with id {task_type_id} among {} types", types.len()), ms));
-                c.cause = Some("The configured draft task type does not exist, so no drafts arrive.".into());
+                c.cause = Some(Cause::TaskTypeMissing);
                 c.owner = Some(Owner::TenantAdmin);
-                c.action = Some("Set the app's task type to the one the GTM engine uses (`so-outbox configure --task-type N`).".into());
+                c.action = Some(Action::SetTaskType);
             }
         },
         (Err(e), _) | (_, Err(e)) => {
             c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
             c.evidence.push(evidence(&e, ms));
-            c.cause = Some("Follow-up tasks cannot be read or created for this user.".into());
+            c.cause = Some(Cause::FollowUpsNotAllowed);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some("Give the user the right to create follow-ups.".into());
+            c.action = Some(Action::GrantFollowUps);
         }
     }
     c
@@ -275,9 +275,9 @@ async fn email_agent(client: &Client) -> (Check, Option<Option<superoffice::mode
             match e.status() {
                 Some(401 | 403) => {
                     agent.status = Status::Fail;
-                    agent.cause = Some("The Email agent is restricted in SuperOffice Online and not granted to this app registration. The token type is not the cause: a rep's own sign-in gets the same answer.".into());
+                    agent.cause = Some(Cause::EmailAgentNotGranted);
                     agent.owner = Some(Owner::AppRegistration);
-                    agent.action = Some("Ask SuperOffice to enable \"Access to (agents): Email\" for the app registration (only their app manager can). Until then mail goes by SMTP or handoff.".into());
+                    agent.action = Some(Action::RequestEmailAgent);
                 }
                 _ => agent.status = Status::Unknown,
             }
@@ -303,9 +303,9 @@ fn inbox_account(
     let Some(a) = account.filter(|a| !a.email_address.trim().is_empty()) else {
         inbox.status = Status::Fail;
         inbox.evidence.push("200 without an account".into());
-        inbox.cause = Some("The user has no SuperOffice Inbox account, which the Email agent sends with.".into());
+        inbox.cause = Some(Cause::NoInboxAccount);
         inbox.owner = Some(Owner::Rep);
-        inbox.action = Some("Set up SuperOffice Inbox (IMAP + SMTP) with the same address as the first email on the contact card.".into());
+        inbox.action = Some(Action::SetUpInbox);
         return inbox;
     };
     inbox.evidence.push(format!("Inbox account {}", a.email_address));
@@ -318,18 +318,15 @@ fn inbox_account(
         Some(Ok(Some(first))) => {
             inbox.status = Status::Fail;
             inbox.evidence.push(format!("first email on the contact card: {first}"));
-            inbox.cause = Some(
-                "The Inbox account's address is not the first email on the rep's contact card, which SuperOffice requires for sending."
-                    .into(),
-            );
+            inbox.cause = Some(Cause::InboxAddressNotFirstEmail);
             inbox.owner = Some(Owner::Rep);
-            inbox.action = Some(format!("Make {} the first email on the contact card, or set up Inbox with {first}.", a.email_address));
+            inbox.action = Some(Action::MakeInboxFirstEmail { address: a.email_address.clone(), first: first.clone() });
         }
         Some(Ok(None)) => {
             inbox.status = Status::Fail;
-            inbox.cause = Some("The rep's contact card has no email to match the Inbox account.".into());
+            inbox.cause = Some(Cause::ContactCardHasNoInboxEmail);
             inbox.owner = Some(Owner::TenantAdmin);
-            inbox.action = Some(format!("Add {} as the first email on the rep's contact card.", a.email_address));
+            inbox.action = Some(Action::AddInboxAddressToCard { address: a.email_address.clone() });
         }
         _ => inbox.evidence.push("the contact card could not be read to compare".into()),
     }
@@ -348,9 +345,9 @@ async fn crmscript(client: &Client) -> Check {
         Err(e) => {
             c.evidence.push(evidence(&e, ms));
             c.status = if matches!(e.status(), Some(401 | 403)) { Status::Warn } else { Status::Unknown };
-            c.cause = Some("The CRMScript agent is restricted in Online and not granted to this app. Sending does not need it (and the Email agent is not reachable from CRMScript anyway).".into());
+            c.cause = Some(Cause::CrmscriptNotGranted);
             c.owner = Some(Owner::AppRegistration);
-            c.action = Some("Nothing for sending. If a script is wanted, request \"Access to (agents): CRMScript\" for the app.".into());
+            c.action = Some(Action::NothingForSending);
         }
     }
     c
@@ -373,11 +370,8 @@ async fn marketing(client: &Client, caller: Caller) -> Check {
         }
         Err(e) => evidence(e, ms),
     });
-    c.cause = Some(format!(
-        "Shipments are Marketing bulk mailings (Marketing licence and rights, sent through SuperOffice's mail service); no documented REST operation sends one personal email with them, so {} says nothing about 1:1 sending. The seed's `POST /Shipment` (500) called an operation that is not documented; this check does not call it.",
-        if caller == Caller::SystemUser { "the system user's licences" } else { "the rep's licences" }
-    ));
-    c.action = Some("None for 1:1 email: use the rep's channel (Email agent, SMTP relay or handoff).".into());
+    c.cause = Some(Cause::ShipmentsAreBulk { caller });
+    c.action = Some(Action::UseRepChannel);
     c
 }
 
@@ -395,7 +389,7 @@ async fn associate_me(client: &Client, caller: Caller) -> Option<Check> {
         Ok(_) => ok_line("2xx", ms),
         Err(e) => evidence(e, ms),
     });
-    c.cause = Some("`/Associate/Me` is not a documented endpoint; its 500 is not a finding. `User/currentPrincipal` is the documented way (see the identity check).".into());
+    c.cause = Some(Cause::AssociateMeUndocumented);
     Some(c)
 }
 
@@ -420,9 +414,9 @@ pub(crate) async fn archive_write(client: &Client) -> Check {
         Err(e) => {
             c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
             c.evidence.push(evidence(&e, t.elapsed().as_millis()));
-            c.cause = Some("A document could not be created: sent emails cannot be archived.".into());
+            c.cause = Some(Cause::DocumentNotCreated);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some("Give the user a role with the right to create documents (Settings and maintenance → Roles).".into());
+            c.action = Some(Action::GrantDocumentRights);
             return c;
         }
     };
@@ -434,16 +428,16 @@ pub(crate) async fn archive_write(client: &Client) -> Check {
         (Err(e), _) => {
             c.status = Status::Fail;
             c.evidence.push(format!("document {id}: content refused: {}", evidence(&e, ms)));
-            c.cause = Some("Documents can be created but their content cannot be stored (document archive or template).".into());
+            c.cause = Some(Cause::DocumentContentNotStored);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some("Check the document archive and the template's storage settings.".into());
+            c.action = Some(Action::CheckDocumentStorage);
         }
         (Ok(()), Err(e)) => {
             c.status = Status::Warn;
             c.evidence.push(format!("document {id} created, not deleted: {}", evidence(&e, ms)));
-            c.cause = Some("Archiving works; the test document could not be removed.".into());
+            c.cause = Some(Cause::TestDocumentNotRemoved);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some(format!("Delete the document {id} \"SuperOffice Outbox diagnostics test\" by hand."));
+            c.action = Some(Action::DeleteTestDocument { id });
         }
     }
     c

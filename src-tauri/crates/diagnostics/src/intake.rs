@@ -6,7 +6,7 @@ use std::time::Instant;
 use superoffice::Client;
 
 use crate::caller::{evidence, ok_line, Caller};
-use crate::{Check, Owner, Status};
+use crate::{Action, Cause, Check, Owner, Status};
 
 /// The intake query itself, exactly as the outbox runs it: the rep's open follow-ups of the
 /// draft task type with their recipients (FindAppointment, `GET Appointment`). Read-only.
@@ -30,38 +30,16 @@ pub(crate) async fn intake(client: &Client, caller: Caller, task_type_id: i64) -
             let failure = outbox::IntakeProblem::from_error(&outbox::Error::SuperOffice(e)).failure;
             use outbox::IntakeFailure as F;
             let (status, cause, owner, action) = match failure {
-                F::Unavailable => (
-                    Status::Unknown,
-                    "SuperOffice did not answer the intake query.",
-                    None,
-                    "Nothing to do: the outbox tries again every few minutes.",
-                ),
-                F::SignedOut => {
-                    (Status::Fail, "The rep's sign-in is no longer valid, so no drafts can be read.", Some(Owner::Rep), "Sign in again.")
-                }
-                F::Forbidden => (
-                    Status::Fail,
-                    "The rep may not read their follow-up tasks, so no drafts arrive.",
-                    Some(Owner::TenantAdmin),
-                    "Give the rep the right to read their own follow-ups (role, Activities).",
-                ),
-                F::Unreadable => (
-                    Status::Fail,
-                    "SuperOffice answered the intake query in a form the app cannot read, so no drafts arrive.",
-                    Some(Owner::AppVendor),
-                    "Send this report to the app's vendor.",
-                ),
-                F::Refused | F::Local => (
-                    Status::Fail,
-                    "SuperOffice refused the app's intake query, so no drafts arrive.",
-                    Some(Owner::AppVendor),
-                    "Send this report to the app's vendor; the SuperOffice administrator can check that the draft task type exists.",
-                ),
+                F::Unavailable => (Status::Unknown, Cause::IntakeUnavailable, None, Action::NothingIntakeRetries),
+                F::SignedOut => (Status::Fail, Cause::IntakeSignedOut, Some(Owner::Rep), Action::SignInAgain),
+                F::Forbidden => (Status::Fail, Cause::IntakeForbidden, Some(Owner::TenantAdmin), Action::GrantReadFollowUps),
+                F::Unreadable => (Status::Fail, Cause::IntakeUnreadable, Some(Owner::AppVendor), Action::SendReportToVendor),
+                F::Refused | F::Local => (Status::Fail, Cause::IntakeRefused, Some(Owner::AppVendor), Action::SendReportCheckTaskType),
             };
             c.status = status;
-            c.cause = Some(cause.into());
+            c.cause = Some(cause);
             c.owner = owner;
-            c.action = Some(action.into());
+            c.action = Some(action);
         }
     }
     Some(c)

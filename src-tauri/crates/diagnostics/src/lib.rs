@@ -13,6 +13,7 @@
 mod caller;
 mod checks;
 pub mod dns;
+mod finding;
 mod intake;
 mod report;
 mod sender;
@@ -23,7 +24,8 @@ mod transport;
 use serde::Serialize;
 
 pub use checks::{run, Caller};
-pub use report::{markdown, recommend, Recommendation};
+pub use finding::{Action, Cause};
+pub use report::{markdown, recommend, Recommendation, RecommendationReason};
 pub use sender::{sender_domain, test_email};
 pub use suite::{rerun, run_all, Report, Setup, REP_CHECKS};
 pub use transport::{keychain, sign_in, smtp_relay, tenant_state};
@@ -62,10 +64,10 @@ pub struct Check {
     pub tried: Vec<String>,
     /// What came back (status, SuperOffice error type and message, timing).
     pub evidence: Vec<String>,
-    pub cause: Option<String>,
+    pub cause: Option<Cause>,
     pub owner: Option<Owner>,
     /// What to change, exactly.
-    pub action: Option<String>,
+    pub action: Option<Action>,
     pub docs: Option<String>,
     /// The HTTP status SuperOffice refused with, when it did (e.g. 401 for the Email agent).
     pub http_status: Option<u16>,

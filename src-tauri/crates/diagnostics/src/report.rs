@@ -5,14 +5,46 @@
 
 use serde::Serialize;
 
-use crate::{Check, Owner, Status};
+use crate::{Action, Cause, Check, Owner, Status};
 
 /// The channel to use, with the reasoning chain.
 #[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct Recommendation {
-    /// `email_agent`, `smtp` or `handoff`.
-    pub channel: String,
-    pub reasons: Vec<String>,
+    pub channel: outbox::Channel,
+    pub reasons: Vec<RecommendationReason>,
+}
+
+/// One step of the recommendation's reasoning, as a code (the UI words it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum RecommendationReason {
+    AgentGranted,
+    AgentWithoutInbox,
+    AgentNotGranted,
+    AgentUntested,
+    SmtpWorks,
+    NoSmtp,
+}
+
+impl RecommendationReason {
+    /// In English (the report and the command line).
+    pub fn english(self) -> &'static str {
+        match self {
+            Self::AgentGranted => "the Email agent is granted to the app and the rep has a SuperOffice Inbox account",
+            Self::AgentWithoutInbox => "the Email agent is granted, but the rep has no usable Inbox account",
+            Self::AgentNotGranted => "the Email agent is not granted to the app registration",
+            Self::AgentUntested => "the Email agent could not be tested",
+            Self::SmtpWorks => "the SMTP relay accepts the rep as sender over TLS",
+            Self::NoSmtp => "no working SMTP relay",
+        }
+    }
+}
+
+impl Recommendation {
+    /// The reasoning chain in English, joined by "; ".
+    pub fn english(&self) -> String {
+        self.reasons.iter().map(|r| r.english()).collect::<Vec<_>>().join("; ")
+    }
 }
 
 fn status_of(checks: &[Check], id: &str) -> Option<Status> {
@@ -25,24 +57,26 @@ pub fn recommend(rep: &[Check], smtp_ok: bool) -> Recommendation {
     let agent = status_of(rep, "email_agent");
     let inbox = status_of(rep, "inbox_account");
     let mut reasons = Vec::new();
+    use outbox::Channel;
+    use RecommendationReason as Why;
     let channel = if agent == Some(Status::Pass) && inbox == Some(Status::Pass) {
-        reasons.push("the Email agent is granted to the app and the rep has a SuperOffice Inbox account".into());
-        "email_agent"
+        reasons.push(Why::AgentGranted);
+        Channel::EmailAgent
     } else {
         reasons.push(match (agent, inbox) {
-            (Some(Status::Pass), _) => "the Email agent is granted, but the rep has no usable Inbox account".into(),
-            (Some(Status::Fail), _) => "the Email agent is not granted to the app registration".into(),
-            _ => "the Email agent could not be tested".into(),
+            (Some(Status::Pass), _) => Why::AgentWithoutInbox,
+            (Some(Status::Fail), _) => Why::AgentNotGranted,
+            _ => Why::AgentUntested,
         });
         if smtp_ok {
-            reasons.push("the SMTP relay accepts the rep as sender over TLS".into());
-            "smtp"
+            reasons.push(Why::SmtpWorks);
+            Channel::Smtp
         } else {
-            reasons.push("no working SMTP relay".into());
-            "handoff"
+            reasons.push(Why::NoSmtp);
+            Channel::Handoff
         }
     };
-    Recommendation { channel: channel.into(), reasons }
+    Recommendation { channel, reasons }
 }
 
 fn owner_name(o: Owner) -> &'static str {
@@ -77,7 +111,7 @@ pub fn markdown(report: &crate::Report) -> String {
         report.generated_at,
         env!("CARGO_PKG_VERSION")
     );
-    md.push_str(&format!("Recommended channel: **{}**, because {}.\n\n", rec.channel.replace('_', " "), rec.reasons.join("; ")));
+    md.push_str(&format!("Recommended channel: **{}**, because {}.\n\n", rec.channel.as_db().replace('_', " "), rec.english()));
     let failing: Vec<&str> = rep.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.as_str()).collect();
     let unknown: Vec<&str> = rep.iter().filter(|c| c.status == Status::Unknown).map(|c| c.id.as_str()).collect();
     md.push_str(&format!(
@@ -104,7 +138,7 @@ pub fn markdown(report: &crate::Report) -> String {
                 status_word(c.status),
                 cell(&c.tried.join("; ")),
                 cell(&c.evidence.join("; ")),
-                cell(c.cause.as_deref().unwrap_or("")),
+                cell(&c.cause.as_ref().map(Cause::english).unwrap_or_default()),
                 c.owner.map(owner_name).unwrap_or("")
             ));
         }
@@ -119,7 +153,11 @@ pub fn markdown(report: &crate::Report) -> String {
         md.push_str("Nothing to do: the Email agent works.\n\n");
     }
     for c in agent_actions {
-        md.push_str(&format!("- {} — owner: {}\n", c.action.as_deref().unwrap_or(""), c.owner.map(owner_name).unwrap_or("—")));
+        md.push_str(&format!(
+            "- {} — owner: {}\n",
+            c.action.as_ref().map(Action::english).unwrap_or_default(),
+            c.owner.map(owner_name).unwrap_or("—")
+        ));
     }
     md.push_str("\n### Option B: SMTP relay, then archive in SuperOffice\n\n");
     if status_of(rep, "smtp_relay") == Some(Status::Pass) {
@@ -132,7 +170,11 @@ pub fn markdown(report: &crate::Report) -> String {
             && !matches!(c.id.as_str(), "email_agent" | "inbox_account" | "crmscript" | "marketing")
             && c.action.is_some()
     }) {
-        md.push_str(&format!("- {} — owner: {}\n", c.action.as_deref().unwrap_or(""), c.owner.map(owner_name).unwrap_or("—")));
+        md.push_str(&format!(
+            "- {} — owner: {}\n",
+            c.action.as_ref().map(Action::english).unwrap_or_default(),
+            c.owner.map(owner_name).unwrap_or("—")
+        ));
     }
     md.push_str("\n## Immediate workaround\n\nUntil a channel works, SuperOffice Outbox hands each approved email to the rep's own mail program: the text is copied, a new message opens, and the SuperOffice follow-up stays open until the rep confirms it was sent.\n");
     md

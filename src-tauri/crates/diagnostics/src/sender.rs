@@ -8,7 +8,7 @@ use outbox::SmtpSettings;
 
 use crate::dns::Resolver;
 use crate::spf::{self, Spf};
-use crate::{Check, Owner, Status};
+use crate::{Action, Cause, Check, Owner, Status};
 
 const DOCS_SPF: &str = "https://www.rfc-editor.org/rfc/rfc7208";
 
@@ -50,8 +50,8 @@ pub async fn sender_domain(resolver: &Resolver, email: &str, relay_host: Option<
         if e.is_unreachable() {
             c.status = Status::Unknown;
             c.evidence.push(format!("{e} ({ms} ms)"));
-            c.cause = Some("DNS could not be asked from this computer, so SPF and DMARC were not checked.".into());
-            c.action = Some(format!("Check {domain}'s SPF and DMARC records with your DNS tools, or re-run on a connected computer."));
+            c.cause = Some(Cause::DnsUnreachable);
+            c.action = Some(Action::CheckDnsByHand { domain: domain.clone() });
             return c;
         }
     }
@@ -97,25 +97,18 @@ pub async fn sender_domain(resolver: &Resolver, email: &str, relay_host: Option<
         c.evidence.push("no relay configured: only the records were read".into());
     } else if authorized == Some(false) {
         c.status = if strict { Status::Fail } else { Status::Warn };
-        c.cause = Some(format!(
-            "{domain}'s SPF does not authorize the relay's address{}.",
-            if strict { ", and DMARC tells receivers to reject or quarantine such mail" } else { "" }
-        ));
+        c.cause = Some(Cause::SpfDoesNotAuthorize { domain: domain.clone(), strict });
         c.owner = Some(Owner::DnsOwner);
-        c.action = Some(format!(
-            "Add the relay to {domain}'s SPF record (its provider's `include:` or `ip4:`), and sign with DKIM on the relay. (If the relay sends out from other addresses than it accepts mail on, check the provider's documented include.)"
-        ));
+        c.action = Some(Action::AddRelayToSpf { domain: domain.clone() });
     } else if no_record || policy.is_none() {
         c.status = Status::Warn;
-        c.cause = Some(format!(
-            "{domain} lacks {}: receivers may file the rep's mail as spam.",
-            if no_record { "an SPF record" } else { "a DMARC record" }
-        ));
+        c.cause =
+            Some(if no_record { Cause::NoSpfRecord { domain: domain.clone() } } else { Cause::NoDmarcRecord { domain: domain.clone() } });
         c.owner = Some(Owner::DnsOwner);
-        c.action = Some(format!("Publish SPF (`v=spf1 include:<relay provider> -all`) and DMARC (`_dmarc.{domain}`) records."));
+        c.action = Some(Action::PublishSpfAndDmarc { domain: domain.clone() });
     } else if authorized.is_none() {
         c.status = Status::Unknown;
-        c.cause = Some("The relay's address could not be evaluated against SPF.".into());
+        c.cause = Some(Cause::SpfNotEvaluated);
     }
     c
 }
@@ -156,9 +149,9 @@ pub async fn test_email(smtp: Option<&SmtpSettings>, email: &str) -> Check {
         other => {
             c.status = Status::Fail;
             c.evidence.push(format!("{} ({ms} ms)", other.into_text()));
-            c.cause = Some("The relay did not take a message sent as the rep.".into());
+            c.cause = Some(Cause::TestEmailNotTaken);
             c.owner = Some(Owner::MailAdmin);
-            c.action = Some("See the SMTP relay check for the failing step.".into());
+            c.action = Some(Action::SeeRelayCheck);
         }
     }
     c

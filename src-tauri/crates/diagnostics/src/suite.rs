@@ -15,7 +15,7 @@ use superoffice::{Client, Environment, SystemSession, SystemUserConfig};
 use crate::checks::{self, Caller};
 use crate::dns::Resolver;
 use crate::report::{recommend, Recommendation};
-use crate::{Check, Owner, Status};
+use crate::{Action, Cause, Check, Owner, Status};
 
 /// What the diagnosis may use.
 #[derive(Clone)]
@@ -115,11 +115,11 @@ pub const REP_CHECKS: &[&str] = &[
     "keychain",
 ];
 
-fn unknown(id: &str, why: &str, owner: Option<Owner>, action: Option<&str>) -> Check {
+fn unknown(id: &str, why: &str, owner: Option<Owner>, action: Option<Action>) -> Check {
     let mut c = Check::new(id, Status::Unknown);
     c.evidence.push(why.into());
     c.owner = owner;
-    c.action = action.map(str::to_owned);
+    c.action = action;
     c
 }
 
@@ -140,7 +140,7 @@ fn finish(setup: &Setup, rep: Vec<Check>, system: Option<Vec<Check>>, t: Instant
     Report {
         tenant: setup.context_id.clone(),
         generated_at: now_rfc3339(),
-        can_send: recommendation.channel != "handoff",
+        can_send: recommendation.channel != outbox::Channel::Handoff,
         recommendation,
         rep,
         system_user: system,
@@ -159,15 +159,12 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
     };
     let session_checks = async {
         let Some(client) = &setup.rep else {
-            let mut out: Vec<Check> = REP_CHECKS[1..11]
-                .iter()
-                .map(|id| unknown(id, NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in to SuperOffice in the app.")))
-                .collect();
-            let mut relay =
-                unknown("smtp_relay", NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in first: the relay is tested with the rep's address."));
+            let mut out: Vec<Check> =
+                REP_CHECKS[1..11].iter().map(|id| unknown(id, NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInInApp))).collect();
+            let mut relay = unknown("smtp_relay", NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirstForRelay));
             relay.found = relay_target(setup);
             out.push(relay);
-            out.push(unknown("sender_domain", NOT_SIGNED_IN, Some(Owner::Rep), Some("Sign in first.")));
+            out.push(unknown("sender_domain", NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirst)));
             return out;
         };
         let sign_in = async {
@@ -207,12 +204,7 @@ async fn after_identity(setup: &Setup, client: &Client, email: Option<&str>) -> 
     let relay = async {
         match &setup.smtp {
             Some(s) => relay_found(crate::smtp_relay(s, email).await),
-            None => unknown(
-                "smtp_relay",
-                NO_RELAY,
-                Some(Owner::MailAdmin),
-                Some("Configure the rep's SMTP relay (`so-outbox configure --smtp-host …`) or use the Email agent."),
-            ),
+            None => unknown("smtp_relay", NO_RELAY, Some(Owner::MailAdmin), Some(Action::ConfigureRelay)),
         }
     };
     let domain = crate::sender::sender_domain(&setup.resolver, email, setup.smtp.as_ref().map(|s| s.host.as_str()));
@@ -242,9 +234,9 @@ async fn system_column(setup: &Setup) -> Option<Vec<Check>> {
         Err(e) => {
             auth.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
             auth.evidence.push(format!("{e} ({} ms)", t.elapsed().as_millis()));
-            auth.cause = Some("The system user could not sign in (system token, private key or app registration).".into());
+            auth.cause = Some(Cause::SystemUserSignInFailed);
             auth.owner = Some(Owner::TenantAdmin);
-            auth.action = Some("Check the system user token and key given to `so-outbox configure --system-user-token`.".into());
+            auth.action = Some(Action::CheckSystemUserToken);
             Some(vec![auth])
         }
     }

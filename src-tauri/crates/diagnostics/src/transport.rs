@@ -5,7 +5,7 @@ use std::time::Instant;
 use outbox::SmtpSettings;
 use superoffice::Environment;
 
-use crate::{Check, Owner, Status};
+use crate::{Action, Cause, Check, Owner, Status};
 
 /// `GET https://{env}.superoffice.com/api/state/{ctx}`.
 pub async fn tenant_state(env: &Environment, context_id: &str) -> Check {
@@ -25,14 +25,14 @@ pub async fn tenant_state(env: &Environment, context_id: &str) -> Check {
         Ok(s) => {
             c.status = Status::Fail;
             c.evidence.push(format!("200: State {:?}, IsRunning false ({ms} ms)", s.state.unwrap_or_default()));
-            c.cause = Some("The tenant is not running (maintenance or suspended).".into());
+            c.cause = Some(Cause::TenantNotRunning);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some("Wait for the maintenance window to end, or ask SuperOffice about the tenant's state.".into());
+            c.action = Some(Action::WaitForTenant);
         }
         Err(e) => {
             c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
             c.evidence.push(format!("{e} ({ms} ms)"));
-            c.cause = Some("The tenant could not be resolved; check the environment and tenant id.".into());
+            c.cause = Some(Cause::TenantUnresolved);
             c.owner = Some(Owner::TenantAdmin);
         }
     }
@@ -53,32 +53,26 @@ pub async fn smtp_relay(settings: &SmtpSettings, from: &str) -> Check {
             c.evidence.push(format!("{why} ({ms} ms)"));
             c.owner = Some(Owner::MailAdmin);
             let lower = why.to_ascii_lowercase();
-            c.cause = Some(
-                if lower.contains("starttls") || lower.contains("tls") || lower.contains("certificate") {
-                    "The relay does not offer a valid TLS connection; the app never sends credentials or mail without it."
-                } else if lower.contains("did not renew") {
-                    "The mail provider did not renew the relay's access token: the refresh token is revoked or expired, or the client id is wrong."
-                } else if (lower.contains("535") || lower.contains("auth")) && settings.auth == outbox::SmtpAuth::XOAuth2 {
-                    "The relay refused the XOAUTH2 access token: it is expired or revoked, belongs to another mailbox, or lacks the SMTP scope."
-                } else if lower.contains("535") || lower.contains("auth") {
-                    "The relay refused the login."
-                } else if lower.contains("mail from") {
-                    "The relay does not accept the rep's address as sender (send-as permission)."
-                } else {
-                    "The relay could not be reached."
-                }
-                .into(),
-            );
-            c.action = Some(
-                if settings.renewer.is_some() {
-                    "Store a new refresh token for the mailbox (Settings → SMTP relay), and check the token endpoint, client id and scope."
-                } else if settings.auth == outbox::SmtpAuth::XOAuth2 {
-                    "Store a fresh access token for the mailbox (Settings → SMTP relay; Microsoft 365 and Google tokens expire after about an hour), or use a password / app password."
-                } else {
-                    "Check host, port, TLS mode, the account and its send-as right for the rep's address (`so-outbox configure`)."
-                }
-                .into(),
-            );
+            c.cause = Some(if lower.contains("starttls") || lower.contains("tls") || lower.contains("certificate") {
+                Cause::RelayTls
+            } else if lower.contains("did not renew") {
+                Cause::RelayTokenNotRenewed
+            } else if (lower.contains("535") || lower.contains("auth")) && settings.auth == outbox::SmtpAuth::XOAuth2 {
+                Cause::RelayTokenRefused
+            } else if lower.contains("535") || lower.contains("auth") {
+                Cause::RelayLoginRefused
+            } else if lower.contains("mail from") {
+                Cause::RelaySenderRefused
+            } else {
+                Cause::RelayUnreachable
+            });
+            c.action = Some(if settings.renewer.is_some() {
+                Action::RenewRefreshToken
+            } else if settings.auth == outbox::SmtpAuth::XOAuth2 {
+                Action::StoreFreshAccessToken
+            } else {
+                Action::CheckRelaySettings
+            });
         }
     }
     c
@@ -101,15 +95,15 @@ pub fn keychain(store: &dyn keychain::SecretStore) -> Check {
         Ok(_) => {
             c.status = Status::Fail;
             c.evidence.push(format!("the canary did not come back ({ms} ms)"));
-            c.cause = Some("The keychain does not keep what is stored; secrets would be lost.".into());
+            c.cause = Some(Cause::KeychainLoses);
             c.owner = Some(Owner::Rep);
         }
         Err(e) => {
             c.status = Status::Fail;
             c.evidence.push(format!("{e} ({ms} ms)"));
-            c.cause = Some("The OS keychain is not usable; the app keeps secrets nowhere else.".into());
+            c.cause = Some(Cause::KeychainUnusable);
             c.owner = Some(Owner::Rep);
-            c.action = Some("Unlock or start the keychain (GNOME Keyring, KWallet, Credential Manager, macOS Keychain).".into());
+            c.action = Some(Action::UnlockKeychain);
         }
     }
     c
@@ -132,9 +126,9 @@ pub async fn sign_in(session: &superoffice::Session) -> Check {
         Err(e) => {
             c.status = if e.is_transient() { Status::Unknown } else { Status::Fail };
             c.evidence.push(format!("refresh: {e} ({ms} ms)"));
-            c.cause = Some("The session cannot be renewed; the rep will have to sign in again when the access token expires.".into());
+            c.cause = Some(Cause::SessionNotRenewable);
             c.owner = Some(Owner::TenantAdmin);
-            c.action = Some("Check the client secret stored with `so-outbox configure` and that the app's consent was not revoked.".into());
+            c.action = Some(Action::CheckClientSecret);
         }
     }
     c

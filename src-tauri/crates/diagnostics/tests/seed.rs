@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diagnostics::dns::Resolver;
+use diagnostics::Cause;
 use diagnostics::{Owner, Report, Setup, Status};
 use keychain::{MemoryStore, Secret};
 use outbox::{SmtpSecurity, SmtpSettings};
@@ -102,16 +103,16 @@ async fn seed_profile_both_columns_corrected() {
     );
     assert!(check(sys, "archive_documents").evidence[0].starts_with("200"), "the seed's 200 for documents");
     assert!(check(sys, "email_agent").evidence[0].contains("401"));
-    assert!(check(sys, "email_agent").cause.as_deref().unwrap().contains("token type is not the cause"));
+    assert!(check(sys, "email_agent").cause == Some(Cause::EmailAgentNotGranted));
     assert!(check(sys, "crmscript").evidence[0].contains("403"));
     assert!(
         check(sys, "marketing").tried == ["GET User/currentPrincipal (Licenses)"]
-            && check(sys, "marketing").cause.as_deref().unwrap().contains("bulk mailings"),
+            && check(sys, "marketing").cause == Some(Cause::ShipmentsAreBulk { caller: diagnostics::Caller::SystemUser }),
         "read-only: the licences, never the undocumented POST /Shipment"
     );
     let me = check(sys, "associate_me");
-    assert!(me.evidence[0].contains("500") && me.cause.as_deref().unwrap().contains("not a documented endpoint"));
-    assert!(check(sys, "identity").cause.as_deref().unwrap().contains("cannot impersonate"));
+    assert!(me.evidence[0].contains("500") && me.cause == Some(Cause::AssociateMeUndocumented));
+    assert!(check(sys, "identity").cause == Some(Cause::SystemUserNotAPerson));
 
     // What the rep's own sign-in fixes (identity) and what it does not (the Email agent).
     expect(
@@ -136,7 +137,7 @@ async fn seed_profile_both_columns_corrected() {
     );
     assert_eq!(report.rep.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), diagnostics::REP_CHECKS, "every check, in order");
     assert!(report.rep.iter().all(|c| c.id != "associate_me"));
-    assert_eq!(report.recommendation.channel, "smtp", "{:?}", report.recommendation.reasons);
+    assert_eq!(report.recommendation.channel, outbox::Channel::Smtp, "{:?}", report.recommendation.reasons);
     assert!(report.can_send);
     let caps = report.capabilities();
     assert_eq!(outbox::channel::choose(outbox::ChannelSetting::Auto, &caps).channel, outbox::Channel::Smtp, "{caps:?}");
@@ -186,7 +187,7 @@ async fn every_profile_has_its_expected_matrix() {
             ("smtp_relay", Pass, None),
         ],
     );
-    assert_eq!(full.recommendation.channel, "email_agent");
+    assert_eq!(full.recommendation.channel, outbox::Channel::EmailAgent);
     assert_eq!(
         full.capabilities().email_agent,
         outbox::channel::AgentAccess::Granted { account: Some("anna.berger@roboplanet.example".into()) },
@@ -200,7 +201,7 @@ async fn every_profile_has_its_expected_matrix() {
         &[("email_agent", Pass, None), ("inbox_account", Fail, Some(Rep)), ("crmscript", Warn, Some(AppRegistration))],
     );
     assert!(no_inbox.system_user.is_none(), "no system user configured: one column");
-    assert_eq!(no_inbox.recommendation.channel, "smtp", "{:?}", no_inbox.recommendation.reasons);
+    assert_eq!(no_inbox.recommendation.channel, outbox::Channel::Smtp, "{:?}", no_inbox.recommendation.reasons);
 
     let no_archive = diagnostics::run_all(&setup(&sim, "no-archive-rights", false).await).await;
     expect(
@@ -236,7 +237,7 @@ async fn an_unreadable_person_card_does_not_make_the_relay_untestable() {
     assert_eq!((identity.status, identity.owner), (Warn, Some(TenantAdmin)), "{:?}", identity.evidence);
     assert!(identity.evidence.iter().any(|e| e.contains("anna.berger@roboplanet.example")), "{:?}", identity.evidence);
     assert_eq!(status(&report.rep, "smtp_relay"), (Pass, None), "{:?}", check(&report.rep, "smtp_relay").evidence);
-    assert_eq!(report.recommendation.channel, "smtp", "the diagnosis agrees with the channel in use");
+    assert_eq!(report.recommendation.channel, outbox::Channel::Smtp, "the diagnosis agrees with the channel in use");
     assert!(report.can_send);
 }
 
@@ -247,7 +248,7 @@ async fn no_working_channel_means_handoff_and_cannot_send() {
     s.smtp.as_mut().unwrap().password = Secret::new("wrong");
     let r = diagnostics::run_all(&s).await;
     assert_eq!(status(&r.rep, "smtp_relay"), (Fail, Some(MailAdmin)));
-    assert_eq!((r.recommendation.channel.as_str(), r.can_send), ("handoff", false));
+    assert_eq!((r.recommendation.channel, r.can_send), (outbox::Channel::Handoff, false));
     assert!(!r.capabilities().smtp_configured);
     s.smtp = None;
     let r = diagnostics::run_all(&s).await;
@@ -329,7 +330,7 @@ async fn one_check_can_be_rerun() {
     assert_eq!(status(&report.rep, "email_agent").0, Pass);
     assert_eq!(status(&report.rep, "inbox_account").0, Pass);
     assert_eq!(status(report.system_user.as_deref().unwrap(), "email_agent").0, Pass);
-    assert_eq!(report.recommendation.channel, "email_agent");
+    assert_eq!(report.recommendation.channel, outbox::Channel::EmailAgent);
     let after = sim.counters();
     let rerun = after.requests("") - before.requests("");
     assert!(rerun * 3 <= full_run, "a re-run asks only what it needs: {rerun} calls (a full run: {full_run})");
@@ -358,7 +359,7 @@ async fn benchmark_wall_time_vs_critical_path() {
     let report = diagnostics::run_all(&s).await;
     let wall = t.elapsed().as_millis() as u64;
     let calls = sim.counters().requests("") - before;
-    assert_eq!(report.recommendation.channel, "smtp", "the same verdict under latency");
+    assert_eq!(report.recommendation.channel, outbox::Channel::Smtp, "the same verdict under latency");
     assert_eq!(report.rep.len(), diagnostics::REP_CHECKS.len());
     let critical = LATENCY_MS * DEPTH;
     let line = format!(

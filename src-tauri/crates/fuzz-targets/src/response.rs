@@ -171,7 +171,7 @@ fn error(status: u16, retry_after: Option<&str>, body: &[u8]) {
     assert_eq!(e.status(), Some(status));
     assert_eq!(e.is_transient(), status >= 500 || [408, 421, 429].contains(&status));
     assert_eq!(e.needs_sign_in(), status == 401);
-    assert!(e.code().starts_with("superoffice_"));
+    assert!(e.code().as_str().starts_with("superoffice_"));
     assert!(!e.to_string().is_empty());
 }
 

@@ -35,10 +35,10 @@ pub enum Error {
 
 impl Error {
     /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> codes::ErrorCode {
         match self {
-            Error::Unavailable(_) => "keychain_unavailable",
-            Error::Failed(_) => "keychain_failed",
+            Error::Unavailable(_) => codes::ErrorCode::KeychainUnavailable,
+            Error::Failed(_) => codes::ErrorCode::KeychainFailed,
         }
     }
 }

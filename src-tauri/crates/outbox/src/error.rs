@@ -32,17 +32,17 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> codes::ErrorCode {
         match self {
-            Error::Store(_) => "outbox_store_failed",
-            Error::NotFound(_) => "draft_not_found",
-            Error::InvalidTransition { .. } => "invalid_transition",
-            Error::NotSendable(_) => "draft_not_sendable",
-            Error::Mime(_) => "message_invalid",
-            Error::ApprovalMismatch => "approval_mismatch",
-            Error::OtherOwner { .. } => "outbox_of_another_owner",
-            Error::BulkHandoff => "bulk_handoff",
-            Error::Clipboard(_) => "clipboard_unavailable",
+            Error::Store(_) => codes::ErrorCode::OutboxStoreFailed,
+            Error::NotFound(_) => codes::ErrorCode::DraftNotFound,
+            Error::InvalidTransition { .. } => codes::ErrorCode::InvalidTransition,
+            Error::NotSendable(_) => codes::ErrorCode::DraftNotSendable,
+            Error::Mime(_) => codes::ErrorCode::MessageInvalid,
+            Error::ApprovalMismatch => codes::ErrorCode::ApprovalMismatch,
+            Error::OtherOwner { .. } => codes::ErrorCode::OutboxOfAnotherOwner,
+            Error::BulkHandoff => codes::ErrorCode::BulkHandoff,
+            Error::Clipboard(_) => codes::ErrorCode::ClipboardUnavailable,
             Error::SuperOffice(e) => e.code(),
             Error::Keychain(e) => e.code(),
         }

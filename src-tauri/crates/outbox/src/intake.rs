@@ -90,7 +90,7 @@ pub struct IntakeProblem {
     /// SuperOffice's answer (or the decoding error), as it came.
     pub detail: String,
     /// The error code, for the report.
-    pub code: String,
+    pub code: codes::ErrorCode,
     pub at_ms: i64,
 }
 
@@ -114,7 +114,7 @@ impl IntakeProblem {
             crate::Error::SuperOffice(superoffice::Error::Api { message, .. }) => message.clone(),
             other => other.to_string(),
         };
-        IntakeProblem { failure, status, detail, code: e.code().to_owned(), at_ms: crate::store::now_ms() }
+        IntakeProblem { failure, status, detail, code: e.code(), at_ms: crate::store::now_ms() }
     }
 }
 

@@ -45,7 +45,7 @@ pub use lettre::Address as EmailAddress;
 pub use owner::Owner;
 pub use reason::Reason;
 pub use review::{Edit, Version};
-pub use schedule::{Limits, TickReport};
+pub use schedule::{Limits, Pace, TickReport};
 pub use smtp::{SmtpAuth, SmtpSecurity, SmtpSettings};
 pub use state::State;
 pub use store::{now_ms, DraftRow, NewDraft, Store, TimelineEvent};

@@ -48,16 +48,36 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// The pause before archiving is tried again after a failure.
 const ARCHIVE_RETRY_MS: i64 = 60_000;
 
+/// Which sending limit holds approved messages back (the UI words it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Pace {
+    /// `cap` messages were sent in the last 24 hours.
+    DailyLimit { cap: u32 },
+    /// The configured pause between two messages.
+    Spacing { seconds: u32 },
+}
+
+impl Pace {
+    /// In English (logs).
+    pub fn english(self) -> String {
+        match self {
+            Pace::DailyLimit { cap } => format!("daily limit of {cap} messages reached"),
+            Pace::Spacing { seconds } => format!("keeping {seconds} s between messages"),
+        }
+    }
+}
+
 /// Why the next queued message waits, and until when (ms); `None` when it may go now.
-pub fn limit_wait(limits: &Limits, sent_last_day: &[i64], now: i64) -> Option<(String, i64)> {
+pub fn limit_wait(limits: &Limits, sent_last_day: &[i64], now: i64) -> Option<(Pace, i64)> {
     if limits.daily_cap > 0 && sent_last_day.len() as u32 >= limits.daily_cap {
         let oldest = sent_last_day.iter().min().copied().unwrap_or(now);
-        return Some((format!("daily limit of {} messages reached", limits.daily_cap), oldest + DAY_MS));
+        return Some((Pace::DailyLimit { cap: limits.daily_cap }, oldest + DAY_MS));
     }
     let last = sent_last_day.iter().max().copied();
     match last {
         Some(l) if now < l + i64::from(limits.min_spacing_ms) => {
-            Some((format!("keeping {} s between messages", limits.min_spacing_ms / 1000), l + i64::from(limits.min_spacing_ms)))
+            Some((Pace::Spacing { seconds: limits.min_spacing_ms / 1000 }, l + i64::from(limits.min_spacing_ms)))
         }
         _ => None,
     }
@@ -71,7 +91,7 @@ pub struct TickReport {
     pub attempted: Vec<i64>,
     pub archived: Vec<i64>,
     /// Set when the sending limits hold messages back: why, and until when (ms).
-    pub waiting: Option<(String, i64)>,
+    pub waiting: Option<(Pace, i64)>,
 }
 
 impl TickReport {
@@ -145,7 +165,7 @@ impl Delivery {
             }
             report.attempted.push(id);
             if let Err(e) = self.deliver(id).await {
-                tracing::warn!(draft = id, code = e.code(), "send attempt stopped: {e}");
+                tracing::warn!(draft = id, code = e.code().as_str(), "send attempt stopped: {e}");
             }
         }
         for id in self.store.archive_due(now_ms())? {
@@ -156,7 +176,7 @@ impl Delivery {
                 Ok(State::Done) => report.archived.push(id),
                 Ok(_) => {}
                 Err(e) => {
-                    tracing::warn!(draft = id, code = e.code(), "archiving postponed");
+                    tracing::warn!(draft = id, code = e.code().as_str(), "archiving postponed");
                     self.store.defer_archive(id, now_ms() + ARCHIVE_RETRY_MS)?;
                 }
             }
@@ -207,10 +227,8 @@ mod tests {
     fn limits_say_why_and_until_when() {
         let l = Limits { daily_cap: 2, min_spacing_ms: 30_000 };
         assert_eq!(limit_wait(&l, &[], 1_000_000), None);
-        let (why, until) = limit_wait(&l, &[990_000], 1_000_000).unwrap_or_default();
-        assert!(why.contains("30 s") && until == 1_020_000, "{why} {until}");
-        let (why, until) = limit_wait(&l, &[100_000, 200_000], 1_000_000).unwrap_or_default();
-        assert!(why.contains("daily limit") && until == 100_000 + DAY_MS);
+        assert_eq!(limit_wait(&l, &[990_000], 1_000_000), Some((Pace::Spacing { seconds: 30 }, 1_020_000)));
+        assert_eq!(limit_wait(&l, &[100_000, 200_000], 1_000_000), Some((Pace::DailyLimit { cap: 2 }, 100_000 + DAY_MS)));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The client's one error type, with predicates for retry decisions.
 
+use codes::ErrorCode;
+
 /// Everything that can go wrong talking to SuperOffice. Texts never contain a token, a code,
 /// a verifier or a URL with credentials.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +19,7 @@ pub enum Error {
     Decode(String),
     /// The sign-in did not produce a trustworthy session.
     #[error("sign-in failed: {message}")]
-    SignIn { code: &'static str, message: String },
+    SignIn { code: ErrorCode, message: String },
     /// The rep declined, or the browser never came back.
     #[error("sign-in was cancelled: {0}")]
     SignInCancelled(String),
@@ -33,7 +35,7 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    pub(crate) fn sign_in(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn sign_in(code: ErrorCode, message: impl Into<String>) -> Self {
         Error::SignIn { code, message: message.into() }
     }
 
@@ -75,22 +77,22 @@ impl Error {
     }
 
     /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Api { status: 401, .. } => "superoffice_unauthorized",
-            Error::Api { status: 403, .. } => "superoffice_forbidden",
-            Error::Api { status: 404, .. } => "superoffice_not_found",
-            Error::Api { status: 421, .. } => "superoffice_misdirected",
-            Error::Api { status: 429, .. } => "superoffice_throttled",
-            Error::Api { status, .. } if *status >= 500 => "superoffice_server_error",
-            Error::Api { .. } => "superoffice_rejected",
-            Error::Transport(_) => "superoffice_unreachable",
-            Error::Timeout => "superoffice_timeout",
-            Error::Decode(_) => "superoffice_bad_response",
-            Error::SignIn { code, .. } => code,
-            Error::SignInCancelled(_) => "sign_in_cancelled",
-            Error::UntrustedHost(_) => "untrusted_host",
-            Error::NotSignedIn => "not_signed_in",
+            Error::Api { status: 401, .. } => ErrorCode::SuperofficeUnauthorized,
+            Error::Api { status: 403, .. } => ErrorCode::SuperofficeForbidden,
+            Error::Api { status: 404, .. } => ErrorCode::SuperofficeNotFound,
+            Error::Api { status: 421, .. } => ErrorCode::SuperofficeMisdirected,
+            Error::Api { status: 429, .. } => ErrorCode::SuperofficeThrottled,
+            Error::Api { status, .. } if *status >= 500 => ErrorCode::SuperofficeServerError,
+            Error::Api { .. } => ErrorCode::SuperofficeRejected,
+            Error::Transport(_) => ErrorCode::SuperofficeUnreachable,
+            Error::Timeout => ErrorCode::SuperofficeTimeout,
+            Error::Decode(_) => ErrorCode::SuperofficeBadResponse,
+            Error::SignIn { code, .. } => *code,
+            Error::SignInCancelled(_) => ErrorCode::SignInCancelled,
+            Error::UntrustedHost(_) => ErrorCode::UntrustedHost,
+            Error::NotSignedIn => ErrorCode::NotSignedIn,
             Error::Keychain(e) => e.code(),
         }
     }

@@ -4,6 +4,7 @@
 //! is unknown), `iss` equal to the pinned issuer, `aud` equal to our client id, `exp` with 60 s
 //! of leeway, `iat` not in the future, and `nonce` equal to the one we sent.
 
+use codes::ErrorCode;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
@@ -50,11 +51,11 @@ pub async fn validate(
     let c = verify_signed(http, jwks_uri, token, issuer, Some(client_id)).await?;
     // With several audiences, the authorized party must be us (OIDC Core §3.1.3.7 items 4-5).
     if c["aud"].is_array() && c["azp"].as_str() != Some(client_id) {
-        return Err(Error::sign_in("id_token_wrong_audience", "the id_token was issued for several applications"));
+        return Err(Error::sign_in(ErrorCode::IdTokenWrongAudience, "the id_token was issued for several applications"));
     }
     if let Some(expected) = nonce {
         if c["nonce"].as_str() != Some(expected) {
-            return Err(Error::sign_in("id_token_wrong_nonce", "the id_token does not belong to this sign-in attempt"));
+            return Err(Error::sign_in(ErrorCode::IdTokenWrongNonce, "the id_token does not belong to this sign-in attempt"));
         }
     }
     claims_from(&c)
@@ -74,7 +75,7 @@ pub(crate) async fn verify_signed(
     let key = match find_key(&jwks(http, jwks_uri, false).await?, &kid) {
         Some(k) => k,
         None => find_key(&jwks(http, jwks_uri, true).await?, &kid)
-            .ok_or_else(|| Error::sign_in("id_token_unknown_key", "the token was signed with an unknown key"))?,
+            .ok_or_else(|| Error::sign_in(ErrorCode::IdTokenUnknownKey, "the token was signed with an unknown key"))?,
     }?;
     let mut v = Validation::new(Algorithm::RS256);
     v.leeway = LEEWAY_SECS;
@@ -88,20 +89,20 @@ pub(crate) async fn verify_signed(
     let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &v).map_err(|e| {
         use jsonwebtoken::errors::ErrorKind as K;
         let (code, what) = match e.kind() {
-            K::InvalidSignature => ("id_token_bad_signature", "the token signature is invalid"),
-            K::ExpiredSignature => ("id_token_expired", "the token has expired (check the computer's clock)"),
-            K::InvalidIssuer => ("id_token_wrong_issuer", "the token comes from another issuer"),
-            K::InvalidAudience => ("id_token_wrong_audience", "the token was issued to another application"),
-            K::ImmatureSignature => ("id_token_not_yet_valid", "the token is not valid yet (check the computer's clock)"),
-            K::MissingRequiredClaim(_) => ("id_token_missing_claim", "the token lacks a required claim"),
-            _ => ("id_token_invalid", "the token is invalid"),
+            K::InvalidSignature => (ErrorCode::IdTokenBadSignature, "the token signature is invalid"),
+            K::ExpiredSignature => (ErrorCode::IdTokenExpired, "the token has expired (check the computer's clock)"),
+            K::InvalidIssuer => (ErrorCode::IdTokenWrongIssuer, "the token comes from another issuer"),
+            K::InvalidAudience => (ErrorCode::IdTokenWrongAudience, "the token was issued to another application"),
+            K::ImmatureSignature => (ErrorCode::IdTokenNotYetValid, "the token is not valid yet (check the computer's clock)"),
+            K::MissingRequiredClaim(_) => (ErrorCode::IdTokenMissingClaim, "the token lacks a required claim"),
+            _ => (ErrorCode::IdTokenInvalid, "the token is invalid"),
         };
         Error::sign_in(code, what)
     })?;
     let c = data.claims;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     if c["iat"].as_i64().is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
-        return Err(Error::sign_in("id_token_iat_future", "the token was issued in the future (check the computer's clock)"));
+        return Err(Error::sign_in(ErrorCode::IdTokenIatFuture, "the token was issued in the future (check the computer's clock)"));
     }
     Ok(c)
 }
@@ -109,16 +110,16 @@ pub(crate) async fn verify_signed(
 /// The `kid` from a JWT's header; anything but RS256 is refused before a key is looked up.
 pub fn signing_kid(token: &str) -> Result<String> {
     let header = jsonwebtoken::decode_header(token)
-        .map_err(|e| Error::sign_in("id_token_malformed", format!("the token is not a signed JWT: {e}")))?;
+        .map_err(|e| Error::sign_in(ErrorCode::IdTokenMalformed, format!("the token is not a signed JWT: {e}")))?;
     if header.alg != Algorithm::RS256 {
-        return Err(Error::sign_in("id_token_bad_alg", format!("token algorithm {:?} is not allowed (RS256 only)", header.alg)));
+        return Err(Error::sign_in(ErrorCode::IdTokenBadAlg, format!("token algorithm {:?} is not allowed (RS256 only)", header.alg)));
     }
-    header.kid.ok_or_else(|| Error::sign_in("id_token_no_kid", "the token names no signing key"))
+    header.kid.ok_or_else(|| Error::sign_in(ErrorCode::IdTokenNoKid, "the token names no signing key"))
 }
 
 pub fn claims_from(c: &serde_json::Value) -> Result<Claims> {
     let ns = |k: &str| c[format!("{CLAIM_NS}{k}")].as_str().map(str::to_owned);
-    let missing = |k: &str| Error::sign_in("id_token_missing_claim", format!("the id_token lacks the claim {k}"));
+    let missing = |k: &str| Error::sign_in(ErrorCode::IdTokenMissingClaim, format!("the id_token lacks the claim {k}"));
     Ok(Claims {
         subject: c["sub"].as_str().ok_or_else(|| missing("sub"))?.to_owned(),
         associate_id: ns("associateid").and_then(|a| a.parse().ok()).ok_or_else(|| missing("associateid"))?,
@@ -153,7 +154,10 @@ async fn fetch_jwks(http: &reqwest::Client, uri: &str) -> Result<Jwks> {
     crate::environment::require_transport(uri)?;
     let resp = http.get(uri).send().await.map_err(Error::from_reqwest)?;
     if !resp.status().is_success() {
-        return Err(Error::sign_in("jwks_unavailable", format!("the signing keys could not be fetched (HTTP {})", resp.status().as_u16())));
+        return Err(Error::sign_in(
+            ErrorCode::JwksUnavailable,
+            format!("the signing keys could not be fetched (HTTP {})", resp.status().as_u16()),
+        ));
     }
     resp.json::<Jwks>().await.map_err(|e| Error::Decode(format!("JWKS: {}", e.without_url())))
 }
@@ -166,9 +170,8 @@ fn find_key(jwks: &Jwks, kid: &str) -> Option<Result<DecodingKey>> {
             && k.usage.as_deref().is_none_or(|u| u == "sig")
     })?;
     Some(match (&k.n, &k.e) {
-        (Some(n), Some(e)) => {
-            DecodingKey::from_rsa_components(n, e).map_err(|e| Error::sign_in("jwks_invalid", format!("a signing key is malformed: {e}")))
-        }
-        _ => Err(Error::sign_in("jwks_invalid", "a signing key is incomplete")),
+        (Some(n), Some(e)) => DecodingKey::from_rsa_components(n, e)
+            .map_err(|e| Error::sign_in(ErrorCode::JwksInvalid, format!("a signing key is malformed: {e}"))),
+        _ => Err(Error::sign_in(ErrorCode::JwksInvalid, "a signing key is incomplete")),
     })
 }

@@ -11,6 +11,7 @@
 //! 400 page and the listener keeps waiting, so a racing local process cannot end the flow.
 //! Reads are bounded in size and time; nothing from the request is echoed back.
 
+use codes::ErrorCode;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -86,8 +87,8 @@ impl Listener {
     pub async fn bind() -> Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
-            .map_err(|e| Error::sign_in("loopback_unavailable", format!("could not open a loopback port: {e}")))?;
-        let port = listener.local_addr().map_err(|e| Error::sign_in("loopback_unavailable", e.to_string()))?.port();
+            .map_err(|e| Error::sign_in(ErrorCode::LoopbackUnavailable, format!("could not open a loopback port: {e}")))?;
+        let port = listener.local_addr().map_err(|e| Error::sign_in(ErrorCode::LoopbackUnavailable, e.to_string()))?.port();
         Ok(Listener { listener, port })
     }
 

@@ -6,6 +6,7 @@
 //! server rotates the refresh token, the new one is written to the keychain before the new
 //! access token is used. id_tokens returned by a refresh must keep the same `sub`.
 
+use codes::ErrorCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,9 +49,9 @@ impl TokenResponse {
             let error = body.as_ref().and_then(|b| b.error.clone()).unwrap_or_default();
             let desc = body.and_then(|b| b.error_description).unwrap_or_default();
             let code = match error.as_str() {
-                "invalid_grant" => "token_invalid_grant",
-                "invalid_client" => "token_invalid_client",
-                _ => "token_rejected",
+                "invalid_grant" => ErrorCode::TokenInvalidGrant,
+                "invalid_client" => ErrorCode::TokenInvalidClient,
+                _ => ErrorCode::TokenRejected,
             };
             return Err(Error::sign_in(code, format!("the token endpoint refused ({}): {error} {desc}", status.as_u16())));
         }
@@ -143,7 +144,7 @@ impl Session {
         }
         let tokens = match TokenResponse::request(&http, &env.token_endpoint(), &form).await {
             Ok(t) => t,
-            Err(Error::SignIn { code: "token_invalid_grant", .. }) => {
+            Err(Error::SignIn { code: ErrorCode::TokenInvalidGrant, .. }) => {
                 store.delete(&key)?;
                 return Ok(None);
             }
@@ -153,10 +154,11 @@ impl Session {
         if let Some(rotated) = &tokens.refresh_token {
             store.set(&key, rotated)?;
         }
-        let id = tokens.id_token.as_ref().ok_or_else(|| Error::sign_in("id_token_missing", "the refresh answer carries no id_token"))?;
+        let id =
+            tokens.id_token.as_ref().ok_or_else(|| Error::sign_in(ErrorCode::IdTokenMissing, "the refresh answer carries no id_token"))?;
         let claims = id_token::validate(&http, &env.jwks_uri(), id.expose(), &env.issuer(), &client_id, None).await?;
         if !claims.context_id.eq_ignore_ascii_case(context_id) {
-            return Err(Error::sign_in("wrong_tenant", format!("the stored sign-in belongs to {}", claims.context_id)));
+            return Err(Error::sign_in(ErrorCode::WrongTenant, format!("the stored sign-in belongs to {}", claims.context_id)));
         }
         let api_base = resolve_tenant(&http, &env, &claims.context_id).await?;
         let tokens = TokenResponse { refresh_token: tokens.refresh_token.clone().or(Some(refresh_token)), ..tokens };
@@ -260,7 +262,7 @@ impl Session {
         }
         let tokens = match TokenResponse::request(&self.inner.link.http, &self.inner.link.env.token_endpoint(), &form).await {
             Ok(t) => t,
-            Err(Error::SignIn { code: "token_invalid_grant", .. }) => {
+            Err(Error::SignIn { code: ErrorCode::TokenInvalidGrant, .. }) => {
                 // The grant is gone (revoked consent); the stored token is useless.
                 self.inner.store.delete(&key)?;
                 return Err(Error::NotSignedIn);
@@ -284,7 +286,7 @@ impl Session {
             .await?;
             let before = &self.inner.claims;
             if c.subject != before.subject || c.context_id != before.context_id || c.associate_id != before.associate_id {
-                return Err(Error::sign_in("id_token_subject_changed", "the refreshed id_token belongs to another user or tenant"));
+                return Err(Error::sign_in(ErrorCode::IdTokenSubjectChanged, "the refreshed id_token belongs to another user or tenant"));
             }
         }
         let mut t = self.tokens();

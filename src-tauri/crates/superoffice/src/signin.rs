@@ -5,6 +5,7 @@
 //! listener, redeems the code with our verifier, validates the id_token, resolves the tenant
 //! with the state API and stores the refresh token in the keychain.
 
+use codes::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,11 +53,11 @@ impl PendingSignIn {
         let nonce = random_url_safe(16);
         let verifier = Secret::new(random_url_safe(32));
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.expose().as_bytes()));
-        let mut url =
-            url::Url::parse(&request.environment.authorize_endpoint()).map_err(|e| Error::sign_in("bad_environment", e.to_string()))?;
+        let mut url = url::Url::parse(&request.environment.authorize_endpoint())
+            .map_err(|e| Error::sign_in(ErrorCode::BadEnvironment, e.to_string()))?;
         if !transport_ok(&url) {
             return Err(Error::sign_in(
-                "bad_environment",
+                ErrorCode::BadEnvironment,
                 "SuperOffice must be reached over https (plain http only on this computer's loopback)",
             ));
         }
@@ -96,7 +97,7 @@ impl PendingSignIn {
         }
         let page = resp.text().await.unwrap_or_default();
         Err(Error::sign_in(
-            "registration_refused",
+            ErrorCode::RegistrationRefused,
             format!(
                 "SuperOffice refused the sign-in request (HTTP {}: {}). The app registration must allow the redirect address {} \
                  (the Native app template's rule ^http://127.0.0.1\\:\\d{{4,10}}$) and must be the one whose client id is configured \
@@ -133,13 +134,14 @@ impl PendingSignIn {
             form.push(("client_secret", s.expose().to_owned()));
         }
         let tokens = TokenResponse::request(&http, &env.token_endpoint(), &form).await?;
-        let id_token = tokens.id_token.as_ref().ok_or_else(|| Error::sign_in("id_token_missing", "no id_token in the token response"))?;
+        let id_token =
+            tokens.id_token.as_ref().ok_or_else(|| Error::sign_in(ErrorCode::IdTokenMissing, "no id_token in the token response"))?;
         let claims =
             id_token::validate(&http, &env.jwks_uri(), id_token.expose(), &env.issuer(), &self.request.client_id, Some(&self.nonce))
                 .await?;
         if let Some(t) = &self.request.tenant {
             if !t.eq_ignore_ascii_case(&claims.context_id) {
-                return Err(Error::sign_in("wrong_tenant", format!("signed in to {} instead of {t}", claims.context_id)));
+                return Err(Error::sign_in(ErrorCode::WrongTenant, format!("signed in to {} instead of {t}", claims.context_id)));
             }
         }
         let api_base = resolve_tenant(&http, env, &claims.context_id).await?;
@@ -191,7 +193,7 @@ fn denied(why: &str) -> Error {
     match code {
         "access_denied" => Error::SignInCancelled(why.to_owned()),
         _ => Error::sign_in(
-            "authorize_refused",
+            ErrorCode::AuthorizeRefused,
             format!(
                 "SuperOffice sent the browser back with an error ({why}). Check the app registration in the SuperOffice Developer Portal \
                  (client id, redirect URL rule ^http://127.0.0.1\\:\\d{{4,10}}$, the tenant's approval of the app). Who can fix it: \

@@ -11,6 +11,7 @@
 //! A system user has no person and cannot impersonate anyone: it can never send as a rep.
 
 use base64::Engine as _;
+use codes::ErrorCode;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use keychain::Secret;
 use serde::Deserialize;
@@ -46,15 +47,15 @@ pub fn sign_system_token(system_token: &str, private_key_pem: &Secret, now: time
     let stamp = now
         .to_offset(time::UtcOffset::UTC)
         .format(time::macros::format_description!("[year][month][day][hour][minute]"))
-        .map_err(|e| Error::sign_in("system_user_clock", e.to_string()))?;
+        .map_err(|e| Error::sign_in(ErrorCode::SystemUserClock, e.to_string()))?;
     let message = format!("{system_token}.{stamp}");
     let key = EncodingKey::from_rsa_pem(private_key_pem.expose().as_bytes())
-        .map_err(|_| Error::sign_in("system_user_key_invalid", "the system user's private key is not a valid RSA PEM key"))?;
+        .map_err(|_| Error::sign_in(ErrorCode::SystemUserKeyInvalid, "the system user's private key is not a valid RSA PEM key"))?;
     let url_safe = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::RS256)
-        .map_err(|e| Error::sign_in("system_user_key_invalid", format!("signing failed: {e}")))?;
+        .map_err(|e| Error::sign_in(ErrorCode::SystemUserKeyInvalid, format!("signing failed: {e}")))?;
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(url_safe)
-        .map_err(|e| Error::sign_in("system_user_key_invalid", e.to_string()))?;
+        .map_err(|e| Error::sign_in(ErrorCode::SystemUserKeyInvalid, e.to_string()))?;
     Ok(Secret::new(format!("{message}.{}", base64::engine::general_purpose::STANDARD.encode(raw))))
 }
 
@@ -99,7 +100,7 @@ impl SystemSession {
             (true, Some(t)) => t,
             _ => {
                 return Err(Error::sign_in(
-                    "system_user_rejected",
+                    ErrorCode::SystemUserRejected,
                     format!("SuperOffice refused the system user: {}", answer.error_message.unwrap_or_default()),
                 ))
             }
@@ -122,13 +123,13 @@ async fn validate_system_jwt(http: &reqwest::Client, env: &Environment, jwt: &st
         _ => false,
     };
     if !aud_matches {
-        return Err(Error::sign_in("system_user_wrong_audience", "the system user token was issued for another tenant"));
+        return Err(Error::sign_in(ErrorCode::SystemUserWrongAudience, "the system user token was issued for another tenant"));
     }
     claims[format!("{CLAIM_NS}ticket")]
         .as_str()
         .filter(|t| !t.is_empty())
         .map(Secret::new)
-        .ok_or_else(|| Error::sign_in("system_user_no_ticket", "the system user token carries no ticket"))
+        .ok_or_else(|| Error::sign_in(ErrorCode::SystemUserNoTicket, "the system user token carries no ticket"))
 }
 
 #[cfg(test)]
