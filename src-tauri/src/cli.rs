@@ -45,11 +45,20 @@ pub enum SecurityArg {
     Starttls,
 }
 
-impl SecurityArg {
-    pub fn as_config(self) -> &'static str {
-        match self {
-            SecurityArg::Tls => "tls",
-            SecurityArg::Starttls => "starttls",
+impl From<SecurityArg> for outbox::SmtpSecurity {
+    fn from(a: SecurityArg) -> Self {
+        match a {
+            SecurityArg::Tls => outbox::SmtpSecurity::ImplicitTls,
+            SecurityArg::Starttls => outbox::SmtpSecurity::StartTls,
+        }
+    }
+}
+
+impl From<outbox::SmtpSecurity> for SecurityArg {
+    fn from(s: outbox::SmtpSecurity) -> Self {
+        match s {
+            outbox::SmtpSecurity::ImplicitTls => SecurityArg::Tls,
+            outbox::SmtpSecurity::StartTls => SecurityArg::Starttls,
         }
     }
 }
@@ -273,8 +282,11 @@ mod tests {
     /// STARTTLS on 587 as the default; a missing required flag is named.
     #[test]
     fn security_and_required_flags_are_checked_by_the_parser() {
-        assert_eq!(configure(&[]).map(|c| (c.smtp_security.as_config(), c.smtp_port, c.task_type)), Ok(("starttls", 587, 7)));
-        assert_eq!(configure(&["--smtp-security", "tls"]).map(|c| c.smtp_security.as_config()), Ok("tls"));
+        assert_eq!(
+            configure(&[]).map(|c| (outbox::SmtpSecurity::from(c.smtp_security).as_str(), c.smtp_port, c.task_type)),
+            Ok(("starttls", 587, 7))
+        );
+        assert_eq!(configure(&["--smtp-security", "tls"]).map(|c| outbox::SmtpSecurity::from(c.smtp_security).as_str()), Ok("tls"));
         assert!(configure(&["--smtp-security", "none"]).is_err());
         let missing = super::parse(["configure", "--environment", "online"].iter().map(|s| s.to_string())).err().map(|e| e.0);
         assert!(missing.is_some_and(|e| e.contains("--tenant")));

@@ -48,7 +48,7 @@ pub struct RelayConfig {
     pub host: String,
     pub port: u16,
     /// `tls` (implicit TLS, port 465) or `starttls` (required, port 587).
-    pub security: String,
+    pub security: outbox::SmtpSecurity,
     pub username: String,
     /// `password` (default) or `xoauth2` (an OAuth access token for the mailbox); the secret
     /// itself is in the keychain.
@@ -93,6 +93,25 @@ impl MailOAuthConfig {
 }
 
 impl RelayConfig {
+    /// The one check of a relay, for the command line, the first-run form and the settings: a
+    /// host name, a port, a user name, and a provider's OAuth client only with XOAUTH2.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.host.is_empty() || self.host.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return Err("the SMTP host is missing or contains spaces".into());
+        }
+        if self.port == 0 {
+            return Err("the SMTP port is 1 to 65535".into());
+        }
+        if self.username.is_empty() || self.username.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return Err("the SMTP user is missing or contains spaces".into());
+        }
+        match (&self.oauth, self.auth) {
+            (Some(_), outbox::SmtpAuth::Password) => Err("renewing a token at the mail provider needs XOAUTH2 sign-in".into()),
+            (Some(o), outbox::SmtpAuth::XOAuth2) => o.validate(),
+            (None, _) => Ok(()),
+        }
+    }
+
     /// The keychain entry of this relay's secret (password, access token or refresh token).
     pub fn keychain_key(&self) -> String {
         crate::secret_names::relay_key(self.auth, self.oauth.is_some(), &self.username, &self.host, self.port)
@@ -222,6 +241,26 @@ impl TenantConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relay_reads_as_typed_values_and_is_checked_in_one_place() {
+        let json = r#"{"host":"smtp.example.com","port":465,"security":"tls","username":"anna@example.com","ca_file":null}"#;
+        let mut relay: RelayConfig = serde_json::from_str(json).expect("an earlier version's relay");
+        assert_eq!((relay.security, relay.auth), (outbox::SmtpSecurity::ImplicitTls, outbox::SmtpAuth::Password));
+        assert!(serde_json::to_string(&relay).expect("json").contains(r#""security":"tls""#));
+        assert!(serde_json::from_str::<RelayConfig>(&json.replace(r#""tls""#, r#""none""#)).is_err(), "no plaintext");
+        assert_eq!(relay.validate(), Ok(()));
+        relay.oauth = Some(MailOAuthConfig { token_url: "https://login.example.com/token".into(), client_id: "c".into(), scope: None });
+        assert!(relay.validate().is_err_and(|e| e.contains("XOAUTH2")), "a token endpoint without XOAUTH2");
+        relay.auth = outbox::SmtpAuth::XOAuth2;
+        assert_eq!(relay.validate(), Ok(()));
+        relay.oauth = Some(MailOAuthConfig { token_url: "http://login.example.com/token".into(), client_id: "c".into(), scope: None });
+        assert!(relay.validate().is_err(), "http:// off loopback");
+        for (host, port, user) in [("", 465, "a"), ("a b", 465, "a"), ("h", 0, "a"), ("h", 465, "")] {
+            let r = RelayConfig { host: host.into(), port, username: user.into(), oauth: None, ..relay.clone() };
+            assert!(r.validate().is_err(), "{host:?} {port} {user:?}");
+        }
+    }
 
     #[test]
     fn an_unreadable_file_blocks_and_survives_every_save() {

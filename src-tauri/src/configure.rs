@@ -57,7 +57,7 @@ pub fn apply(
         smtp: RelayConfig {
             host: a.smtp_host.trim().to_owned(),
             port: a.smtp_port,
-            security: a.smtp_security.as_config().to_owned(),
+            security: a.smtp_security.into(),
             username: a.smtp_user.trim().to_owned(),
             auth: a.auth(),
             oauth: a.oauth(),
@@ -65,32 +65,18 @@ pub fn apply(
         },
     };
     let env = tenant.environment()?;
-    if let Some(oauth) = &tenant.smtp.oauth {
-        if tenant.smtp.auth != outbox::SmtpAuth::XOAuth2 {
-            return Err("--smtp-oauth-token-url needs --smtp-auth xoauth2".into());
-        }
-        oauth.validate()?;
-    }
     if let Some(ca) = &tenant.smtp.ca_file {
         let pem = std::fs::read_to_string(ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
             return Err(format!("{} is not a PEM certificate", ca.display()));
         }
     }
-    for (name, v) in [
-        ("environment", &tenant.environment),
-        ("tenant id", &tenant.context_id),
-        ("client id", &tenant.client_id),
-        ("SMTP host", &tenant.smtp.host),
-        ("SMTP user", &tenant.smtp.username),
-    ] {
+    for (name, v) in [("environment", &tenant.environment), ("tenant id", &tenant.context_id), ("client id", &tenant.client_id)] {
         if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c.is_control()) {
             return Err(format!("the {name} is missing or contains spaces"));
         }
     }
-    if !matches!(tenant.smtp.security.as_str(), "tls" | "starttls") {
-        return Err("the SMTP security is tls (implicit TLS, port 465) or starttls (port 587); plaintext is not offered".into());
-    }
+    tenant.smtp.validate()?;
     let keychain = Keychain::open(crate::KEYCHAIN_SERVICE).map_err(|e| e.to_string())?;
     let mut stored = Vec::new();
     if a.client_secret_stdin {
@@ -140,7 +126,7 @@ pub fn apply(
         tenant.client_id,
         tenant.smtp.host,
         tenant.smtp.port,
-        tenant.smtp.security,
+        tenant.smtp.security.as_str(),
         tenant.smtp.auth.as_str(),
         tenant.smtp.username,
         Config::path(dir).display(),

@@ -90,8 +90,7 @@ pub struct EmailTemplate {
 pub struct RelaySettings {
     pub host: String,
     pub port: u16,
-    /// `tls` or `starttls`.
-    pub security: String,
+    pub security: outbox::SmtpSecurity,
     pub username: String,
     /// A password or an XOAUTH2 access token.
     pub auth: outbox::SmtpAuth,
@@ -113,8 +112,7 @@ pub struct TenantSetup {
     pub task_type_id: i64,
     pub smtp_host: String,
     pub smtp_port: u16,
-    /// `tls` or `starttls`.
-    pub smtp_security: String,
+    pub smtp_security: outbox::SmtpSecurity,
     pub smtp_user: String,
     pub smtp_auth: outbox::SmtpAuth,
 }

@@ -30,7 +30,7 @@ impl AppState {
                 Some(crate::contract::RelaySettings {
                     host: c.smtp.host.clone(),
                     port: c.smtp.port,
-                    security: c.smtp.security.clone(),
+                    security: c.smtp.security,
                     username: c.smtp.username.clone(),
                     auth: c.smtp.auth,
                     oauth: c.smtp.oauth.as_ref().map(|o| crate::contract::MailOAuthSettings {
@@ -104,18 +104,9 @@ impl AppState {
         config.limits = Some(s.limits);
         config.channel = Some(s.channel);
         if let (Some(tc), Some(r)) = (config.superoffice.as_mut(), &s.relay) {
-            if r.host.trim().is_empty() || r.host.contains(|c: char| c.is_whitespace() || c.is_control()) {
-                return bad("the relay host is a host name or address");
-            }
-            if !matches!(r.security.as_str(), "tls" | "starttls") {
-                return bad("the relay's security is tls or starttls; plaintext is not offered");
-            }
-            if r.port == 0 || r.username.trim().is_empty() {
-                return bad("the relay needs a port and a user name");
-            }
             tc.smtp.host = r.host.trim().to_owned();
             tc.smtp.port = r.port;
-            tc.smtp.security = r.security.clone();
+            tc.smtp.security = r.security;
             tc.smtp.username = r.username.trim().to_owned();
             tc.smtp.auth = r.auth;
             tc.smtp.oauth = match (&r.oauth, r.auth) {
@@ -125,13 +116,13 @@ impl AppState {
                         client_id: o.client_id.trim().to_owned(),
                         scope: Some(o.scope.trim().to_owned()).filter(|s| !s.is_empty()),
                     };
-                    if let Err(e) = o.validate() {
-                        return bad(&e);
-                    }
                     Some(o)
                 }
                 _ => None,
             };
+            if let Err(e) = tc.smtp.validate() {
+                return bad(&e);
+            }
             if s.task_type_id <= 0 {
                 return bad("the task type is a positive id");
             }
@@ -203,11 +194,7 @@ impl AppState {
             task_type: s.task_type_id,
             smtp_host: s.smtp_host,
             smtp_port: s.smtp_port,
-            smtp_security: match s.smtp_security.as_str() {
-                "tls" => crate::cli::SecurityArg::Tls,
-                "starttls" => crate::cli::SecurityArg::Starttls,
-                _ => return Err(CommandError::new(ErrorCode::ConfigInvalid, "the SMTP security is tls (port 465) or starttls (port 587)")),
-            },
+            smtp_security: s.smtp_security.into(),
             smtp_user: s.smtp_user,
             smtp_auth: match s.smtp_auth {
                 outbox::SmtpAuth::Password => crate::cli::AuthArg::Password,

@@ -214,7 +214,7 @@ pub fn from_config(c: &crate::config::TenantConfig) -> Result<Tenant, String> {
         relay: Relay {
             host: c.smtp.host.clone(),
             port: c.smtp.port,
-            security: if c.smtp.security == "tls" { SmtpSecurity::ImplicitTls } else { SmtpSecurity::StartTls },
+            security: c.smtp.security,
             username: c.smtp.username.clone(),
             auth: c.smtp.auth,
             oauth: c.smtp.oauth.as_ref().map(crate::config::MailOAuthConfig::core),

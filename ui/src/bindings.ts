@@ -71,7 +71,7 @@ export const commands = {
 	saveSettings: (settings: Settings_Deserialize) => __TAURI_INVOKE<Settings_Serialize>("save_settings", { settings }),
 	/**  Stores the relay password in the keychain (it goes nowhere else and never comes back). */
 	setRelayPassword: (password: string) => __TAURI_INVOKE<Settings_Serialize>("set_relay_password", { password }),
-	configureTenant: (setup: TenantSetup, clientSecret: string, smtpPassword: string | null) => __TAURI_INVOKE<AppStatus_Serialize>("configure_tenant", { setup, clientSecret, smtpPassword }),
+	configureTenant: (setup: TenantSetup_Deserialize, clientSecret: string, smtpPassword: string | null) => __TAURI_INVOKE<AppStatus_Serialize>("configure_tenant", { setup, clientSecret, smtpPassword }),
 	/**  Opens the archived document of a sent message in SuperOffice (the system browser). */
 	openDocument: (id: number) => __TAURI_INVOKE<string>("open_document", { id }),
 	/**
@@ -635,8 +635,7 @@ export type RelaySettings = RelaySettings_Serialize | RelaySettings_Deserialize;
 export type RelaySettings_Deserialize = {
 	host: string,
 	port: number,
-	/**  `tls` or `starttls`. */
-	security: string,
+	security: SmtpSecurity_Deserialize,
 	username: string,
 	/**  A password or an XOAUTH2 access token. */
 	auth: SmtpAuth,
@@ -652,8 +651,7 @@ export type RelaySettings_Deserialize = {
 export type RelaySettings_Serialize = {
 	host: string,
 	port: number,
-	/**  `tls` or `starttls`. */
-	security: string,
+	security: SmtpSecurity_Serialize,
 	username: string,
 	/**  A password or an XOAUTH2 access token. */
 	auth: SmtpAuth,
@@ -762,6 +760,36 @@ export type SmtpAuth =
  */
 "xoauth2";
 
+/**
+ *  How the connection to the relay is secured; there is no plaintext choice. Written `tls` and
+ *  `starttls` in `config.json`, on the command line and in the UI's forms.
+ */
+export type SmtpSecurity = SmtpSecurity_Serialize | SmtpSecurity_Deserialize;
+
+/**
+ *  How the connection to the relay is secured; there is no plaintext choice. Written `tls` and
+ *  `starttls` in `config.json`, on the command line and in the UI's forms.
+ */
+export type SmtpSecurity_Deserialize = 
+/**  TLS from the first byte (port 465). Preferred (RFC 8314). */
+"tls" | 
+/**  TLS from the first byte (port 465). Preferred (RFC 8314). */
+"implicit_tls" | 
+/**  STARTTLS, required: no STARTTLS offered means no sending (port 587). */
+"starttls" | 
+/**  STARTTLS, required: no STARTTLS offered means no sending (port 587). */
+"start_tls";
+
+/**
+ *  How the connection to the relay is secured; there is no plaintext choice. Written `tls` and
+ *  `starttls` in `config.json`, on the command line and in the UI's forms.
+ */
+export type SmtpSecurity_Serialize = 
+/**  TLS from the first byte (port 465). Preferred (RFC 8314). */
+"tls" | 
+/**  STARTTLS, required: no STARTTLS offered means no sending (port 587). */
+"starttls";
+
 export type SortKey = 
 /**  Newest activity first. */
 "updated" | "company" | "recipient" | "subject" | 
@@ -802,7 +830,13 @@ export type TenantInfo = {
  *  A real tenant from the first-run form; the client secret and the relay password go to
  *  the keychain (and nowhere else), the rest to `config.json`.
  */
-export type TenantSetup = {
+export type TenantSetup = TenantSetup_Serialize | TenantSetup_Deserialize;
+
+/**
+ *  A real tenant from the first-run form; the client secret and the relay password go to
+ *  the keychain (and nowhere else), the rest to `config.json`.
+ */
+export type TenantSetup_Deserialize = {
 	/**  `sod`, `qaonline`, `online` or an `https://` base URL. */
 	environment: string,
 	context_id: string,
@@ -810,8 +844,24 @@ export type TenantSetup = {
 	task_type_id: number,
 	smtp_host: string,
 	smtp_port: number,
-	/**  `tls` or `starttls`. */
-	smtp_security: string,
+	smtp_security: SmtpSecurity_Deserialize,
+	smtp_user: string,
+	smtp_auth: SmtpAuth,
+};
+
+/**
+ *  A real tenant from the first-run form; the client secret and the relay password go to
+ *  the keychain (and nowhere else), the rest to `config.json`.
+ */
+export type TenantSetup_Serialize = {
+	/**  `sod`, `qaonline`, `online` or an `https://` base URL. */
+	environment: string,
+	context_id: string,
+	client_id: string,
+	task_type_id: number,
+	smtp_host: string,
+	smtp_port: number,
+	smtp_security: SmtpSecurity_Serialize,
 	smtp_user: string,
 	smtp_auth: SmtpAuth,
 };

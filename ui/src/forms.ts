@@ -1,5 +1,6 @@
 // Validation of the first-run tenant form and the settings form, before anything goes to the
 // core (which checks again). Each problem is an i18n key per field.
+import type { SmtpSecurity } from "./bindings";
 import type { Key } from "./i18n";
 
 export type Errors<F extends string> = Partial<Record<F, Key>>;
@@ -13,7 +14,7 @@ export type TenantForm = {
   taskType: string;
   smtpHost: string;
   smtpPort: string;
-  smtpSecurity: string;
+  smtpSecurity: SmtpSecurity;
   smtpUser: string;
   smtpPassword: string;
 };
@@ -68,7 +69,7 @@ export type SettingsForm = {
   taskType: string;
   relayHost: string;
   relayPort: string;
-  relaySecurity: string;
+  relaySecurity: SmtpSecurity;
   relayUser: string;
 };
 

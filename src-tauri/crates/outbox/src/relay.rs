@@ -11,13 +11,27 @@ use serde::{Deserialize, Serialize};
 /// RFC 5321 §4.5.3.2: "DATA Termination: 10 minutes".
 pub const DATA_TERMINATION_TIMEOUT: Duration = Duration::from_secs(600);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How the connection to the relay is secured; there is no plaintext choice. Written `tls` and
+/// `starttls` in `config.json`, on the command line and in the UI's forms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub enum SmtpSecurity {
     /// TLS from the first byte (port 465). Preferred (RFC 8314).
+    #[serde(rename = "tls", alias = "implicit_tls")]
     ImplicitTls,
     /// STARTTLS, required: no STARTTLS offered means no sending (port 587).
+    #[default]
+    #[serde(rename = "starttls", alias = "start_tls")]
     StartTls,
+}
+
+impl SmtpSecurity {
+    /// As written in `config.json` and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpSecurity::ImplicitTls => "tls",
+            SmtpSecurity::StartTls => "starttls",
+        }
+    }
 }
 
 /// How the relay authenticates the rep.
