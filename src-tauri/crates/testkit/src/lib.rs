@@ -1,11 +1,12 @@
 //! Shared test setup for the integration tests, benches and examples of every crate and the
 //! app: the demo simulator, a rep signed in through the real loopback sign-in (this code plays
-//! the browser on the simulator's consent page), and the simulator's relay as SMTP settings.
+//! the browser on the simulator's consent page), the simulator's relay as SMTP settings, and
+//! the test SMTP servers as processes ([`smtp`]).
 //!
 //! Why it exists: the headless sign-in and the relay settings were written out again in each
 //! test suite. Test code only: every crate has it under `[dev-dependencies]`, nothing ships it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use keychain::{MemoryStore, Secret, SecretStore};
@@ -13,9 +14,31 @@ use outbox::{SmtpSecurity, SmtpSettings};
 use superoffice::{Client, Environment, PendingSignIn, Session, SignInRequest};
 use superoffice_sim::{browser, SimConfig, SimHandle};
 
+pub mod smtp;
+
 /// The demo tenant's simulator, started on free ports.
 pub async fn simulator() -> SimHandle {
     superoffice_sim::start(SimConfig::demo()).await.unwrap_or_else(|e| panic!("simulator: {e}"))
+}
+
+/// One demo simulator for every test of a test binary (starting one takes ~0.4 s), on a
+/// runtime of its own that lives as long as the process. Tests that share it sign in anew and
+/// keep their own outbox, so they share no rows; what they count in it, they count by their
+/// own Message-IDs.
+pub fn shared_simulator() -> &'static SimHandle {
+    static SIM: OnceLock<SimHandle> = OnceLock::new();
+    SIM.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
+            let rt = rt.unwrap_or_else(|e| panic!("runtime: {e}"));
+            rt.block_on(async {
+                let _ = tx.send(simulator().await);
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap_or_else(|e| panic!("the simulator did not start: {e}"))
+    })
 }
 
 /// The sign-in request for a simulator known by its address, app registration and tenant.
