@@ -19,20 +19,24 @@
 //! timeout and are `#[ignore]`d for time:
 //! `cargo test --test smtp_faults -- --ignored --test-threads 8 until_client_timeout` (~2 min).
 //! The tests marked `#[ignore = "BUG: …"]` fail today; the findings are in docs/reliability.md.
+//!
+//! The scripts, the rig and the matrix are here; the cases beyond one fault at one step are in
+//! `tests/smtp_faults/beyond.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
+#[path = "smtp_faults/beyond.rs"]
+mod beyond;
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{SMTP_PASSWORD, SMTP_USER};
 use keychain::Secret;
 use outbox::{Delivery, Limits, Rep, SmtpSecurity, SmtpSettings, State, Store};
 use serde_json::{json, Value};
-use superoffice_sim::TestPki;
+use testkit::shared_simulator;
+use testkit::smtp::Scripted;
 
 /// How long a scripted stall before DATA lasts before the server closes the connection.
 const SHORT_STALL: f64 = 1.0;
@@ -46,108 +50,20 @@ const DEADLINE: Duration = Duration::from_secs(40);
 /// The same for the variants that wait for the client's 120 s command timeout.
 const LONG_DEADLINE: Duration = Duration::from_secs(200);
 
-// ---------------------------------------------------------------------------------------------
-// The scripted server.
-// ---------------------------------------------------------------------------------------------
-
-/// `tests/smtp/scripted_smtp.py` as its own process, killed on drop.
-struct Scripted {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-    pki: TestPki,
-}
-
-impl Scripted {
-    fn start(script: &Value) -> Scripted {
-        Scripted::start_with(script, TestPki::generate().expect("pki"))
-    }
-
-    /// With the server's certificate from `pki` (a PKI the client may not trust).
-    fn start_with(script: &Value, pki: TestPki) -> Scripted {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (cert, key) = (dir.path().join("leaf.pem"), dir.path().join("leaf.key"));
-        std::fs::write(&cert, &pki.leaf_pem).expect("cert");
-        std::fs::write(&key, &pki.leaf_key_pem).expect("key");
-        let python = common::smtp_python();
-        let mut child = Command::new(&python)
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/scripted_smtp.py"))
-            .arg("--log")
-            .arg(dir.path().join("log.jsonl"))
-            .arg("--out")
-            .arg(dir.path().join("mail"))
-            .arg("--cert")
-            .arg(&cert)
-            .arg("--key")
-            .arg(&key)
-            .arg("--script")
-            .arg(script.to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} (run the test script, which creates the venv): {e}", python.display()));
-        let mut line = String::new();
-        use std::io::BufRead;
-        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("READY line");
-        let port =
-            line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("scripted server said {line:?}"));
-        Scripted { child, port, dir, pki }
-    }
-
-    /// Everything the server logged, in order.
-    fn events(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.dir.path().join("log.jsonl")).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("log line {l:?}: {e}"))).collect()
-    }
-
-    fn events_of(&self, kind: &str) -> Vec<Value> {
-        self.events().into_iter().filter(|e| e["event"] == kind).collect()
-    }
-
-    /// Messages that reached the final dot with this status (accepted, refused, unconfirmed).
-    fn messages(&self, status: &str) -> Vec<Value> {
-        self.events_of("message").into_iter().filter(|m| m["status"] == status).collect()
-    }
-
-    /// Messages the server has, or may have: accepted, or complete but never confirmed.
-    fn possibly_delivered(&self) -> usize {
-        self.messages("accepted").len() + self.messages("unconfirmed").len()
-    }
-
-    fn connections(&self) -> usize {
-        self.events_of("connect").len()
-    }
-
-    fn commands(&self, verb: &str) -> Vec<Value> {
-        self.events_of("command").into_iter().filter(|c| c["verb"] == verb).collect()
-    }
-
-    /// The log, for failure messages.
-    fn dump(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("log.jsonl")).unwrap_or_default()
-    }
-
-    /// What holds whatever went wrong: never a second message, credentials and mail only
-    /// inside TLS.
-    fn assert_invariants(&self, case: &str) {
-        let log = self.dump();
-        assert!(self.messages("accepted").len() <= 1, "{case}: more than one message accepted\n{log}");
-        assert!(self.possibly_delivered() <= 1, "{case}: a message was sent again while the first may have been delivered\n{log}");
-        for e in self.events() {
-            if e["credentials"] == true {
-                assert_eq!(e["in_clear"], false, "{case}: AUTH in the clear\n{log}");
-            }
-            assert_ne!(e["secret_in_clear"], true, "{case}: the password crossed the wire unencrypted\n{log}");
-            if e["event"] == "command" && ["MAIL", "RCPT", "DATA"].contains(&e["verb"].as_str().unwrap_or("")) {
-                assert_eq!(e["tls"], true, "{case}: mail sent without TLS\n{log}");
-            }
+/// What holds whatever went wrong: never a second message, credentials and mail only
+/// inside TLS.
+fn assert_invariants(server: &Scripted, case: &str) {
+    let log = server.dump();
+    assert!(server.messages("accepted").len() <= 1, "{case}: more than one message accepted\n{log}");
+    assert!(server.possibly_delivered() <= 1, "{case}: a message was sent again while the first may have been delivered\n{log}");
+    for e in server.events() {
+        if e["credentials"] == true {
+            assert_eq!(e["in_clear"], false, "{case}: AUTH in the clear\n{log}");
         }
-    }
-}
-
-impl Drop for Scripted {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        assert_ne!(e["secret_in_clear"], true, "{case}: the password crossed the wire unencrypted\n{log}");
+        if e["event"] == "command" && ["MAIL", "RCPT", "DATA"].contains(&e["verb"].as_str().unwrap_or("")) {
+            assert_eq!(e["tls"], true, "{case}: mail sent without TLS\n{log}");
+        }
     }
 }
 
@@ -181,32 +97,13 @@ fn reply_at(step: &str, reply: &str) -> Value {
 // The pipeline.
 // ---------------------------------------------------------------------------------------------
 
-/// One simulator for every test here (starting one takes ~0.4 s), on a runtime of its own.
-/// Each test signs in anew and sends a draft of its own from its own outbox, so tests share no
-/// rows, Message-IDs or archive documents; documents are counted by Message-ID.
-fn shared_simulator() -> &'static superoffice_sim::SimHandle {
-    static SIM: OnceLock<superoffice_sim::SimHandle> = OnceLock::new();
-    SIM.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-            rt.block_on(async {
-                tx.send(common::simulator().await).expect("hand over the simulator");
-                std::future::pending::<()>().await;
-            });
-        });
-        rx.recv().expect("the simulator")
-    })
-}
-
 struct Rig {
     delivery: Delivery,
     _dir: tempfile::TempDir,
 }
 
 async fn rig(server: &Scripted, security: SmtpSecurity, ca_pem: &str) -> Rig {
-    let sim = shared_simulator();
-    let client = common::sign_in(sim).await;
+    let client = common::sign_in(shared_simulator()).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(Store::open(&dir.path().join("outbox.sqlite")).expect("store"));
     let draft = json!({ "to": "olivia.carter@brightwater.example", "to_name": "Olivia Carter", "subject": "Our call on Tuesday", "body": "Dear Ms Carter,\n\nthank you for the call.\n\nAnna Berger", "ref": "fault-case" });
@@ -325,7 +222,7 @@ async fn run(name: &str, c: Case) {
     let reason = row.reason.clone().unwrap_or_default();
     let log = server.dump();
     let ctx = format!("{name}: state {state:?}, reason {reason:?}, after {took:?}\nserver log:\n{log}");
-    server.assert_invariants(name);
+    assert_invariants(&server, name);
     // Each scripted fault really happened (so the case tests what its name says).
     for f in c.script["faults"].as_array().into_iter().flatten() {
         let hit = server.events_of("fault").iter().any(|e| e["step"] == f["step"] && e["action"] == f["action"]);
@@ -356,7 +253,7 @@ async fn run(name: &str, c: Case) {
             assert_eq!(rig.row(id).state, State::Done, "{after}");
             assert_eq!(server.messages("accepted").len(), 1, "{after}\nthe retry sends exactly once");
             assert_eq!(rig.documents(id), 1, "{after}");
-            server.assert_invariants(name);
+            assert_invariants(&server, name);
         }
         Expect::Refused(words) => {
             assert_eq!(state, State::Failed, "{ctx}");
@@ -478,176 +375,4 @@ matrix! {
     rcpt_stall_until_client_timeout => stall_until_timeout("rcpt", "RCPT TO: the relay did not answer in time", 120.0);
     #[ignore = "slow (120 s): waits for the client's command timeout"]
     data_stall_until_client_timeout => stall_until_timeout("data", "DATA: the relay did not answer in time", 120.0);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cases beyond one fault at one step.
-// ---------------------------------------------------------------------------------------------
-
-/// A relay that keeps answering 4xx: the automatic retries stop after `AUTO_RETRIES` attempts
-/// and the rep is asked; nothing is ever accepted, so nothing can be duplicated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_relay_that_stays_busy_gets_four_attempts_then_the_rep_decides() {
-    let server = Scripted::start(&starttls(vec![
-        json!({ "step": "rcpt", "action": "reply", "reply": "450 4.2.1 always-busy-by-script", "times": 0 }),
-    ]));
-    let rig = rig(&server, SmtpSecurity::StartTls, &server.pki.ca_pem).await;
-    let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-    assert_eq!(state, State::Failed);
-    for _ in 0..6 {
-        rig.later(Duration::from_secs(24 * 3600)).await;
-    }
-    let row = rig.row(id);
-    let log = server.dump();
-    assert_eq!(row.attempts, outbox::schedule::AUTO_RETRIES, "{row:?}\n{log}");
-    assert_eq!(server.commands("RCPT").len() as i64, outbox::schedule::AUTO_RETRIES, "{log}");
-    assert_eq!(row.state, State::Failed);
-    assert!(row.next_attempt_ms.is_none(), "no further automatic attempt: {row:?}");
-    assert!(row.reason.unwrap_or_default().contains("always-busy-by-script"));
-    assert!(server.messages("accepted").is_empty());
-    server.assert_invariants("busy relay");
-}
-
-/// After "needs decision" only the rep's "send again" sends again: once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_an_unknown_outcome_only_the_reps_send_again_sends_once_more() {
-    let server = Scripted::start(&starttls(vec![drop_at("dot")]));
-    let rig = rig(&server, SmtpSecurity::StartTls, &server.pki.ca_pem).await;
-    let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-    assert_eq!(state, State::NeedsDecision);
-    assert!(rig.later(Duration::from_secs(24 * 3600)).await.attempted.is_empty());
-    assert_eq!((server.messages("unconfirmed").len(), server.messages("accepted").len()), (1, 0));
-    rig.store().send_again(id, "Anna Berger").expect("send again");
-    let report = rig.later(Duration::ZERO).await;
-    assert_eq!(report.attempted, vec![id]);
-    assert_eq!(rig.row(id).state, State::Done);
-    assert_eq!(server.messages("accepted").len(), 1, "{}", server.dump());
-    let mids: Vec<_> = server.messages("unconfirmed").into_iter().chain(server.messages("accepted")).map(|m| m["sha256"].clone()).collect();
-    assert_eq!(mids[0], mids[1], "the same bytes (same Message-ID) both times");
-    assert_eq!(rig.documents(id), 1);
-}
-
-/// STARTTLS required, not offered: nothing is sent, no AUTH, no MAIL; final with a clear reason.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn starttls_not_offered_means_no_auth_and_nothing_sent() {
-    for (label, script) in [
-        ("no STARTTLS", json!({ "starttls": false, "user": SMTP_USER, "password": SMTP_PASSWORD })),
-        // A bait: AUTH offered on the plaintext connection.
-        (
-            "no STARTTLS, AUTH offered in the clear",
-            json!({ "starttls": false, "auth_before_tls": true, "user": SMTP_USER, "password": SMTP_PASSWORD }),
-        ),
-    ] {
-        let server = Scripted::start(&script);
-        let rig = rig(&server, SmtpSecurity::StartTls, &server.pki.ca_pem).await;
-        let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-        let row = rig.row(id);
-        let log = server.dump();
-        assert_eq!(state, State::Failed, "{label}\n{log}");
-        assert!(!row.retryable, "{label}: a relay without STARTTLS is not retried on its own");
-        assert!(row.reason.clone().unwrap_or_default().contains("does not offer STARTTLS"), "{label}: {:?}", row.reason);
-        assert!(server.commands("AUTH").is_empty(), "{label}: AUTH sent\n{log}");
-        assert!(server.commands("MAIL").is_empty(), "{label}: MAIL sent\n{log}");
-        assert!(server.events_of("message").is_empty(), "{label}\n{log}");
-        assert!(rig.later(Duration::from_secs(24 * 3600)).await.attempted.is_empty(), "{label}");
-        server.assert_invariants(label);
-    }
-}
-
-/// A certificate the client does not trust (implicit TLS and STARTTLS): nothing is sent and
-/// the credentials never leave.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_untrusted_certificate_means_no_auth_and_nothing_sent() {
-    for (label, script, security) in
-        [("STARTTLS", starttls(vec![]), SmtpSecurity::StartTls), ("implicit TLS", implicit(vec![]), SmtpSecurity::ImplicitTls)]
-    {
-        let server = Scripted::start_with(&script, TestPki::generate().expect("pki"));
-        let other_ca = TestPki::generate().expect("another pki").ca_pem;
-        let rig = rig(&server, security, &other_ca).await;
-        let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-        let row = rig.row(id);
-        let log = server.dump();
-        assert_eq!(state, State::Failed, "{label}\n{log}");
-        let reason = row.reason.clone().unwrap_or_default();
-        assert!(reason.to_ascii_lowercase().contains("certificate") || reason.contains("UnknownIssuer"), "{label}: {reason}");
-        assert!(server.commands("AUTH").is_empty() && server.commands("MAIL").is_empty(), "{label}\n{log}");
-        assert!(server.events_of("message").is_empty(), "{label}\n{log}");
-        server.assert_invariants(label);
-    }
-}
-
-/// Implicit TLS configured, the server speaks plaintext SMTP: the handshake fails, nothing is
-/// sent in the clear.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn implicit_tls_against_a_plaintext_server_sends_nothing() {
-    let server = Scripted::start(&json!({ "starttls": false, "auth_before_tls": true, "user": SMTP_USER, "password": SMTP_PASSWORD }));
-    let rig = rig(&server, SmtpSecurity::ImplicitTls, &server.pki.ca_pem).await;
-    let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-    let log = server.dump();
-    assert_eq!(state, State::Failed, "{log}");
-    let reason = rig.row(id).reason.unwrap_or_default();
-    assert!(reason.contains("InvalidContentType"), "the TLS library's words: {reason}\n{log}");
-    let smtp = ["EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA"];
-    assert!(server.events_of("command").iter().all(|c| !smtp.contains(&c["verb"].as_str().unwrap_or(""))), "SMTP in the clear\n{log}");
-    server.assert_invariants("implicit vs plaintext");
-}
-
-/// The STARTTLS response injection ("NO STARTTLS", USENIX Security 2021; CVE-2011-0411 in
-/// reverse): a man in the middle appends forged replies to the plaintext "220 Ready to start
-/// TLS". RFC 3207 §6: the client must discard anything received before the TLS handshake.
-/// Here the forged EHLO reply offers only AUTH LOGIN; the real one, inside TLS, offers PLAIN
-/// first. A client that acts on the pre-TLS bytes chooses LOGIN.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ehlo_reply_injected_before_the_tls_upgrade_is_not_acted_on() {
-    let mut script = starttls(vec![]);
-    script["inject"] = json!("250-injected.example\r\n250 AUTH LOGIN\r\n");
-    let server = Scripted::start(&script);
-    let rig = rig(&server, SmtpSecurity::StartTls, &server.pki.ca_pem).await;
-    let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-    let row = rig.row(id);
-    let ctx = format!("state {state:?}, reason {:?}\n{}", row.reason, server.dump());
-    server.assert_invariants("injected EHLO reply");
-    assert_eq!(server.events_of("injected").len(), 1, "{ctx}");
-    let auth: Vec<_> = server.commands("AUTH").into_iter().map(|a| a["line"].as_str().unwrap_or("").to_owned()).collect();
-    assert!(auth.iter().all(|l| l.starts_with("AUTH PLAIN")), "the AUTH mechanism came from the injected capabilities: {auth:?}\n{ctx}");
-}
-
-/// The same injection used to shift every later reply by one: the forged EHLO reply is read
-/// as the real one, the real one as the answer to AUTH, and so on, until the client takes the
-/// `354` to DATA for the reply to the final dot. The server refuses the message (554); a
-/// client that acted on the injected bytes records it as sent, archives it and completes the
-/// task: an approved email lost without a word (P5).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replies_injected_before_the_tls_upgrade_cannot_make_a_refused_message_look_sent() {
-    let mut script = starttls(vec![reply_at("dot", "554 5.7.1 refused-after-injection")]);
-    script["inject"] = json!("250-injected.example\r\n250 AUTH PLAIN LOGIN\r\n");
-    let server = Scripted::start(&script);
-    let rig = rig(&server, SmtpSecurity::StartTls, &server.pki.ca_pem).await;
-    let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-    let row = rig.row(id);
-    let ctx = format!("state {state:?}, reason {:?}, recorded reply {:?}\n{}", row.reason, row.smtp_reply, server.dump());
-    server.assert_invariants("injected replies");
-    assert_eq!(server.events_of("injected").len(), 1, "{ctx}");
-    assert!(server.messages("accepted").is_empty(), "{ctx}");
-    assert!(!matches!(state, State::Sent | State::Archived | State::Done), "a message the server refused is recorded as sent\n{ctx}");
-    assert_eq!(rig.documents(id), 0, "a refused message was archived as sent\n{ctx}");
-}
-
-/// A certificate failure is final (`open()` maps TLS errors to a refusal "TLS with <host>
-/// failed"), not a transient error retried four times.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_untrusted_certificate_is_refused_not_retried() {
-    for (label, script, security) in
-        [("STARTTLS", starttls(vec![]), SmtpSecurity::StartTls), ("implicit TLS", implicit(vec![]), SmtpSecurity::ImplicitTls)]
-    {
-        let server = Scripted::start(&script);
-        let other_ca = TestPki::generate().expect("another pki").ca_pem;
-        let rig = rig(&server, security, &other_ca).await;
-        let (id, state, _) = rig.approve_and_deliver(DEADLINE).await;
-        let row = rig.row(id);
-        let reason = row.reason.clone().unwrap_or_default();
-        assert_eq!(state, State::Failed, "{label}");
-        assert!(!row.retryable, "{label}: a certificate failure is retried automatically: {reason}");
-        assert!(reason.starts_with("Refused: ") && reason.contains("TLS"), "{label}: {reason}");
-    }
 }
