@@ -18,7 +18,8 @@ use crate::channel::{Channel, ChannelChoice};
 use crate::failpoint;
 use crate::mime::{self, Outgoing};
 use crate::reason::Reason;
-use crate::smtp::{self, Outcome, SmtpSettings};
+use crate::seams::{Archive, Relay};
+use crate::smtp::{Outcome, SmtpSettings};
 use crate::store::Approved;
 use crate::{Error, Result, State, Store};
 
@@ -44,6 +45,9 @@ pub struct Delivery {
     /// The document template archived emails get (an outgoing email template); `None` keeps
     /// SuperOffice's default for new documents.
     template: std::sync::Mutex<Option<i64>>,
+    /// Where messages are submitted and archived, when not `smtp` and `client` (`seams.rs`).
+    pub(crate) relay: Option<Arc<dyn Relay>>,
+    pub(crate) archive: Option<Arc<dyn Archive>>,
 }
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
@@ -76,6 +80,8 @@ impl Delivery {
             hold: Duration::ZERO,
             channel: std::sync::Mutex::new(ChannelChoice::new(Channel::Smtp, crate::channel::ChannelWhy::Initial)),
             template: std::sync::Mutex::new(None),
+            relay: None,
+            archive: None,
         }
     }
 
@@ -278,12 +284,14 @@ impl Delivery {
         self.store.claim(id)?;
         failpoint::hit("after_claim");
         let store = self.store.clone();
-        let outcome = smtp::submit(&self.smtp, &envelope, &a.mime, || async move {
-            let recorded = store.data_started(id).is_ok();
-            failpoint::hit("after_data_started");
-            recorded
-        })
-        .await;
+        let data_started = move || -> crate::seams::BoxFuture<'static, bool> {
+            Box::pin(async move {
+                let recorded = store.data_started(id).is_ok();
+                failpoint::hit("after_data_started");
+                recorded
+            })
+        };
+        let outcome = self.relay().submit(&envelope, &a.mime, Box::new(data_started)).await;
         if matches!(outcome, Outcome::Accepted(_)) {
             failpoint::hit("after_smtp_accepted");
         }
@@ -310,7 +318,7 @@ impl Delivery {
             match self.store.sent(id, reply) {
                 Ok(s) => return Ok(s),
                 Err(e) => {
-                    tracing::error!(draft = id, code = e.code(), "could not record an accepted message; retrying");
+                    tracing::error!(draft = id, code = e.code().as_str(), "could not record an accepted message; retrying");
                     last = Some(e);
                 }
             }
@@ -346,7 +354,7 @@ impl Delivery {
                     if e.is_transient() && attempt < ARCHIVE_ATTEMPTS && e.retry_after().is_none_or(|r| r <= Duration::from_secs(10)) =>
                 {
                     let wait = delay.max(e.retry_after().unwrap_or_default());
-                    tracing::warn!(draft = id, code = e.code(), wait_ms = wait.as_millis() as u64, "archiving failed, retrying");
+                    tracing::warn!(draft = id, code = e.code().as_str(), wait_ms = wait.as_millis() as u64, "archiving failed, retrying");
                     tokio::time::sleep(wait).await;
                     delay *= 2;
                 }
@@ -372,7 +380,7 @@ impl Delivery {
                         None => {
                             self.store.archive_started(id)?;
                             failpoint::hit("after_archive_started");
-                            self.client.create_document(&self.document_entity(&a).await?).await?.document_id
+                            self.archive().create_document(&self.document_entity(&a).await?).await?.document_id
                         }
                     };
                     self.store.document_created(id, d)?;
@@ -380,7 +388,7 @@ impl Delivery {
                     d
                 }
             };
-            self.client.put_document_content(document_id, mime::as_received(&a.mime)).await?;
+            self.archive().put_document_content(document_id, mime::as_received(&a.mime)).await?;
             failpoint::hit("after_content_uploaded");
             self.store.archived(id, document_id)?;
             failpoint::hit("after_archived");
@@ -388,7 +396,7 @@ impl Delivery {
         let a = self.store.approved(id)?;
         if a.state == State::Archived {
             if let Some(task) = a.task_id() {
-                self.client.complete_task(task).await?;
+                self.archive().complete_task(task).await?;
             }
             let done = self.store.task_completed(id, &a.source_ref)?;
             failpoint::hit("after_task_completed");
@@ -405,7 +413,7 @@ impl Delivery {
     /// of risking a second document or writing into someone else's.
     async fn find_archived(&self, a: &Approved) -> Result<Option<i64>> {
         let reference = superoffice::archive_ref(&a.message_id);
-        let candidates = self.client.find_documents_by_ourref(&reference).await.map_err(|e| {
+        let candidates = self.archive().find_documents_by_ourref(&reference).await.map_err(|e| {
             if e.is_transient() {
                 Error::SuperOffice(e)
             } else {
@@ -416,7 +424,7 @@ impl Delivery {
         })?;
         let mut proven = Vec::new();
         for id in candidates {
-            let d = self.client.document_entity(id).await?;
+            let d = self.archive().document_entity(id).await?;
             if d.document_id == id
                 && d.our_ref.as_deref() == Some(reference.as_str())
                 && d.external_ref.as_deref() == Some(a.message_id.as_str())
@@ -431,7 +439,7 @@ impl Delivery {
     }
 
     async fn document_entity(&self, a: &Approved) -> Result<serde_json::Value> {
-        let mut e = self.client.document_default().await?;
+        let mut e = self.archive().document_default().await?;
         let file: String = a.subject.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '_' }).take(80).collect();
         e["Header"] = json!(a.subject.chars().take(MAX_HEADER_CHARS).collect::<String>());
         e["Name"] = json!(format!("{}.eml", file.trim()));
