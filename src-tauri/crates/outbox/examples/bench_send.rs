@@ -14,33 +14,31 @@
 //! that whatever else the machine does falls on both sides alike. Each side's wall time is the
 //! sum of its blocks. The program prints measured figures and ratios; it asserts no time. It
 //! exits non-zero only if the correctness check at the end fails.
+//!
+//! The parts are in `examples/bench_send/`: each side's work per message and its phases
+//! (`baseline.rs`), SQLite on its own (`store.rs`), the figures and the check (`report.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic on a broken setup
 
-use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
+#[path = "bench_send/baseline.rs"]
+mod baseline;
+#[path = "bench_send/report.rs"]
+mod report;
+#[path = "bench_send/store.rs"]
+mod store;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use baseline::{baseline_jobs, baseline_one, pipeline_one, pipeline_phases, Phases, PHASES};
 use keychain::Secret;
-use lettre::address::Envelope;
-use outbox::mime::{self, Outgoing};
-use outbox::smtp::{self, Outcome};
-use outbox::{Delivery, NewDraft, Rep, SmtpSecurity, SmtpSettings, State, Store};
-use serde_json::json;
+use outbox::{Delivery, Rep, SmtpSecurity, SmtpSettings, State, Store};
+use report::{check, stats};
+use store::{raw_fsync, store_only, COMMITS_PER_MESSAGE, STORE_GAP};
 use superoffice::{AppointmentFilter, Client};
-use superoffice_sim::{SimConfig, SimHandle};
+use superoffice_sim::SimHandle;
 
 /// The follow-up task type the GTM engine uses for drafts (the simulator's demo tenant).
 const DRAFT_TASK_TYPE: i64 = 7;
-
-/// SQLite commits one `Delivery::deliver` makes for a message that goes through cleanly:
-/// claim, data_started, sent, archive_started, document_created (two autocommit statements),
-/// archived, task_completed. The isolated store loop below repeats exactly these calls.
-const COMMITS_PER_MESSAGE: u32 = 8;
-
-/// Idle time before each commit in the spaced store loop.
-const STORE_GAP: Duration = Duration::from_millis(5);
 
 struct Args {
     n: usize,
@@ -96,343 +94,14 @@ struct Side {
 }
 
 async fn side(tasks: usize) -> Side {
-    let sim = superoffice_sim::start(SimConfig::demo()).await.unwrap_or_else(|e| panic!("simulator: {e}"));
+    let sim = testkit::simulator().await;
     sim.seed_tasks(tasks);
-    let client = sign_in(&sim).await;
+    let client = testkit::sign_in(&sim).await;
     let me = client.current_principal().await.expect("currentPrincipal");
     let (username, password) = sim.relay_credentials();
     let smtp = SmtpSettings::new("localhost", sim.smtp_addr().port(), SmtpSecurity::StartTls, username, Secret::new(password))
         .with_ca(Some(sim.relay_ca_pem().to_owned()));
     Side { sim, client, rep: Rep { associate_id: me.associate_id, name: me.full_name, email: me.email_address }, smtp }
-}
-
-/// Signs the demo rep in through the real loopback flow, playing the browser.
-async fn sign_in(sim: &SimHandle) -> Client {
-    testkit::sign_in(sim).await
-}
-
-/// What the baseline sends for one task (read from SuperOffice, kept in memory only).
-struct Job {
-    task_id: i64,
-    contact_id: i64,
-    person_id: i64,
-    sale_id: i64,
-    to_name: String,
-    to_address: String,
-    subject: String,
-    body: String,
-}
-
-/// The sendable open draft tasks, in task order, exactly as intake would read them.
-async fn baseline_jobs(side: &Side, want: usize) -> Vec<Job> {
-    let filter = AppointmentFilter { associate_id: side.rep.associate_id, task_type_id: DRAFT_TASK_TYPE };
-    let rows = side.client.open_tasks(&filter).await.expect("open tasks");
-    let mut jobs = Vec::new();
-    for row in rows {
-        if jobs.len() == want {
-            break;
-        }
-        if row.person_id == 0 {
-            continue;
-        }
-        let parsed = outbox::draft::parse_description(&row.description);
-        let email = row.email.clone();
-        if outbox::draft::check(email.as_deref(), &row.person_name, parsed.subject.as_deref(), &parsed.body).is_some() {
-            continue;
-        }
-        jobs.push(Job {
-            task_id: row.appointment_id,
-            contact_id: row.contact_id,
-            person_id: row.person_id,
-            sale_id: row.sale_id,
-            to_name: row.person_name.clone(),
-            to_address: email.unwrap_or_default(),
-            subject: parsed.subject.unwrap_or_default(),
-            body: parsed.body,
-        });
-    }
-    assert_eq!(jobs.len(), want, "not enough sendable tasks for the baseline");
-    jobs
-}
-
-/// Per-phase time sums, in the order of [`PHASES`].
-#[derive(Default, Clone, Copy)]
-struct Phases([Duration; 7]);
-
-const PHASES: [&str; 7] = [
-    "SMTP connect, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA → 354",
-    "SMTP body → 250, QUIT",
-    "(pipeline only) between 250 and the archive",
-    "archive: GET Document/default + POST Document",
-    "archive: PUT Document/{id}/Content",
-    "task: PATCH Appointment/{id}",
-    "the rest (MIME build / row reads, last commit)",
-];
-
-/// The baseline for one message: build the MIME, submit it on its own SMTP connection, create
-/// the document, upload the bytes, complete the task. No store, no state machine.
-async fn baseline_one(side: &Side, job: &Job, phases: &mut Phases, sent: &mut Vec<(String, i64, Option<i64>)>) -> Duration {
-    let t0 = Instant::now();
-    let message_id = mime::new_message_id(&side.rep.email);
-    let message = mime::build(&Outgoing {
-        from_name: &side.rep.name,
-        from_address: &side.rep.email,
-        to_name: &job.to_name,
-        to_address: &job.to_address,
-        subject: &job.subject,
-        body: &job.body,
-        message_id: &message_id,
-        date: time::OffsetDateTime::now_utc(),
-    })
-    .expect("mime");
-    let bytes = message.formatted();
-    let from = side.rep.email.parse::<lettre::Address>().expect("from");
-    let to = job.to_address.parse::<lettre::Address>().expect("to");
-    let envelope = Envelope::new(Some(from), vec![to]).expect("envelope");
-    let t_built = Instant::now();
-    let data_started = Cell::new(None);
-    let outcome = smtp::submit(&side.smtp, &envelope, &bytes, || async {
-        data_started.set(Some(Instant::now()));
-        true
-    })
-    .await;
-    let t_sent = Instant::now();
-    assert!(matches!(outcome, Outcome::Accepted(_)), "baseline SMTP: {outcome:?}");
-    let t_354 = data_started.get().unwrap_or(t_sent);
-    let sent_at = time::OffsetDateTime::now_utc();
-
-    let mut e = side.client.document_default().await.expect("Document/default");
-    let file: String = job.subject.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '_' }).take(80).collect();
-    e["Header"] = json!(job.subject.chars().take(255).collect::<String>());
-    e["Name"] = json!(format!("{}.eml", file.trim()));
-    e["Description"] = json!(format!("Sent by SuperOffice Outbox over SMTP to {} (Message-ID {})", job.to_address, message_id));
-    e["ExternalRef"] = json!(message_id);
-    e["Contact"] = if job.contact_id != 0 { json!({ "ContactId": job.contact_id }) } else { json!(null) };
-    e["Person"] = if job.person_id != 0 { json!({ "PersonId": job.person_id }) } else { json!(null) };
-    e["Sale"] = if job.sale_id != 0 { json!({ "SaleId": job.sale_id }) } else { json!(null) };
-    e["Associate"] = json!({ "AssociateId": side.rep.associate_id });
-    e["Date"] = json!(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        sent_at.year(),
-        u8::from(sent_at.month()),
-        sent_at.day(),
-        sent_at.hour(),
-        sent_at.minute(),
-        sent_at.second()
-    ));
-    e["Type"] = json!("Document");
-    e["Completed"] = json!("Completed");
-    let document_id = side.client.create_document(&e).await.expect("POST Document").document_id;
-    let t_doc = Instant::now();
-    side.client.put_document_content(document_id, mime::as_received(&bytes)).await.expect("PUT Content");
-    let t_content = Instant::now();
-    side.client.complete_task(job.task_id).await.expect("PATCH Appointment");
-    let t_end = Instant::now();
-
-    let p = &mut phases.0;
-    p[0] += t_354 - t_built;
-    p[1] += t_sent - t_354;
-    p[3] += t_doc - t_sent;
-    p[4] += t_content - t_doc;
-    p[5] += t_end - t_content;
-    p[6] += t_built - t0;
-    sent.push((message_id, job.task_id, Some(document_id)));
-    t_end - t0
-}
-
-async fn pipeline_one(delivery: &Delivery, id: i64) -> Duration {
-    let t0 = Instant::now();
-    let state = delivery.deliver(id).await.expect("deliver");
-    let took = t0.elapsed();
-    assert_eq!(state, State::Done, "draft {id}: {:?}", delivery.store.get(id).map(|r| r.reason));
-    took
-}
-
-/// The pipeline's own timeline splits each delivery into the same phases. Each timestamp is
-/// taken right before its commit, so every interval holds the preceding step's commit(s).
-fn pipeline_phases(store: &Store, ids: &[i64], totals: &[Duration]) -> Phases {
-    let order = ["sending", "data_started", "sent", "archive_started", "document_created", "archived", "task_completed"];
-    let mut phases = Phases::default();
-    for (id, total) in ids.iter().zip(totals) {
-        let timeline = store.timeline(*id).expect("timeline");
-        let at = |kind: &str| -> time::OffsetDateTime {
-            let e = timeline.iter().find(|e| e.kind == kind).unwrap_or_else(|| panic!("draft {id}: no '{kind}' in the timeline"));
-            time::OffsetDateTime::parse(&e.at, &time::format_description::well_known::Rfc3339).expect("timeline time")
-        };
-        let stamps: Vec<time::OffsetDateTime> = order.iter().map(|k| at(k)).collect();
-        let mut span = Duration::ZERO;
-        for (i, w) in stamps.windows(2).enumerate() {
-            let d = Duration::try_from(w[1] - w[0]).unwrap_or_default();
-            phases.0[i] += d;
-            span += d;
-        }
-        phases.0[6] += total.saturating_sub(span);
-    }
-    phases
-}
-
-/// Times store calls; `gap` is idle time before each commit (not counted), standing in for
-/// the network steps between the pipeline's commits.
-struct Clock {
-    gap: Duration,
-    busy: Duration,
-}
-
-impl Clock {
-    fn commit<T>(&mut self, f: impl FnOnce() -> T) -> T {
-        if !self.gap.is_zero() {
-            std::thread::sleep(self.gap);
-        }
-        self.read(f)
-    }
-    fn read<T>(&mut self, f: impl FnOnce() -> T) -> T {
-        let t = Instant::now();
-        let v = f();
-        self.busy += t.elapsed();
-        v
-    }
-}
-
-/// Repeats the store calls of `Delivery::deliver` (SMTP path) for `n` approved drafts, with no
-/// network in between: what the pipeline spends in SQLite per message. Returns the time spent
-/// in the calls.
-fn store_only(path: &std::path::Path, rep: &Rep, n: usize, gap: Duration) -> Duration {
-    let store = Store::open(path).expect("store");
-    for i in 0..n {
-        let draft = NewDraft {
-            source: "bench".into(),
-            source_ref: format!("{}", 900_000 + i),
-            contact_id: 2,
-            person_id: 2,
-            sale_id: 0,
-            company: "Bench GmbH".into(),
-            recipient_name: "Olivia Carter".into(),
-            recipient_email: Some("olivia.carter@brightwater.example".into()),
-            subject: Some(format!("Follow-up {i}")),
-            body: format!("Hello Olivia,\n\nthis is follow-up {i}.\n\nKind regards\nAnna Berger"),
-            problem: None,
-        };
-        assert!(store.insert_draft(&draft).expect("insert"));
-    }
-    let rows = store.list().expect("list");
-    for row in &rows {
-        let message_id = mime::new_message_id(&rep.email);
-        let message = mime::build(&Outgoing {
-            from_name: &rep.name,
-            from_address: &rep.email,
-            to_name: &row.recipient_name,
-            to_address: row.recipient_email.as_deref().unwrap_or_default(),
-            subject: row.subject.as_deref().unwrap_or_default(),
-            body: &row.body,
-            message_id: &message_id,
-            date: time::OffsetDateTime::now_utc(),
-        })
-        .expect("mime");
-        store.approve(row.id, &rep.name, &message_id, &rep.name, &rep.email, &message.formatted(), 0).expect("approve");
-    }
-    let mut c = Clock { gap, busy: Duration::ZERO };
-    for id in rows.iter().map(|r| r.id) {
-        let a = c.read(|| store.approved(id)).expect("approved");
-        assert!(mime::sha256_hex(&a.mime) == a.mime_sha256);
-        c.commit(|| store.claim(id)).expect("claim");
-        c.commit(|| store.data_started(id)).expect("data_started");
-        c.commit(|| store.sent(id, "250 2.0.0 Ok: queued")).expect("sent");
-        let a = c.read(|| store.approved(id)).expect("approved");
-        assert!(!c.read(|| store.archive_attempted(id)).expect("archive_attempted"));
-        c.commit(|| store.archive_started(id)).expect("archive_started");
-        c.commit(|| store.document_created(id, 10_000 + id)).expect("document_created"); // two commits
-        c.commit(|| store.archived(id, 10_000 + id)).expect("archived");
-        let _ = c.read(|| store.approved(id)).expect("approved");
-        assert_eq!(c.commit(|| store.task_completed(id, &a.source_ref)).expect("task_completed"), State::Done);
-    }
-    c.busy
-}
-
-/// A 4 KiB write plus `fdatasync`, `n` times, on a file in `dir`: the floor of one commit.
-fn raw_fsync(dir: &std::path::Path, n: usize) -> Duration {
-    let mut f = std::fs::File::create(dir.join("fsync-probe")).expect("probe file");
-    let page = [0x5au8; 4096];
-    let t0 = Instant::now();
-    for _ in 0..n {
-        f.write_all(&page).expect("write");
-        f.sync_data().expect("fdatasync");
-    }
-    t0.elapsed()
-}
-
-struct Stats {
-    mean_ms: f64,
-    p50_ms: f64,
-    p95_ms: f64,
-    max_ms: f64,
-}
-
-fn stats(each: &[Duration]) -> Stats {
-    let mut ms: Vec<f64> = each.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-    ms.sort_by(f64::total_cmp);
-    let q = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
-    let wall: Duration = each.iter().sum();
-    Stats { mean_ms: wall.as_secs_f64() * 1e3 / ms.len() as f64, p50_ms: q(0.5), p95_ms: q(0.95), max_ms: q(1.0) }
-}
-
-fn message_id_of(data: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(data);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default();
-    head.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("Message-ID").then(|| value.trim().to_owned())
-    })
-}
-
-/// Relay messages, documents and tasks of one side, against the Message-IDs it should hold.
-fn check(side: &Side, expected: &[(String, i64, Option<i64>)]) -> Vec<String> {
-    let mut problems = Vec::new();
-    let received = side.sim.mailbox().messages();
-    let by_id: HashMap<String, &[u8]> = received.iter().filter_map(|m| message_id_of(&m.data).map(|id| (id, m.data.as_slice()))).collect();
-    if received.len() != expected.len() {
-        problems.push(format!("{} messages in the relay's mailbox, expected {}", received.len(), expected.len()));
-    }
-    if by_id.len() != received.len() {
-        problems.push(format!("{} distinct Message-IDs among {} received messages", by_id.len(), received.len()));
-    }
-    let tenant = side.sim.tenant();
-    if tenant.documents.len() != expected.len() {
-        problems.push(format!("{} documents, expected {}", tenant.documents.len(), expected.len()));
-    }
-    let by_ref: HashMap<&str, _> = tenant.documents.iter().map(|d| (d.external_ref.as_str(), d)).collect();
-    let completed: HashSet<i64> = tenant.appointments.iter().filter(|a| a.completed == "Completed").map(|a| a.id).collect();
-    let (mut missing, mut wrong_bytes, mut wrong_doc, mut open_tasks) = (0, 0, 0, 0);
-    for (message_id, task, document_id) in expected {
-        let Some(sent) = by_id.get(message_id) else {
-            missing += 1;
-            continue;
-        };
-        match by_ref.get(message_id.as_str()) {
-            Some(doc) => {
-                if doc.content.as_deref() != Some(*sent) {
-                    wrong_bytes += 1;
-                }
-                if document_id.is_some_and(|d| d != doc.id) {
-                    wrong_doc += 1;
-                }
-            }
-            None => missing += 1,
-        }
-        if !completed.contains(task) {
-            open_tasks += 1;
-        }
-    }
-    for (n, what) in [
-        (missing, "messages missing from the relay or the archive"),
-        (wrong_bytes, "archives whose bytes differ from what the relay received"),
-        (wrong_doc, "rows whose document_id is not the archive document"),
-        (open_tasks, "tasks not completed"),
-    ] {
-        if n > 0 {
-            problems.push(format!("{n} {what}"));
-        }
-    }
-    problems
 }
 
 #[tokio::main]
