@@ -23,7 +23,7 @@ pub async fn sender_domain(resolver: &Resolver, email: &str, relay_host: Option<
         c.evidence.push(format!("{email:?} has no domain"));
         return c;
     };
-    let server = resolver.server.map(|s| s.to_string()).unwrap_or_else(|| "none".into());
+    let server = resolver.to_string();
     c.tried.push(format!("DNS TXT {domain} (SPF) via {server}"));
     c.tried.push(format!("DNS TXT _dmarc.{domain} (DMARC) via {server}"));
     let relay_ips: Vec<IpAddr> = match relay_host {

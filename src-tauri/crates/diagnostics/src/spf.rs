@@ -1,20 +1,24 @@
 //! SPF (RFC 7208) evaluation of the relay's address against the rep's domain, and the DMARC
 //! record (RFC 7489): whether mail the relay sends as the rep is likely to be accepted.
 //!
-//! The subset that decides real records: `all`, `include`, `a`, `mx`, `ip4`, `ip6` with
-//! qualifiers and CIDR lengths, `redirect=`, the 10-lookup limit. `exists` and `ptr` (rare,
-//! `ptr` deprecated) never match here, which the evidence says when they appear.
+//! The evaluation (every mechanism, macros, `redirect=`, the 10-lookup limit) and the DMARC
+//! record's parsing are `mail-auth`'s, over the resolver of `dns.rs`. What stays here: the
+//! domain's own record read first, so that DNS that cannot be asked stays an error the check
+//! can tell apart, and two records are a permerror (RFC 7208 §4.5), as mail-auth takes the first.
 
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
+
+use mail_auth::common::parse::TxtRecordParser;
+use mail_auth::dmarc::Dmarc;
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::SpfResult;
 
 use crate::dns::{DnsError, Resolver};
 
 /// The SPF verdict for one IP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Spf {
-    /// Authorized, by this mechanism.
+    /// Authorized, by this record.
     Pass(String),
     Fail(String),
     SoftFail(String),
@@ -23,8 +27,6 @@ pub enum Spf {
     None,
     PermError(String),
 }
-
-const LOOKUP_LIMIT: u32 = 10;
 
 /// The `v=spf1` record of `domain`, if exactly one.
 pub async fn record(resolver: &Resolver, domain: &str) -> Result<Result<Option<String>, String>, DnsError> {
@@ -41,144 +43,73 @@ pub async fn record(resolver: &Resolver, domain: &str) -> Result<Result<Option<S
     })
 }
 
-/// Evaluates `ip` against `domain`'s SPF policy.
+/// Evaluates `ip` against `domain`'s SPF policy (as a receiver does for `MAIL FROM` at
+/// `domain`). An error when DNS fails, at the domain's record or on the way (temperror).
 pub async fn check(resolver: &Resolver, ip: IpAddr, domain: &str) -> Result<Spf, DnsError> {
-    let mut lookups = 0;
-    eval(resolver, ip, domain.to_owned(), &mut lookups, true).await
-}
-
-fn eval<'a>(
-    resolver: &'a Resolver,
-    ip: IpAddr,
-    domain: String,
-    lookups: &'a mut u32,
-    top: bool,
-) -> Pin<Box<dyn Future<Output = Result<Spf, DnsError>> + Send + 'a>> {
-    Box::pin(async move {
-        let text = match record(resolver, &domain).await? {
-            Ok(Some(t)) => t,
-            Ok(None) if top => return Ok(Spf::None),
-            Ok(None) => return Ok(Spf::PermError(format!("{domain} (included) has no SPF record"))),
-            Err(e) => return Ok(Spf::PermError(e)),
-        };
-        let mut redirect = None;
-        for term in text.split_ascii_whitespace().skip(1) {
-            if let Some(target) = term.strip_prefix("redirect=") {
-                redirect = Some(target.to_owned());
-                continue;
-            }
-            if term.contains('=') {
-                continue; // other modifiers (exp=)
-            }
-            let (qualifier, mech) = match term.as_bytes()[0] {
-                b'+' | b'-' | b'~' | b'?' => (term.as_bytes()[0], &term[1..]),
-                _ => (b'+', term),
-            };
-            let (name, arg) = mech.split_once([':', '/']).map(|(n, _)| (n, &mech[n.len()..])).unwrap_or((mech, ""));
-            let matched = match name.to_ascii_lowercase().as_str() {
-                "all" => true,
-                "ip4" | "ip6" => in_cidr(ip, arg.trim_start_matches(':')),
-                "a" | "mx" => {
-                    *lookups += 1;
-                    if *lookups > LOOKUP_LIMIT {
-                        return Ok(Spf::PermError("more than 10 DNS lookups".into()));
-                    }
-                    let (target, cidr) = split_target(arg, &domain);
-                    let hosts = if name.eq_ignore_ascii_case("mx") { resolver.mx(&target).await? } else { vec![target] };
-                    let mut hit = false;
-                    for h in hosts.iter().take(10) {
-                        hit |= resolver.addresses(h).await?.into_iter().any(|a| in_prefix(ip, a, cidr));
-                    }
-                    hit
-                }
-                "include" => {
-                    *lookups += 1;
-                    if *lookups > LOOKUP_LIMIT {
-                        return Ok(Spf::PermError("more than 10 DNS lookups".into()));
-                    }
-                    match eval(resolver, ip, arg.trim_start_matches(':').to_owned(), lookups, false).await? {
-                        Spf::Pass(_) => true,
-                        Spf::PermError(e) => return Ok(Spf::PermError(e)),
-                        _ => false,
-                    }
-                }
-                "exists" | "ptr" => false,
-                other => return Ok(Spf::PermError(format!("unknown mechanism {other:?} in {domain}'s SPF record"))),
-            };
-            if matched {
-                let by = format!("{term} in {domain}");
-                return Ok(match qualifier {
-                    b'+' => Spf::Pass(by),
-                    b'-' => Spf::Fail(by),
-                    b'~' => Spf::SoftFail(by),
-                    _ => Spf::Neutral(by),
-                });
-            }
+    let text = match record(resolver, domain).await? {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(Spf::None),
+        Err(e) => return Ok(Spf::PermError(e)),
+    };
+    let sender = format!("postmaster@{domain}");
+    let params = SpfParameters::verify_mail_from(ip, domain, domain, &sender);
+    let output = resolver.authenticator()?.verify_spf(params).await;
+    let by = format!("{text} in {domain}");
+    Ok(match output.result() {
+        SpfResult::Pass => Spf::Pass(by),
+        SpfResult::Fail => Spf::Fail(by),
+        SpfResult::SoftFail => Spf::SoftFail(by),
+        SpfResult::Neutral => Spf::Neutral(by),
+        SpfResult::None => Spf::None,
+        SpfResult::PermError => {
+            Spf::PermError(format!("{by}: a term that does not parse, an include without a record, or more than 10 DNS lookups"))
         }
-        if let Some(target) = redirect {
-            *lookups += 1;
-            return eval(resolver, ip, target, lookups, false).await;
+        SpfResult::TempError => {
+            return Err(DnsError::Failed { name: domain.to_owned(), detail: "a DNS lookup failed while evaluating SPF".into() })
         }
-        Ok(Spf::Neutral(format!("no mechanism in {domain} matched")))
     })
 }
 
-/// `:domain/cidr` or `/cidr` or `` → (domain, cidr length).
-fn split_target(arg: &str, current: &str) -> (String, Option<u8>) {
-    let arg = arg.strip_prefix(':').unwrap_or(arg);
-    let (host, cidr) = match arg.split_once('/') {
-        Some((h, c)) => (h, c.split('/').next().and_then(|c| c.parse().ok())),
-        None => (arg, None),
-    };
-    (if host.is_empty() { current.to_owned() } else { host.to_owned() }, cidr)
-}
-
-fn in_cidr(ip: IpAddr, spec: &str) -> bool {
-    let (addr, len) = match spec.split_once('/') {
-        Some((a, l)) => (a, l.parse().ok()),
-        None => (spec, None),
-    };
-    addr.parse::<IpAddr>().is_ok_and(|net| in_prefix(ip, net, len))
-}
-
-fn in_prefix(ip: IpAddr, net: IpAddr, len: Option<u8>) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let len = u32::from(len.unwrap_or(32).min(32));
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-            u32::from(a) & mask == u32::from(b) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let len = u32::from(len.unwrap_or(128).min(128));
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
-            u128::from(a) & mask == u128::from(b) & mask
-        }
-        _ => false,
-    }
-}
-
-/// The DMARC policy (`p=`) of `domain`, if it publishes one.
+/// The DMARC policy (`p=`) of `domain`, if it publishes a valid record (receivers ignore an
+/// invalid one).
 pub async fn dmarc(resolver: &Resolver, domain: &str) -> Result<Option<String>, DnsError> {
     let records = resolver.txt(&format!("_dmarc.{domain}")).await?;
-    Ok(records
-        .into_iter()
-        .find(|t| t.to_ascii_lowercase().starts_with("v=dmarc1"))
-        .map(|t| t.split(';').map(str::trim).find_map(|kv| kv.strip_prefix("p=")).unwrap_or("none").to_owned()))
+    Ok(records.iter().find_map(|t| Dmarc::parse(t.as_bytes()).ok()).map(|d| d.p.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use superoffice_sim::dns::{Zone, ZoneRecord};
 
-    #[test]
-    fn cidr_matching() {
-        let ip: IpAddr = "192.0.2.77".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        assert!(in_cidr(ip, "192.0.2.0/24"));
-        assert!(!in_cidr(ip, "192.0.3.0/24"));
-        assert!(in_cidr(ip, "192.0.2.77"));
-        assert!(in_cidr(ip, "0.0.0.0/0"));
-        assert!(!in_cidr(ip, "2001:db8::/32"));
-        assert_eq!(split_target(":mail.example.com/24", "x.example"), ("mail.example.com".into(), Some(24)));
-        assert_eq!(split_target("", "x.example"), ("x.example".into(), None));
+    async fn zone(records: &[(&str, &str)]) -> Resolver {
+        let zone = Zone::default();
+        for (name, txt) in records {
+            zone.set(name, vec![ZoneRecord::Txt((*txt).into())]);
+        }
+        zone.set("mail.example.com", vec![ZoneRecord::A([192, 0, 2, 25].into())]);
+        Resolver::at(superoffice_sim::dns::serve(zone).await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn verdicts() {
+        let r = zone(&[
+            ("example.com", "v=spf1 include:_spf.provider.example a:mail.example.com ~all"),
+            ("_spf.provider.example", "v=spf1 ip4:198.51.100.0/24 -all"),
+            ("broken.example", "v=spf1 include:nowhere.example -all"),
+            ("_dmarc.example.com", "v=DMARC1; p=reject; rua=mailto:d@example.com"),
+            ("_dmarc.broken.example", "v=DMARC1; rua=mailto:d@example.com"),
+        ])
+        .await;
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(matches!(check(&r, ip("198.51.100.7"), "example.com").await.unwrap(), Spf::Pass(_)), "through the include");
+        assert!(matches!(check(&r, ip("192.0.2.25"), "example.com").await.unwrap(), Spf::Pass(_)), "by `a:`");
+        assert!(matches!(check(&r, ip("203.0.113.1"), "example.com").await.unwrap(), Spf::SoftFail(_)));
+        assert!(matches!(check(&r, ip("203.0.113.1"), "broken.example").await.unwrap(), Spf::PermError(_)));
+        assert_eq!(check(&r, ip("203.0.113.1"), "none.example").await.unwrap(), Spf::None);
+        assert_eq!(dmarc(&r, "example.com").await.unwrap().as_deref(), Some("reject"));
+        assert_eq!(dmarc(&r, "broken.example").await.unwrap().as_deref(), Some("none"), "no p=: none, as before");
+        assert_eq!(dmarc(&r, "none.example").await.unwrap(), None);
     }
 }

@@ -280,13 +280,18 @@ async fn sender_domain_spf_and_dmarc() {
     // The same include authorizing the relay passes.
     zone.set("_spf.provider.example", vec![ZoneRecord::Txt("v=spf1 ip4:127.0.0.0/8 -all".into())]);
     assert_eq!(diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await.status, Pass);
+    // A record too long for a 512-byte UDP answer: the simulator truncates it, TCP brings it.
+    let many: Vec<String> = (0..40).map(|i| format!("ip4:198.51.100.{i}")).collect();
+    zone.set(&domain, vec![ZoneRecord::Txt(format!("v=spf1 {} ip4:127.0.0.1 -all", many.join(" ")))]);
+    let long = diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await;
+    assert_eq!(long.status, Pass, "{long:?}");
     // No DMARC: a warning for the DNS owner.
     zone.set(&format!("_dmarc.{domain}"), vec![]);
     let warn = diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await;
     assert_eq!((warn.status, warn.owner), (Warn, Some(DnsOwner)), "{warn:?}");
     // DNS unreachable (nothing listens there): could not test, not failed.
     let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.resolver = Resolver { server: Some(dead.local_addr().unwrap()), timeout: Duration::from_millis(300) };
+    s.resolver = Resolver::at(dead.local_addr().unwrap()).with_timeout(Duration::from_millis(300));
     let offline = diagnostics::sender_domain(&s.resolver, &email, Some("localhost")).await;
     assert_eq!(offline.status, Unknown, "{offline:?}");
 }
