@@ -36,7 +36,7 @@ fn demo_tenant_json_markdown_and_exit_status() {
     assert_eq!(report["can_send"], true);
     let rep = report["rep"].as_array().unwrap();
     let ids: Vec<&str> = rep.iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, diagnostics::REP_CHECKS, "the documented fields and checks");
+    assert_eq!(ids, diagnostics::REP_CHECKS.iter().map(|c| c.as_str()).collect::<Vec<_>>(), "the documented fields and checks");
     for c in rep {
         for field in ["status", "tried", "evidence", "cause", "owner", "action", "docs"] {
             assert!(c.get(field).is_some(), "{field} missing in {c}");

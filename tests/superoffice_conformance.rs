@@ -102,7 +102,12 @@ async fn every_request_is_in_the_conformance_table() {
         write: true,
     };
     let report = diagnostics::run_all(&setup).await;
-    assert_eq!(report.check("intake").map(|c| c.status), Some(diagnostics::Status::Pass), "{:?}", report.check("intake"));
+    assert_eq!(
+        report.check(diagnostics::CheckId::Intake).map(|c| c.status),
+        Some(diagnostics::Status::Pass),
+        "{:?}",
+        report.check(diagnostics::CheckId::Intake)
+    );
     client.session().unwrap().sign_out().await.unwrap();
 
     let rows = table();

@@ -176,12 +176,8 @@ impl AppState {
         let delivery = self.delivery.lock().await.clone();
         let rep = delivery.as_ref().map(|d| RepInfo { name: d.rep.name.clone(), email: d.rep.email.clone() });
         let channel = delivery.as_ref().map(|d| d.channel());
-        let waiting = self
-            .waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .map(|(reason, until_ms)| crate::status::Waiting { reason, until_ms });
+        let waiting =
+            self.waiting.lock().unwrap_or_else(|p| p.into_inner()).map(|(reason, until_ms)| crate::status::Waiting { reason, until_ms });
         AppStatus {
             version,
             blocker,
@@ -310,7 +306,7 @@ impl AppState {
                 return None;
             }
         };
-        *self.waiting.lock().unwrap_or_else(|p| p.into_inner()) = report.waiting.clone();
+        *self.waiting.lock().unwrap_or_else(|p| p.into_inner()) = report.waiting;
         // New drafts from SuperOffice every few minutes, besides the rep's Refresh.
         let due = self.last_intake.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|t| t.elapsed() >= INTAKE_INTERVAL);
         let mut new_drafts = 0;

@@ -211,8 +211,8 @@ pub async fn run_diagnostics(state: State<'_, AppState>, write: bool) -> CmdResu
 /// Runs one check again.
 #[tauri::command]
 #[specta::specta]
-pub async fn rerun_check(state: State<'_, AppState>, id: String) -> CmdResult<diagnostics::Report> {
-    state.rerun_check(&id).await
+pub async fn rerun_check(state: State<'_, AppState>, id: diagnostics::CheckId) -> CmdResult<diagnostics::Report> {
+    state.rerun_check(id).await
 }
 
 /// The last diagnosis, if any (made at sign-in).

@@ -16,12 +16,16 @@ impl AppState {
     }
 
     /// Runs one check again (a full run when there is no diagnosis yet).
-    pub async fn rerun_check(&self, id: &str) -> CmdResult<diagnostics::Report> {
-        let setup = self.diagnostics_setup(matches!(id, "archive_write" | "test_email")).await?;
+    pub async fn rerun_check(&self, id: diagnostics::CheckId) -> CmdResult<diagnostics::Report> {
+        use diagnostics::CheckId;
+        let setup = self.diagnostics_setup(matches!(id, CheckId::ArchiveWrite | CheckId::TestEmail)).await?;
         let last = self.diagnostics.lock().await.clone();
         let Some(mut report) = last else { return self.diagnose(false).await };
         if !diagnostics::rerun(&setup, &mut report, id).await {
-            return Err(CommandError::new(ErrorCode::UnknownCheck, format!("there is no check '{id}' to run")));
+            return Err(CommandError::new(
+                ErrorCode::CheckNotRunnable,
+                format!("the check {id} cannot run now (not signed in, or no keychain)"),
+            ));
         }
         self.adopt(&report).await;
         Ok(report)

@@ -53,7 +53,7 @@ export const commands = {
 	/**  Runs every check; `write` adds the test document and the test email to the rep. */
 	runDiagnostics: (write: boolean) => __TAURI_INVOKE<Report_Serialize>("run_diagnostics", { write }),
 	/**  Runs one check again. */
-	rerunCheck: (id: string) => __TAURI_INVOKE<Report_Serialize>("rerun_check", { id }),
+	rerunCheck: (id: CheckId) => __TAURI_INVOKE<Report_Serialize>("rerun_check", { id }),
 	/**  The last diagnosis, if any (made at sign-in). */
 	lastDiagnostics: () => __TAURI_INVOKE<Report_Serialize | null>("last_diagnostics"),
 	/**  The last diagnosis as Markdown (the seed analysis's structure) or JSON. */
@@ -214,10 +214,13 @@ export type ChannelWhy =
 /**  One check's result. */
 export type Check = Check_Serialize | Check_Deserialize;
 
+/**  Which check a result is of: the stable id the UI titles, the report names and a re-run asks for. */
+export type CheckId = "tenant_state" | "sign_in" | "identity" | "archive_documents" | "email_template" | "task_handoff" | "intake" | "email_agent" | "inbox_account" | "crmscript" | "marketing" | "smtp_relay" | "sender_domain" | "keychain" | "system_sign_in" | "associate_me" | "archive_write" | "test_email";
+
 /**  One check's result. */
 export type Check_Deserialize = {
 	/**  Stable id, e.g. `email_agent`. */
-	id: string,
+	id: CheckId,
 	status: Status,
 	/**  What was tried (method and path). */
 	tried: string[],
@@ -241,7 +244,7 @@ export type Check_Deserialize = {
 /**  One check's result. */
 export type Check_Serialize = {
 	/**  Stable id, e.g. `email_agent`. */
-	id: string,
+	id: CheckId,
 	status: Status,
 	/**  What was tried (method and path). */
 	tried: string[],
@@ -391,7 +394,7 @@ export type EmailTemplate = {
 };
 
 /**  What went wrong, for the UI and for machines. */
-export type ErrorCode = "outbox_store_failed" | "draft_not_found" | "invalid_transition" | "draft_not_sendable" | "message_invalid" | "approval_mismatch" | "outbox_of_another_owner" | "bulk_handoff" | "clipboard_unavailable" | "superoffice_unauthorized" | "superoffice_forbidden" | "superoffice_not_found" | "superoffice_misdirected" | "superoffice_throttled" | "superoffice_server_error" | "superoffice_rejected" | "superoffice_unreachable" | "superoffice_timeout" | "superoffice_bad_response" | "sign_in_cancelled" | "untrusted_host" | "not_signed_in" | "authorize_refused" | "registration_refused" | "bad_environment" | "loopback_unavailable" | "wrong_tenant" | "token_invalid_grant" | "token_invalid_client" | "token_rejected" | "id_token_missing" | "id_token_malformed" | "id_token_no_kid" | "id_token_unknown_key" | "id_token_bad_alg" | "id_token_bad_signature" | "id_token_expired" | "id_token_not_yet_valid" | "id_token_iat_future" | "id_token_wrong_issuer" | "id_token_wrong_audience" | "id_token_wrong_nonce" | "id_token_missing_claim" | "id_token_subject_changed" | "id_token_invalid" | "jwks_unavailable" | "jwks_invalid" | "system_user_rejected" | "system_user_no_ticket" | "system_user_wrong_audience" | "system_user_key_invalid" | "system_user_clock" | "keychain_unavailable" | "keychain_failed" | "config_invalid" | "config_unreadable" | "config_failed" | "data_dir_unusable" | "no_tenant" | "no_diagnostics" | "unknown_check" | "demo_failed" | "settings_invalid" | "save_failed" | "open_failed" | "browser_unavailable" | "not_archived" | "already_running" | "rep_without_email" | "internal";
+export type ErrorCode = "outbox_store_failed" | "draft_not_found" | "invalid_transition" | "draft_not_sendable" | "message_invalid" | "approval_mismatch" | "outbox_of_another_owner" | "bulk_handoff" | "clipboard_unavailable" | "superoffice_unauthorized" | "superoffice_forbidden" | "superoffice_not_found" | "superoffice_misdirected" | "superoffice_throttled" | "superoffice_server_error" | "superoffice_rejected" | "superoffice_unreachable" | "superoffice_timeout" | "superoffice_bad_response" | "sign_in_cancelled" | "untrusted_host" | "not_signed_in" | "authorize_refused" | "registration_refused" | "bad_environment" | "loopback_unavailable" | "wrong_tenant" | "token_invalid_grant" | "token_invalid_client" | "token_rejected" | "id_token_missing" | "id_token_malformed" | "id_token_no_kid" | "id_token_unknown_key" | "id_token_bad_alg" | "id_token_bad_signature" | "id_token_expired" | "id_token_not_yet_valid" | "id_token_iat_future" | "id_token_wrong_issuer" | "id_token_wrong_audience" | "id_token_wrong_nonce" | "id_token_missing_claim" | "id_token_subject_changed" | "id_token_invalid" | "jwks_unavailable" | "jwks_invalid" | "system_user_rejected" | "system_user_no_ticket" | "system_user_wrong_audience" | "system_user_key_invalid" | "system_user_clock" | "keychain_unavailable" | "keychain_failed" | "config_invalid" | "config_unreadable" | "config_failed" | "data_dir_unusable" | "no_tenant" | "no_diagnostics" | "check_not_runnable" | "demo_failed" | "settings_invalid" | "save_failed" | "open_failed" | "browser_unavailable" | "not_archived" | "already_running" | "rep_without_email" | "internal";
 
 export type ImportReport = {
 	added: number,

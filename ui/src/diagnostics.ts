@@ -1,10 +1,10 @@
 // The diagnostics screen's logic: the two columns aligned by check id, and words for the
 // core's codes.
-import type { Check_Serialize as Check, Owner, Status } from "./bindings";
-import { isKey, type Translate } from "./i18n";
+import type { CheckId, Check_Serialize as Check, Owner, Status } from "./bindings";
+import type { Key, Translate } from "./i18n";
 
 /** The order the matrix shows checks in; ids not listed follow in the order they came. */
-export const CHECK_ORDER = [
+export const CHECK_ORDER: CheckId[] = [
   "tenant_state",
   "sign_in",
   "system_sign_in",
@@ -25,13 +25,13 @@ export const CHECK_ORDER = [
   "keychain",
 ];
 
-export type Row = { id: string; rep: Check | null; system: Check | null };
+export type Row = { id: CheckId; rep: Check | null; system: Check | null };
 
 /** One row per check id found in either column, in CHECK_ORDER. */
 export function alignChecks(rep: readonly Check[], system: readonly Check[] | null): Row[] {
-  const ids: string[] = [];
+  const ids: CheckId[] = [];
   for (const c of [...rep, ...(system ?? [])]) if (!ids.includes(c.id)) ids.push(c.id);
-  const rank = (id: string) => {
+  const rank = (id: CheckId) => {
     const i = CHECK_ORDER.indexOf(id);
     return i === -1 ? CHECK_ORDER.length + ids.indexOf(id) : i;
   };
@@ -53,10 +53,10 @@ export function ownerWord(o: Owner, t: Translate): string {
   return t(`owner.${o}`);
 }
 
-/** A human title for a check id; the id itself when there is none. */
-export function checkTitle(id: string, t: Translate): string {
-  const key = `check.${id}`;
-  return isKey(key) ? t(key) : id.replace(/_/g, " ");
+/** A check's title (every check has one: the key's type says so). */
+export function checkTitle(id: CheckId, t: Translate): string {
+  const key: Key = `check.${id}`;
+  return t(key);
 }
 
 /** Only http(s) links are shown as documentation (and never opened in the app's window). */

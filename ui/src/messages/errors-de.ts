@@ -65,7 +65,7 @@ export const errorDe: Record<ErrorCode, string> = {
   data_dir_unusable: "Der Datenordner der App kann nicht verwendet werden.",
   no_tenant: "Es ist noch kein SuperOffice-Mandant eingerichtet.",
   no_diagnostics: "Führen Sie zuerst die Diagnose aus.",
-  unknown_check: "Diese Prüfung gibt es nicht.",
+  check_not_runnable: "Diese Prüfung kann jetzt nicht laufen: Melden Sie sich zuerst an (oder der Schlüsselbund fehlt).",
   demo_failed: "Die Demo konnte nicht gestartet werden.",
   settings_invalid: "Eine Einstellung ist nicht gültig.",
   save_failed: "Die Datei konnte nicht gespeichert werden.",

@@ -64,7 +64,7 @@ export const errorEn: Record<ErrorCode, string> = {
   data_dir_unusable: "The app's data folder cannot be used.",
   no_tenant: "No SuperOffice tenant is set up yet.",
   no_diagnostics: "Run the diagnostics first.",
-  unknown_check: "There is no such check.",
+  check_not_runnable: "This check cannot run now: sign in first (or the keychain is missing).",
   demo_failed: "The demo could not be started.",
   settings_invalid: "A setting is not valid.",
   save_failed: "The file could not be saved.",

@@ -88,7 +88,7 @@ codes! {
     DataDirUnusable => "data_dir_unusable",
     NoTenant => "no_tenant",
     NoDiagnostics => "no_diagnostics",
-    UnknownCheck => "unknown_check",
+    CheckNotRunnable => "check_not_runnable",
     DemoFailed => "demo_failed",
     SettingsInvalid => "settings_invalid",
     SaveFailed => "save_failed",
@@ -102,7 +102,7 @@ codes! {
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

@@ -7,7 +7,7 @@ use superoffice::{Client, Method};
 
 pub use crate::caller::Caller;
 use crate::caller::{evidence, ok_line};
-use crate::{Action, Cause, Check, Owner, Status};
+use crate::{Action, Cause, Check, CheckId, Owner, Status};
 
 const DOCS_AGENTS: &str = "https://docs.superoffice.com/en/developer-portal/create-app/config/app-config.html";
 const DOCS_USERS: &str = "https://docs.superoffice.com/en/developer-portal/getting-started/user-contexts.html";
@@ -59,7 +59,7 @@ pub(crate) async fn rep_email(client: &Client) -> Option<String> {
 /// A check that could not be tested (SuperOffice down, network) names no cause or owner of
 /// the feature: only that it has to be tried again.
 fn could_not_test(mut c: Check) -> Check {
-    if c.status == Status::Unknown && c.id != "inbox_account" {
+    if c.status == Status::Unknown && c.id != CheckId::InboxAccount {
         c.cause = Some(Cause::CouldNotTest);
         c.owner = None;
         c.action = Some(Action::RerunWhenTenantAnswers);
@@ -68,21 +68,21 @@ fn could_not_test(mut c: Check) -> Check {
 }
 
 /// Runs one SuperOffice check again (the email agent and the Inbox account together).
-pub(crate) async fn run_one(client: &Client, caller: Caller, task_type_id: i64, id: &str) -> Option<Vec<Check>> {
+pub(crate) async fn run_one(client: &Client, caller: Caller, task_type_id: i64, id: CheckId) -> Option<Vec<Check>> {
     let checks = match id {
-        "identity" => vec![identity(client, caller).await.0],
-        "archive_documents" => vec![archive_documents(client).await],
-        "email_template" => vec![email_template(client).await],
-        "task_handoff" => vec![task_handoff(client, task_type_id).await],
-        "intake" => crate::intake::intake(client, caller, task_type_id).await.into_iter().collect(),
-        "email_agent" | "inbox_account" => {
+        CheckId::Identity => vec![identity(client, caller).await.0],
+        CheckId::ArchiveDocuments => vec![archive_documents(client).await],
+        CheckId::EmailTemplate => vec![email_template(client).await],
+        CheckId::TaskHandoff => vec![task_handoff(client, task_type_id).await],
+        CheckId::Intake => crate::intake::intake(client, caller, task_type_id).await.into_iter().collect(),
+        CheckId::EmailAgent | CheckId::InboxAccount => {
             let ((_, card), (agent, account)) = tokio::join!(identity(client, caller), email_agent(client));
             let inbox = inbox_account(&agent, account, card.as_ref());
             vec![agent, inbox]
         }
-        "crmscript" => vec![crmscript(client).await],
-        "marketing" => vec![marketing(client, caller).await],
-        "associate_me" => associate_me(client, caller).await.into_iter().collect(),
+        CheckId::Crmscript => vec![crmscript(client).await],
+        CheckId::Marketing => vec![marketing(client, caller).await],
+        CheckId::AssociateMe => associate_me(client, caller).await.into_iter().collect(),
         _ => return None,
     };
     Some(checks.into_iter().map(could_not_test).collect())
@@ -94,7 +94,7 @@ async fn identity(client: &Client, caller: Caller) -> (Check, Option<superoffice
     let t = Instant::now();
     let r = client.current_principal().await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("identity", Status::Pass);
+    let mut c = Check::new(CheckId::Identity, Status::Pass);
     c.tried.push("GET User/currentPrincipal".into());
     c.docs = Some(DOCS_USERS.into());
     let mut card = None;
@@ -170,7 +170,7 @@ async fn archive_documents(client: &Client) -> Check {
     let t = Instant::now();
     let r = client.document_default().await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("archive_documents", Status::Pass);
+    let mut c = Check::new(CheckId::ArchiveDocuments, Status::Pass);
     c.tried.push("GET Document/default".into());
     match r {
         Ok(entity) => match entity["TableRight"]["Mask"].as_str() {
@@ -204,7 +204,7 @@ async fn email_template(client: &Client) -> Check {
     let t = Instant::now();
     let r = client.outgoing_email_templates().await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("email_template", Status::Pass);
+    let mut c = Check::new(CheckId::EmailTemplate, Status::Pass);
     c.tried.push("GET List/DocumentTemplate/Items (RecordType 3 = email, Direction 2 = outgoing)".into());
     c.docs = Some(DOCS_TEMPLATES.into());
     match r {
@@ -231,7 +231,7 @@ async fn task_handoff(client: &Client, task_type_id: i64) -> Check {
     let t = Instant::now();
     let (types, default) = tokio::join!(client.task_types(), client.appointment_default());
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("task_handoff", Status::Pass);
+    let mut c = Check::new(CheckId::TaskHandoff, Status::Pass);
     c.tried.push("GET MDOList/task".into());
     c.tried.push("GET Appointment/default".into());
     match (types, default) {
@@ -261,7 +261,7 @@ async fn email_agent(client: &Client) -> (Check, Option<Option<superoffice::mode
     let t = Instant::now();
     let r = client.email_current_account().await;
     let ms = t.elapsed().as_millis();
-    let mut agent = Check::new("email_agent", Status::Pass);
+    let mut agent = Check::new(CheckId::EmailAgent, Status::Pass);
     agent.tried.push("POST Agents/EMail/GetCurrentAccount".into());
     agent.docs = Some(DOCS_AGENTS.into());
     match r {
@@ -293,7 +293,7 @@ fn inbox_account(
     account: Option<Option<superoffice::models::EMailAccount>>,
     card: Option<&superoffice::Result<Option<String>>>,
 ) -> Check {
-    let mut inbox = Check::new("inbox_account", Status::Unknown);
+    let mut inbox = Check::new(CheckId::InboxAccount, Status::Unknown);
     inbox.tried.push("POST Agents/EMail/GetCurrentAccount → EMailAddress, compared with the contact card".into());
     inbox.docs = Some(DOCS_INBOX.into());
     let Some(account) = account else {
@@ -337,7 +337,7 @@ async fn crmscript(client: &Client) -> Check {
     let t = Instant::now();
     let r = client.crmscript_execute("print(\"so-outbox\");").await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("crmscript", Status::Pass);
+    let mut c = Check::new(CheckId::Crmscript, Status::Pass);
     c.tried.push("POST Agents/CRMScript/ExecuteScriptByString (print only)".into());
     c.docs = Some(DOCS_AGENTS.into());
     match r {
@@ -360,7 +360,7 @@ async fn marketing(client: &Client, caller: Caller) -> Check {
     let t = Instant::now();
     let r = client.current_principal().await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("marketing", Status::Warn);
+    let mut c = Check::new(CheckId::Marketing, Status::Warn);
     c.tried.push("GET User/currentPrincipal (Licenses)".into());
     c.docs = Some(DOCS_MAILINGS.into());
     c.evidence.push(match &r {
@@ -383,7 +383,7 @@ async fn associate_me(client: &Client, caller: Caller) -> Option<Check> {
     let t = Instant::now();
     let r = client.probe(Method::GET, "Associate/Me").await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("associate_me", Status::Warn);
+    let mut c = Check::new(CheckId::AssociateMe, Status::Warn);
     c.tried.push("GET Associate/Me".into());
     c.evidence.push(match &r {
         Ok(_) => ok_line("2xx", ms),
@@ -397,7 +397,7 @@ async fn associate_me(client: &Client, caller: Caller) -> Option<Check> {
 /// deletes it again.
 pub(crate) async fn archive_write(client: &Client) -> Check {
     let t = Instant::now();
-    let mut c = Check::new("archive_write", Status::Pass);
+    let mut c = Check::new(CheckId::ArchiveWrite, Status::Pass);
     c.tried =
         vec!["GET Document/default".into(), "POST Document".into(), "PUT Document/{id}/Content".into(), "DELETE Document/{id}".into()];
     let created = async {

@@ -7,6 +7,69 @@ use serde::Serialize;
 
 use crate::Caller;
 
+/// Which check a result is of: the stable id the UI titles, the report names and a re-run asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckId {
+    TenantState,
+    SignIn,
+    Identity,
+    ArchiveDocuments,
+    EmailTemplate,
+    TaskHandoff,
+    Intake,
+    EmailAgent,
+    InboxAccount,
+    Crmscript,
+    Marketing,
+    SmtpRelay,
+    SenderDomain,
+    Keychain,
+    SystemSignIn,
+    AssociateMe,
+    ArchiveWrite,
+    TestEmail,
+}
+
+impl CheckId {
+    /// The id as written in the report and on the wire, e.g. `email_agent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::TenantState => "tenant_state",
+            CheckId::SignIn => "sign_in",
+            CheckId::Identity => "identity",
+            CheckId::ArchiveDocuments => "archive_documents",
+            CheckId::EmailTemplate => "email_template",
+            CheckId::TaskHandoff => "task_handoff",
+            CheckId::Intake => "intake",
+            CheckId::EmailAgent => "email_agent",
+            CheckId::InboxAccount => "inbox_account",
+            CheckId::Crmscript => "crmscript",
+            CheckId::Marketing => "marketing",
+            CheckId::SmtpRelay => "smtp_relay",
+            CheckId::SenderDomain => "sender_domain",
+            CheckId::Keychain => "keychain",
+            CheckId::SystemSignIn => "system_sign_in",
+            CheckId::AssociateMe => "associate_me",
+            CheckId::ArchiveWrite => "archive_write",
+            CheckId::TestEmail => "test_email",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Lets a test pick a check by its wire name: `c.id == "email_agent"`.
+impl PartialEq<&str> for CheckId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Why a check did not pass.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(tag = "code", rename_all = "snake_case")]

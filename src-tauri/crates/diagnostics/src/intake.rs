@@ -6,7 +6,7 @@ use std::time::Instant;
 use superoffice::Client;
 
 use crate::caller::{evidence, ok_line, Caller};
-use crate::{Action, Cause, Check, Owner, Status};
+use crate::{Action, Cause, Check, CheckId, Owner, Status};
 
 /// The intake query itself, exactly as the outbox runs it: the rep's open follow-ups of the
 /// draft task type with their recipients (FindAppointment, `GET Appointment`). Read-only.
@@ -16,7 +16,7 @@ pub(crate) async fn intake(client: &Client, caller: Caller, task_type_id: i64) -
     let t = Instant::now();
     let r = client.open_tasks(&filter).await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("intake", Status::Pass);
+    let mut c = Check::new(CheckId::Intake, Status::Pass);
     c.tried.push(format!("GET Appointment?$filter={}", filter.odata()));
     match r {
         Ok(rows) => {

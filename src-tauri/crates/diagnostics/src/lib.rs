@@ -24,7 +24,7 @@ mod transport;
 use serde::Serialize;
 
 pub use checks::{run, Caller};
-pub use finding::{Action, Cause};
+pub use finding::{Action, Cause, CheckId};
 pub use report::{markdown, recommend, Recommendation, RecommendationReason};
 pub use sender::{sender_domain, test_email};
 pub use suite::{rerun, run_all, Report, Setup, REP_CHECKS};
@@ -58,7 +58,7 @@ pub enum Owner {
 #[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct Check {
     /// Stable id, e.g. `email_agent`.
-    pub id: String,
+    pub id: CheckId,
     pub status: Status,
     /// What was tried (method and path).
     pub tried: Vec<String>,
@@ -78,9 +78,9 @@ pub struct Check {
 }
 
 impl Check {
-    pub(crate) fn new(id: &str, status: Status) -> Self {
+    pub(crate) fn new(id: CheckId, status: Status) -> Self {
         Check {
-            id: id.into(),
+            id,
             status,
             tried: Vec::new(),
             evidence: Vec::new(),

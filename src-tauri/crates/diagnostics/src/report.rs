@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::{Action, Cause, Check, Owner, Status};
+use crate::{Action, Cause, Check, CheckId, Owner, Status};
 
 /// The channel to use, with the reasoning chain.
 #[derive(Clone, Debug, Serialize, specta::Type)]
@@ -47,15 +47,15 @@ impl Recommendation {
     }
 }
 
-fn status_of(checks: &[Check], id: &str) -> Option<Status> {
+fn status_of(checks: &[Check], id: CheckId) -> Option<Status> {
     checks.iter().find(|c| c.id == id).map(|c| c.status)
 }
 
 /// Email agent when it works with an Inbox account, else the SMTP relay when it works, else
 /// the handoff. `smtp_ok` comes from the relay check.
 pub fn recommend(rep: &[Check], smtp_ok: bool) -> Recommendation {
-    let agent = status_of(rep, "email_agent");
-    let inbox = status_of(rep, "inbox_account");
+    let agent = status_of(rep, CheckId::EmailAgent);
+    let inbox = status_of(rep, CheckId::InboxAccount);
     let mut reasons = Vec::new();
     use outbox::Channel;
     use RecommendationReason as Why;
@@ -147,7 +147,7 @@ pub fn markdown(report: &crate::Report) -> String {
     md.push_str("## Required actions\n\n### Option A: Enable SuperOffice's own sending\n\n");
     let agent_actions: Vec<&Check> = rep
         .iter()
-        .filter(|c| matches!(c.id.as_str(), "email_agent" | "inbox_account") && c.status != Status::Pass && c.action.is_some())
+        .filter(|c| matches!(c.id, CheckId::EmailAgent | CheckId::InboxAccount) && c.status != Status::Pass && c.action.is_some())
         .collect();
     if agent_actions.is_empty() {
         md.push_str("Nothing to do: the Email agent works.\n\n");
@@ -160,14 +160,14 @@ pub fn markdown(report: &crate::Report) -> String {
         ));
     }
     md.push_str("\n### Option B: SMTP relay, then archive in SuperOffice\n\n");
-    if status_of(rep, "smtp_relay") == Some(Status::Pass) {
+    if status_of(rep, CheckId::SmtpRelay) == Some(Status::Pass) {
         md.push_str("- The SMTP relay already accepts the rep as sender over TLS; sent emails are archived as documents linked to contact, person and sale.\n");
     } else {
         md.push_str("- Configure the rep's SMTP relay (implicit TLS or STARTTLS; `so-outbox configure`) — owner: the mail administrator. Sent emails are archived as documents, which works for the rep.\n");
     }
     for c in rep.iter().filter(|c| {
         matches!(c.status, Status::Fail | Status::Warn)
-            && !matches!(c.id.as_str(), "email_agent" | "inbox_account" | "crmscript" | "marketing")
+            && !matches!(c.id, CheckId::EmailAgent | CheckId::InboxAccount | CheckId::Crmscript | CheckId::Marketing)
             && c.action.is_some()
     }) {
         md.push_str(&format!(

@@ -8,7 +8,7 @@ use outbox::SmtpSettings;
 
 use crate::dns::Resolver;
 use crate::spf::{self, Spf};
-use crate::{Action, Cause, Check, Owner, Status};
+use crate::{Action, Cause, Check, CheckId, Owner, Status};
 
 const DOCS_SPF: &str = "https://www.rfc-editor.org/rfc/rfc7208";
 
@@ -16,7 +16,7 @@ const DOCS_SPF: &str = "https://www.rfc-editor.org/rfc/rfc7208";
 /// "Unknown" when DNS cannot be asked (offline), never "failed".
 pub async fn sender_domain(resolver: &Resolver, email: &str, relay_host: Option<&str>) -> Check {
     let t = Instant::now();
-    let mut c = Check::new("sender_domain", Status::Pass);
+    let mut c = Check::new(CheckId::SenderDomain, Status::Pass);
     c.docs = Some(DOCS_SPF.into());
     let Some(domain) = email.rsplit_once('@').map(|(_, d)| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()) else {
         c.status = Status::Unknown;
@@ -117,7 +117,7 @@ pub async fn sender_domain(resolver: &Resolver, email: &str, relay_host: Option<
 /// over the relay.
 pub async fn test_email(smtp: Option<&SmtpSettings>, email: &str) -> Check {
     let t = Instant::now();
-    let mut c = Check::new("test_email", Status::Pass);
+    let mut c = Check::new(CheckId::TestEmail, Status::Pass);
     let Some(settings) = smtp else {
         c.status = Status::Unknown;
         c.evidence.push("no SMTP relay configured".into());

@@ -15,7 +15,7 @@ use superoffice::{Client, Environment, SystemSession, SystemUserConfig};
 use crate::checks::{self, Caller};
 use crate::dns::Resolver;
 use crate::report::{recommend, Recommendation};
-use crate::{Action, Cause, Check, Owner, Status};
+use crate::{Action, Cause, Check, CheckId, Owner, Status};
 
 /// What the diagnosis may use.
 #[derive(Clone)]
@@ -54,7 +54,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn check(&self, id: &str) -> Option<&Check> {
+    pub fn check(&self, id: CheckId) -> Option<&Check> {
         self.rep.iter().find(|c| c.id == id)
     }
 
@@ -68,24 +68,24 @@ impl Report {
     pub fn capabilities(&self) -> outbox::channel::Capabilities {
         use outbox::channel::AgentAccess;
         let status = |id| self.check(id).map(|c| c.status);
-        let agent = self.check("email_agent");
-        let email_agent = match (status("email_agent"), status("inbox_account")) {
+        let agent = self.check(CheckId::EmailAgent);
+        let email_agent = match (status(CheckId::EmailAgent), status(CheckId::InboxAccount)) {
             (Some(Status::Pass), Some(Status::Pass)) => {
-                AgentAccess::Granted { account: self.check("inbox_account").and_then(|c| c.found.clone()) }
+                AgentAccess::Granted { account: self.check(CheckId::InboxAccount).and_then(|c| c.found.clone()) }
             }
             (Some(Status::Pass), _) => AgentAccess::Granted { account: None },
             (Some(Status::Fail), _) => AgentAccess::NotGranted(agent.and_then(|c| c.http_status).unwrap_or(401)),
             _ => AgentAccess::Unknown(agent.map(|c| c.evidence.join("; ")).unwrap_or_default()),
         };
         // A relay that could not be tested (network) is still used; one that refused is not.
-        let smtp_configured = matches!(status("smtp_relay"), Some(Status::Pass | Status::Unknown | Status::Warn))
-            && self.check("smtp_relay").is_some_and(|c| c.found.is_some());
+        let smtp_configured = matches!(status(CheckId::SmtpRelay), Some(Status::Pass | Status::Unknown | Status::Warn))
+            && self.check(CheckId::SmtpRelay).is_some_and(|c| c.found.is_some());
         outbox::channel::Capabilities { email_agent, smtp_configured }
     }
 
     /// The tenant's first outgoing email template, as the `email_template` check found it.
     pub fn first_email_template(&self) -> Option<i64> {
-        self.check("email_template")?.found.as_deref()?.parse().ok()
+        self.check(CheckId::EmailTemplate)?.found.as_deref()?.parse().ok()
     }
 }
 
@@ -98,24 +98,24 @@ const NO_RELAY: &str = "no SMTP relay configured";
 const NOT_SIGNED_IN: &str = "not testable: no rep is signed in";
 
 /// The rep column's checks in the order the report shows them.
-pub const REP_CHECKS: &[&str] = &[
-    "tenant_state",
-    "sign_in",
-    "identity",
-    "archive_documents",
-    "email_template",
-    "task_handoff",
-    "intake",
-    "email_agent",
-    "inbox_account",
-    "crmscript",
-    "marketing",
-    "smtp_relay",
-    "sender_domain",
-    "keychain",
+pub const REP_CHECKS: &[CheckId] = &[
+    CheckId::TenantState,
+    CheckId::SignIn,
+    CheckId::Identity,
+    CheckId::ArchiveDocuments,
+    CheckId::EmailTemplate,
+    CheckId::TaskHandoff,
+    CheckId::Intake,
+    CheckId::EmailAgent,
+    CheckId::InboxAccount,
+    CheckId::Crmscript,
+    CheckId::Marketing,
+    CheckId::SmtpRelay,
+    CheckId::SenderDomain,
+    CheckId::Keychain,
 ];
 
-fn unknown(id: &str, why: &str, owner: Option<Owner>, action: Option<Action>) -> Check {
+fn unknown(id: CheckId, why: &str, owner: Option<Owner>, action: Option<Action>) -> Check {
     let mut c = Check::new(id, Status::Unknown);
     c.evidence.push(why.into());
     c.owner = owner;
@@ -135,7 +135,7 @@ pub async fn run_all(setup: &Setup) -> Report {
 }
 
 fn finish(setup: &Setup, rep: Vec<Check>, system: Option<Vec<Check>>, t: Instant) -> Report {
-    let smtp_ok = rep.iter().any(|c| c.id == "smtp_relay" && c.status == Status::Pass);
+    let smtp_ok = rep.iter().any(|c| c.id == CheckId::SmtpRelay && c.status == Status::Pass);
     let recommendation = recommend(&rep, smtp_ok);
     Report {
         tenant: setup.context_id.clone(),
@@ -153,24 +153,24 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
         match setup.keychain.clone() {
             Some(k) => tokio::task::spawn_blocking(move || crate::keychain(k.as_ref()))
                 .await
-                .unwrap_or_else(|e| unknown("keychain", &format!("the check crashed: {e}"), None, None)),
-            None => unknown("keychain", "no keychain given", None, None),
+                .unwrap_or_else(|e| unknown(CheckId::Keychain, &format!("the check crashed: {e}"), None, None)),
+            None => unknown(CheckId::Keychain, "no keychain given", None, None),
         }
     };
     let session_checks = async {
         let Some(client) = &setup.rep else {
             let mut out: Vec<Check> =
-                REP_CHECKS[1..11].iter().map(|id| unknown(id, NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInInApp))).collect();
-            let mut relay = unknown("smtp_relay", NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirstForRelay));
+                REP_CHECKS[1..11].iter().map(|id| unknown(*id, NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInInApp))).collect();
+            let mut relay = unknown(CheckId::SmtpRelay, NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirstForRelay));
             relay.found = relay_target(setup);
             out.push(relay);
-            out.push(unknown("sender_domain", NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirst)));
+            out.push(unknown(CheckId::SenderDomain, NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirst)));
             return out;
         };
         let sign_in = async {
             match client.session() {
                 Some(s) => crate::sign_in(s).await,
-                None => unknown("sign_in", "this client is not a rep's session", None, None),
+                None => unknown(CheckId::SignIn, "this client is not a rep's session", None, None),
             }
         };
         let rest = async {
@@ -199,12 +199,12 @@ async fn after_identity(setup: &Setup, client: &Client, email: Option<&str>) -> 
     };
     let Some(email) = email else {
         let why = "not testable: the rep has no usable email address (see identity)";
-        return (relay_found(unknown("smtp_relay", why, None, None)), unknown("sender_domain", why, None, None), Vec::new());
+        return (relay_found(unknown(CheckId::SmtpRelay, why, None, None)), unknown(CheckId::SenderDomain, why, None, None), Vec::new());
     };
     let relay = async {
         match &setup.smtp {
             Some(s) => relay_found(crate::smtp_relay(s, email).await),
-            None => unknown("smtp_relay", NO_RELAY, Some(Owner::MailAdmin), Some(Action::ConfigureRelay)),
+            None => unknown(CheckId::SmtpRelay, NO_RELAY, Some(Owner::MailAdmin), Some(Action::ConfigureRelay)),
         }
     };
     let domain = crate::sender::sender_domain(&setup.resolver, email, setup.smtp.as_ref().map(|s| s.host.as_str()));
@@ -221,7 +221,7 @@ async fn after_identity(setup: &Setup, client: &Client, email: Option<&str>) -> 
 async fn system_column(setup: &Setup) -> Option<Vec<Check>> {
     let config = setup.system_user.as_ref()?;
     let t = Instant::now();
-    let mut auth = Check::new("system_sign_in", Status::Pass);
+    let mut auth = Check::new(CheckId::SystemSignIn, Status::Pass);
     auth.tried.push("POST /Login/api/PartnerSystemUser/Authenticate (signed system token)".into());
     auth.docs = Some("https://docs.superoffice.com/en/developer-portal/getting-started/user-contexts.html".into());
     match SystemSession::authenticate(config).await {
@@ -243,34 +243,37 @@ async fn system_column(setup: &Setup) -> Option<Vec<Check>> {
 }
 
 fn order(mut checks: Vec<Check>) -> Vec<Check> {
-    let rank = |id: &str| REP_CHECKS.iter().position(|c| *c == id).unwrap_or(REP_CHECKS.len());
-    checks.sort_by_key(|c| rank(&c.id));
+    let rank = |id: CheckId| REP_CHECKS.iter().position(|c| *c == id).unwrap_or(REP_CHECKS.len());
+    checks.sort_by_key(|c| rank(c.id));
     checks
 }
 
 /// Runs one check again and puts its result into `report` (in both columns where it exists);
 /// returns false for an unknown id.
-pub async fn rerun(setup: &Setup, report: &mut Report, id: &str) -> bool {
+pub async fn rerun(setup: &Setup, report: &mut Report, id: CheckId) -> bool {
     let t = Instant::now();
     let fresh: Vec<Check> = match id {
-        "tenant_state" => vec![crate::tenant_state(&setup.environment, &setup.context_id).await],
-        "keychain" => match setup.keychain.clone() {
+        CheckId::TenantState => vec![crate::tenant_state(&setup.environment, &setup.context_id).await],
+        CheckId::Keychain => match setup.keychain.clone() {
             Some(k) => tokio::task::spawn_blocking(move || crate::keychain(k.as_ref())).await.ok().into_iter().collect(),
             None => return false,
         },
-        "sign_in" => match setup.rep.as_ref().and_then(Client::session) {
+        CheckId::SignIn => match setup.rep.as_ref().and_then(Client::session) {
             Some(s) => vec![crate::sign_in(s).await],
             None => return false,
         },
-        "smtp_relay" | "sender_domain" | "archive_write" | "test_email" => {
+        CheckId::SmtpRelay | CheckId::SenderDomain | CheckId::ArchiveWrite | CheckId::TestEmail => {
             let Some(client) = &setup.rep else { return false };
             let email = checks::rep_email(client).await;
-            let (relay, domain, writes) =
-                after_identity(&Setup { write: id == "archive_write" || id == "test_email", ..setup.clone() }, client, email.as_deref())
-                    .await;
+            let (relay, domain, writes) = after_identity(
+                &Setup { write: id == CheckId::ArchiveWrite || id == CheckId::TestEmail, ..setup.clone() },
+                client,
+                email.as_deref(),
+            )
+            .await;
             [relay, domain].into_iter().chain(writes).filter(|c| c.id == id).collect()
         }
-        "system_sign_in" => {
+        CheckId::SystemSignIn => {
             report.system_user = system_column(setup).await;
             Vec::new()
         }

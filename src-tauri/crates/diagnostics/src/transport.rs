@@ -5,14 +5,14 @@ use std::time::Instant;
 use outbox::SmtpSettings;
 use superoffice::Environment;
 
-use crate::{Action, Cause, Check, Owner, Status};
+use crate::{Action, Cause, Check, CheckId, Owner, Status};
 
 /// `GET https://{env}.superoffice.com/api/state/{ctx}`.
 pub async fn tenant_state(env: &Environment, context_id: &str) -> Check {
     let t = Instant::now();
     let r = superoffice::tenant_state(env, context_id).await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("tenant_state", Status::Pass);
+    let mut c = Check::new(CheckId::TenantState, Status::Pass);
     c.tried.push(format!("GET {}", env.state_url(context_id)));
     c.docs = Some("https://docs.superoffice.com/en/developer-portal/best-practices/tenant-status/check-status.html".into());
     match r {
@@ -44,7 +44,7 @@ pub async fn smtp_relay(settings: &SmtpSettings, from: &str) -> Check {
     let t = Instant::now();
     let p = outbox::smtp::probe(settings, from).await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("smtp_relay", Status::Pass);
+    let mut c = Check::new(CheckId::SmtpRelay, Status::Pass);
     c.tried = p.steps;
     match p.failure {
         None => c.evidence.push(format!("the relay accepts {from} as sender over TLS ({ms} ms)")),
@@ -83,7 +83,7 @@ pub fn keychain(store: &dyn keychain::SecretStore) -> Check {
     let t = Instant::now();
     let name = format!("diagnostics-canary-{:016x}", std::process::id() as u64 ^ t.elapsed().as_nanos() as u64 ^ 0x5eed);
     let value = keychain::Secret::new(format!("canary-{name}"));
-    let mut c = Check::new("keychain", Status::Pass);
+    let mut c = Check::new(CheckId::Keychain, Status::Pass);
     c.tried = vec!["store a canary".into(), "read it back".into(), "delete it".into()];
     let result = store.set(&name, &value).and_then(|_| store.get(&name)).and_then(|back| {
         store.delete(&name)?;
@@ -115,7 +115,7 @@ pub async fn sign_in(session: &superoffice::Session) -> Check {
     let t = Instant::now();
     let r = session.refresh_now().await;
     let ms = t.elapsed().as_millis();
-    let mut c = Check::new("sign_in", Status::Pass);
+    let mut c = Check::new(CheckId::SignIn, Status::Pass);
     c.tried = vec![
         "id_token validated at sign-in (RS256, iss, aud, exp, nonce)".into(),
         "POST /login/common/oauth/tokens (refresh_token)".into(),

@@ -135,7 +135,7 @@ async fn seed_profile_both_columns_corrected() {
             ("keychain", Pass, None),
         ],
     );
-    assert_eq!(report.rep.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), diagnostics::REP_CHECKS, "every check, in order");
+    assert_eq!(report.rep.iter().map(|c| c.id).collect::<Vec<_>>(), diagnostics::REP_CHECKS, "every check, in order");
     assert!(report.rep.iter().all(|c| c.id != "associate_me"));
     assert_eq!(report.recommendation.channel, outbox::Channel::Smtp, "{:?}", report.recommendation.reasons);
     assert!(report.can_send);
@@ -331,7 +331,7 @@ async fn one_check_can_be_rerun() {
     // SuperOffice grants the agent; only that check is run again, in both columns.
     sim.set_profile("full").unwrap();
     let before = sim.counters();
-    assert!(diagnostics::rerun(&s, &mut report, "email_agent").await);
+    assert!(diagnostics::rerun(&s, &mut report, diagnostics::CheckId::EmailAgent).await);
     assert_eq!(status(&report.rep, "email_agent").0, Pass);
     assert_eq!(status(&report.rep, "inbox_account").0, Pass);
     assert_eq!(status(report.system_user.as_deref().unwrap(), "email_agent").0, Pass);
@@ -339,7 +339,10 @@ async fn one_check_can_be_rerun() {
     let after = sim.counters();
     let rerun = after.requests("") - before.requests("");
     assert!(rerun * 3 <= full_run, "a re-run asks only what it needs: {rerun} calls (a full run: {full_run})");
-    assert!(!diagnostics::rerun(&s, &mut report, "no_such_check").await);
+    // A check that cannot run now (no signed-in rep) is refused; an id that is no check does not
+    // even parse (the UI sends a `CheckId`).
+    assert!(!diagnostics::rerun(&Setup { rep: None, ..s.clone() }, &mut report, diagnostics::CheckId::SignIn).await);
+    assert!(serde_json::from_str::<diagnostics::CheckId>("\"no_such_check\"").is_err());
 }
 
 /// Benchmark (printed, not asserted): with 200 ms added to every simulated SuperOffice call,
