@@ -96,7 +96,11 @@ impl Store {
         let reason = reason.trim();
         let detail = if reason.is_empty() { format!("rejected by {by}") } else { format!("rejected by {by}: {reason}") };
         self.transition(id, Event::Reject, ("rejected", &detail), |tx| {
-            tx.execute("UPDATE drafts SET reason = ?2, reason_why = NULL WHERE id = ?1", params![id, (!reason.is_empty()).then_some(reason)]).map(|_| ())
+            tx.execute(
+                "UPDATE drafts SET reason = ?2, reason_why = NULL WHERE id = ?1",
+                params![id, (!reason.is_empty()).then_some(reason)],
+            )
+            .map(|_| ())
         })
     }
 

@@ -182,7 +182,11 @@ impl Store {
     /// The rep's answer to "needs decision": it was delivered.
     pub fn confirm_sent(&self, id: i64, by: &str) -> Result<State> {
         self.transition(id, Event::RepConfirmsSent, ("rep_confirmed_sent", &format!("{by} confirmed the message was delivered")), |tx| {
-            tx.execute("UPDATE drafts SET reason = NULL, reason_why = NULL, sent_at = COALESCE(sent_at, ?2) WHERE id = ?1", params![id, now()]).map(|_| ())
+            tx.execute(
+                "UPDATE drafts SET reason = NULL, reason_why = NULL, sent_at = COALESCE(sent_at, ?2) WHERE id = ?1",
+                params![id, now()],
+            )
+            .map(|_| ())
         })
     }
 
