@@ -6,6 +6,20 @@ import { PageCache } from "./paging.svelte";
 
 const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: from + i }));
 
+/** A cache on query "a" and the list's effect that asks for its first page, as the generations asked. */
+function requesting() {
+  const c = new PageCache(10);
+  c.reset("a");
+  const asked: number[] = [];
+  const stop = $effect.root(() => {
+    $effect(() => {
+      for (const r of c.request([0])) asked.push(r.generation);
+    });
+  });
+  flushSync();
+  return { c, asked, stop };
+}
+
 describe("PageCache (reactive)", () => {
   it("updates what reads a row when its page arrives, and when a new query drops it", () => {
     const c = new PageCache(10);
@@ -27,15 +41,7 @@ describe("PageCache (reactive)", () => {
   });
 
   it("runs the requesting effect again when the outbox changes, even while nothing is loaded yet", () => {
-    const c = new PageCache(10);
-    c.reset("a");
-    const asked: number[] = [];
-    const stop = $effect.root(() => {
-      $effect(() => {
-        for (const r of c.request([0])) asked.push(r.generation);
-      });
-    });
-    flushSync();
+    const { c, asked, stop } = requesting();
     // The answer to the first request is still on its way when the outbox changes: it will be
     // refused (older generation), so the page must be asked for again.
     c.invalidate();
@@ -49,15 +55,7 @@ describe("PageCache (reactive)", () => {
   });
 
   it("runs the requesting effect again when the outbox changes while every page it wants is loaded", () => {
-    const c = new PageCache(10);
-    c.reset("a");
-    const asked: number[] = [];
-    const stop = $effect.root(() => {
-      $effect(() => {
-        for (const r of c.request([0])) asked.push(r.generation);
-      });
-    });
-    flushSync();
+    const { c, asked, stop } = requesting();
     c.put(0, asked[0], rows(0, 10), 10);
     flushSync();
     expect(asked.length).toBe(1);
