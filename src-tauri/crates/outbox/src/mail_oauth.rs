@@ -1,7 +1,9 @@
 //! Renewing the relay's XOAUTH2 access token with the mail provider's token endpoint (the
 //! OAuth 2.0 refresh grant, RFC 6749 §6), so a rep whose mailbox is Microsoft 365 or Google
 //! Workspace keeps sending after the hourly expiry. The refresh token lives in the keychain
-//! (and a rotated one replaces it there); access tokens live in memory only.
+//! (and a rotated one replaces it there); access tokens live in memory only. The request and
+//! the reading of its failures are the one token client's (`superoffice::oauth`), as for the
+//! rep's SuperOffice sign-in.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,11 +66,6 @@ impl TokenRenewer {
                 return Ok(token.clone());
             }
         }
-        if !superoffice::transport_ok_str(&self.config.token_url) {
-            return Err(RenewError::Refused(
-                "the mail provider's token endpoint must be an https:// address; the refresh token was not sent".into(),
-            ));
-        }
         let (store, key) = (self.store.clone(), self.refresh_key.clone());
         let refresh = tokio::task::spawn_blocking(move || store.get(&key))
             .await
@@ -84,40 +81,42 @@ impl TokenRenewer {
         if let Some(scope) = self.config.scope.as_ref().filter(|s| !s.trim().is_empty()) {
             form.push(("scope", scope.clone()));
         }
-        let unavailable =
-            |e: reqwest::Error| RenewError::Unavailable(format!("the mail provider's token endpoint did not answer: {}", e.without_url()));
-        let response = self.http.post(&self.config.token_url).form(&form).send().await.map_err(unavailable)?;
-        let status = response.status();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        if !status.is_success() {
-            let error = body["error"].as_str().unwrap_or("no error code");
-            let words = format!(
-                "the mail provider did not renew the access token (HTTP {}: {error}{})",
-                status.as_u16(),
-                body["error_description"].as_str().map(|d| format!(", {}", d.chars().take(200).collect::<String>())).unwrap_or_default()
-            );
-            return Err(if status.is_server_error() || status.as_u16() == 429 {
-                RenewError::Unavailable(words)
-            } else {
-                RenewError::Refused(words)
-            });
-        }
-        let token = body["access_token"]
-            .as_str()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| RenewError::Unavailable("the mail provider's answer has no access_token".into()))?;
-        let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(3600).clamp(60, 86_400));
+        let tokens = superoffice::oauth::request(&self.http, &self.config.token_url, &form).await.map_err(renew_error)?;
+        let lifetime = tokens.expires_in.unwrap_or(Duration::from_secs(3600));
         // A rotated refresh token replaces the old one, which may no longer work.
-        if let Some(next) = body["refresh_token"].as_str().filter(|t| !t.is_empty() && *t != refresh.expose()) {
-            let (store, key, next) = (self.store.clone(), self.refresh_key.clone(), Secret::new(next));
+        if let Some(next) = tokens.refresh_token.filter(|t| t.expose() != refresh.expose()) {
+            let (store, key) = (self.store.clone(), self.refresh_key.clone());
             tokio::task::spawn_blocking(move || store.set(&key, &next))
                 .await
                 .map_err(|e| RenewError::Unavailable(e.to_string()))?
                 .map_err(|e| RenewError::Unavailable(format!("the renewed refresh token could not be stored: {e}")))?;
         }
-        let token = Secret::new(token);
+        let token = tokens.access_token;
         *current = Some((token.clone(), Instant::now() + lifetime));
         Ok(token)
+    }
+}
+
+/// The token client's failure in the relay's words: what is worth trying again later (5xx,
+/// 429, no answer) is `Unavailable`, everything else `Refused` (superoffice::oauth::Failure).
+fn renew_error(e: superoffice::oauth::TokenError) -> RenewError {
+    use superoffice::oauth::TokenError;
+    let words = match &e {
+        TokenError::NotAllowed { .. } => {
+            "the mail provider's token endpoint must be an https:// address; the refresh token was not sent".to_owned()
+        }
+        TokenError::Unreachable { detail, .. } => format!("the mail provider's token endpoint did not answer: {detail}"),
+        TokenError::Refused { status, error, description, .. } => format!(
+            "the mail provider did not renew the access token (HTTP {status}: {}{})",
+            if error.is_empty() { "no error code" } else { error },
+            description.as_deref().map(|d| format!(", {d}")).unwrap_or_default()
+        ),
+        TokenError::BadAnswer(why) => format!("the mail provider's answer is not a token: {why}"),
+    };
+    if e.is_transient() {
+        RenewError::Unavailable(words)
+    } else {
+        RenewError::Refused(words)
     }
 }
 

@@ -97,6 +97,28 @@ impl Error {
         }
     }
 
+    /// A failed token request, read as every token request is ([`crate::oauth::Failure`]):
+    /// a refusal is a sign-in error with its code, 5xx and 429 are a (transient) server
+    /// answer, no answer is a transport error.
+    pub(crate) fn from_token(e: crate::oauth::TokenError) -> Self {
+        use crate::oauth::{Failure, TokenError};
+        let code = match e.failure() {
+            Failure::SignInAgain => ErrorCode::TokenInvalidGrant,
+            Failure::Configuration => ErrorCode::TokenInvalidClient,
+            Failure::Transient | Failure::Rejected => ErrorCode::TokenRejected,
+        };
+        match e {
+            TokenError::NotAllowed { host } => Error::UntrustedHost(host),
+            TokenError::Unreachable { timeout: true, .. } => Error::Timeout,
+            TokenError::Unreachable { detail, .. } => Error::Transport(detail),
+            TokenError::BadAnswer(why) => Error::Decode(format!("token response: {why}")),
+            TokenError::Refused { status, retry_after, .. } if e.is_transient() => {
+                Error::Api { status, error_type: None, message: e.to_string(), retry_after }
+            }
+            TokenError::Refused { .. } => Error::sign_in(code, e.to_string()),
+        }
+    }
+
     /// From a reqwest failure, without its URL (which could carry a code).
     pub(crate) fn from_reqwest(e: reqwest::Error) -> Self {
         if e.is_timeout() {

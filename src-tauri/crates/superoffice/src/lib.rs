@@ -16,6 +16,7 @@ mod error;
 mod id_token;
 mod loopback;
 pub mod models;
+pub mod oauth;
 mod rest;
 mod session;
 pub mod signin;

@@ -19,14 +19,6 @@ use crate::{id_token, Claims, Error, Result};
 /// Refresh this long before `expires_in` runs out.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
-#[derive(Deserialize)]
-struct RawTokenResponse {
-    access_token: String,
-    expires_in: Option<u64>,
-    refresh_token: Option<String>,
-    id_token: Option<String>,
-}
-
 pub(crate) struct TokenResponse {
     pub access_token: Secret,
     pub expires_in: Duration,
@@ -35,32 +27,14 @@ pub(crate) struct TokenResponse {
 }
 
 impl TokenResponse {
+    /// SuperOffice's token endpoint, through the one OAuth client ([`crate::oauth`]).
     pub async fn request(http: &reqwest::Client, endpoint: &str, form: &[(&str, String)]) -> Result<Self> {
-        require_transport(endpoint)?;
-        let resp = http.post(endpoint).form(form).send().await.map_err(Error::from_reqwest)?;
-        let status = resp.status();
-        if !status.is_success() {
-            #[derive(Deserialize)]
-            struct OAuthError {
-                error: Option<String>,
-                error_description: Option<String>,
-            }
-            let body: Option<OAuthError> = resp.json().await.ok();
-            let error = body.as_ref().and_then(|b| b.error.clone()).unwrap_or_default();
-            let desc = body.and_then(|b| b.error_description).unwrap_or_default();
-            let code = match error.as_str() {
-                "invalid_grant" => ErrorCode::TokenInvalidGrant,
-                "invalid_client" => ErrorCode::TokenInvalidClient,
-                _ => ErrorCode::TokenRejected,
-            };
-            return Err(Error::sign_in(code, format!("the token endpoint refused ({}): {error} {desc}", status.as_u16())));
-        }
-        let raw: RawTokenResponse = resp.json().await.map_err(|e| Error::Decode(format!("token response: {}", e.without_url())))?;
+        let tokens = crate::oauth::request(http, endpoint, form).await.map_err(Error::from_token)?;
         Ok(TokenResponse {
-            access_token: Secret::new(raw.access_token),
-            expires_in: Duration::from_secs(raw.expires_in.unwrap_or(1200).clamp(60, 86_400)),
-            refresh_token: raw.refresh_token.map(Secret::new),
-            id_token: raw.id_token.map(Secret::new),
+            access_token: tokens.access_token,
+            expires_in: tokens.expires_in.unwrap_or(Duration::from_secs(1200)),
+            refresh_token: tokens.refresh_token,
+            id_token: tokens.id_token,
         })
     }
 }
