@@ -10,6 +10,11 @@
 //! with the same certificate verification lettre uses (the platform verifier plus the
 //! configured CA), and hands lettre the encrypted stream behind a synthesized greeting; lettre
 //! then sends EHLO again inside TLS, as RFC 3207 §4.2 requires.
+//!
+//! Upstream: the report for lettre, with the reproduction and the fix it needs, is
+//! `docs/upstream/lettre-starttls.md` (to file; this machine has no network). The same defect
+//! was fixed in nodemailer (PR #1835) and libetpan (issue #386). When lettre refuses bytes after
+//! the `220` itself, this module can go.
 
 use std::io;
 use std::net::SocketAddr;
