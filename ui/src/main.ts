@@ -1,5 +1,10 @@
 import { mount } from "svelte";
+// The styles, in cascade order: the frame first, then each area.
 import "./app.css";
+import "./styles/shared.css";
+import "./styles/diagnostics.css";
+import "./styles/list.css";
+import "./styles/forms.css";
 import App from "./App.svelte";
 
 // Uncaught errors are kept (the end-to-end tests read them: a flow must end with none).
