@@ -18,7 +18,7 @@ pub fn outbox_changed(app: &tauri::AppHandle, ids: Vec<i64>) {
 
 /// Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
 /// the window is not focused: the UI words an OS notification in its language and shows it
-/// through [`crate::commands::notify`]. In the focused window the list shows them.
+/// through the `notify` command. In the focused window the list shows them.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct NeedsAttention {
     pub items: Vec<AttentionItem>,
