@@ -494,14 +494,14 @@ export type MailboxMessage = {
 /**
  *  Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
  *  the window is not focused: the UI words an OS notification in its language and shows it
- *  through [`crate::commands::notify`]. In the focused window the list shows them.
+ *  through the `notify` command. In the focused window the list shows them.
  */
 export type NeedsAttention = NeedsAttention_Serialize | NeedsAttention_Deserialize;
 
 /**
  *  Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
  *  the window is not focused: the UI words an OS notification in its language and shows it
- *  through [`crate::commands::notify`]. In the focused window the list shows them.
+ *  through the `notify` command. In the focused window the list shows them.
  */
 export type NeedsAttention_Deserialize = {
 	items: AttentionItem_Deserialize[],
@@ -510,7 +510,7 @@ export type NeedsAttention_Deserialize = {
 /**
  *  Messages that need the rep (failed for good, or an unknown outcome to decide), sent while
  *  the window is not focused: the UI words an OS notification in its language and shows it
- *  through [`crate::commands::notify`]. In the focused window the list shows them.
+ *  through the `notify` command. In the focused window the list shows them.
  */
 export type NeedsAttention_Serialize = {
 	items: AttentionItem_Serialize[],
