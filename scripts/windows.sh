@@ -45,7 +45,9 @@ do_exe() {
   # `custom-protocol` is what `tauri build` turns on: the window loads the UI embedded in the
   # binary (ui/dist), not a development server.
   cargo build --release --target "$TARGET" --bin so-outbox --features custom-protocol --quiet
-  log "built $RELEASE/so-outbox.exe ($(du -h "$RELEASE/so-outbox.exe" | cut -f1))"
+  # Its console twin for configure and diagnose (src-tauri/crates/so-outbox-cli).
+  cargo build --release --target "$TARGET" -p so-outbox-cli --quiet
+  log "built $RELEASE/so-outbox.exe ($(du -h "$RELEASE/so-outbox.exe" | cut -f1)) and so-outbox-cli.exe"
 }
 
 # The WebView2 loader that webview2-com-sys ships (Microsoft's redistributable, from the crate)
@@ -64,9 +66,9 @@ do_installer() {
   loader="$(webview2_loader)"
   out="$RELEASE/bundle/nsis/SuperOffice-Outbox_${version}_x64-setup.exe"
   mkdir -p "$(dirname "$out")"
-  size_kb=$(( ($(stat -c %s "$RELEASE/so-outbox.exe") + $(stat -c %s "$loader")) / 1024 ))
+  size_kb=$(( ($(stat -c %s "$RELEASE/so-outbox.exe") + $(stat -c %s "$RELEASE/so-outbox-cli.exe") + $(stat -c %s "$loader")) / 1024 ))
   makensis -V2 -WX \
-    -DVERSION="$version" -DAPP_EXE="$RELEASE/so-outbox.exe" -DLOADER="$loader" \
+    -DVERSION="$version" -DAPP_EXE="$RELEASE/so-outbox.exe" -DCLI_EXE="$RELEASE/so-outbox-cli.exe" -DLOADER="$loader" \
     -DICON="$ROOT/icons/icon.ico" -DSIZE_KB="$size_kb" -DOUTFILE="$out" \
     windows/installer.nsi
   log "built $out ($(du -h "$out" | cut -f1))"
@@ -85,15 +87,22 @@ check_installer() {
   local rc=0 report
   wine "$SETUP_EXE" /S || rc=$?
   [ "$rc" = 3 ] || { log "FAIL: the silent install exited $rc, expected 3 (installed, no WebView2 Runtime under Wine)"; exit 1; }
-  for f in so-outbox.exe WebView2Loader.dll uninstall.exe; do
+  for f in so-outbox.exe so-outbox-cli.exe WebView2Loader.dll uninstall.exe; do
     [ -f "$dir/$f" ] || { log "FAIL: $f is not in $dir"; exit 1; }
   done
   [ -f "$lnk" ] || { log "FAIL: no Start-menu shortcut"; exit 1; }
   wine reg query "$key" /v UninstallString >/dev/null || { log "FAIL: the uninstaller is not registered under HKCU"; exit 1; }
   [ "$(wine "$dir/so-outbox.exe" --version | tr -d '\r')" = "so-outbox $(app_version)" ] || { log "FAIL: the installed so-outbox.exe --version"; exit 1; }
+  # The console twin passes the app's output and exit code on (2: a usage error).
+  [ "$(wine "$dir/so-outbox-cli.exe" --version | tr -d '\r')" = "so-outbox $(app_version)" ] || { log "FAIL: so-outbox-cli.exe --version"; exit 1; }
+  rc=0
+  wine "$dir/so-outbox-cli.exe" configure --no-such-flag >/dev/null 2>&1 || rc=$?
+  [ "$rc" = 2 ] || { log "FAIL: so-outbox-cli.exe passed on exit code $rc for a usage error, expected 2"; exit 1; }
   report="$(mktemp)"
   # Exit code 1: the demo cannot send under Wine (see below), which the report says.
-  SO_OUTBOX_DATA_DIR='C:\so-outbox-ci' wine "$dir/so-outbox.exe" diagnose --demo --json >"$report" || true
+  rc=0
+  SO_OUTBOX_DATA_DIR='C:\so-outbox-ci' wine "$dir/so-outbox-cli.exe" diagnose --demo --json >"$report" || rc=$?
+  [ "$rc" = 1 ] || { log "FAIL: diagnose --demo exited $rc under Wine, expected 1 (cannot send: the relay's TLS)"; exit 1; }
   # Every check passes as on Linux except two: the Email agent, which the demo does not grant
   # (as on Linux), and the SMTP relay, whose TLS needs the demo relay's own CA as an extra root,
   # which Wine 8's crypt32 refuses (CertCreateCertificateChainEngine with an exclusive root,

@@ -11,6 +11,7 @@
 ; NSIS's own (cancelled, aborted).
 ;
 ; Defined by scripts/windows.sh (-D): VERSION (x.y.z, from Cargo.toml), APP_EXE (so-outbox.exe),
+; CLI_EXE (so-outbox-cli.exe),
 ; LOADER (WebView2Loader.dll for x64), ICON (icons/icon.ico), SIZE_KB (installed size), OUTFILE.
 
 Unicode true
@@ -100,6 +101,8 @@ Section "Install"
   SetOutPath "$INSTDIR"
   !insertmacro ReplaceableOrAsk "$INSTDIR\so-outbox.exe"
   File "/oname=so-outbox.exe" "${APP_EXE}"
+  ; configure and diagnose from a console (its output and exit code): see README, "Windows".
+  File "/oname=so-outbox-cli.exe" "${CLI_EXE}"
   ; The GNU build of Tauri's WebView2 glue loads the loader DLL beside the .exe.
   File "/oname=WebView2Loader.dll" "${LOADER}"
   WriteUninstaller "$INSTDIR\uninstall.exe"
@@ -135,6 +138,7 @@ Section "Uninstall"
   !insertmacro ReplaceableOrAsk "$INSTDIR\so-outbox.exe"
   Delete "$SMPROGRAMS\${PRODUCT}.lnk"
   Delete "$INSTDIR\so-outbox.exe"
+  Delete "$INSTDIR\so-outbox-cli.exe"
   Delete "$INSTDIR\WebView2Loader.dll"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
