@@ -117,6 +117,20 @@ print(f"diagnose --demo under Wine: {len(must_pass) - len(bad)} of {len(must_pas
 sys.exit(f"FAIL: {', '.join(bad)}" if bad else 0)
 PY
   rm -f "$report"
+  # Deployment as README says: configure in the user's own context, secrets on standard input
+  # with CRLF line ends (as cmd and PowerShell pipe them); config.json lands in the user's
+  # local app data, the secrets in the Credential Manager (encrypted in the prefix's registry).
+  local data
+  data="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Local/com.sooutbox.desktop"
+  rm -rf "$data"
+  printf 'ci-client-secret-5e1f\r\nci-relay-password-9a7c\r\n' | wine "$dir/so-outbox-cli.exe" configure \
+    --environment online --tenant Cust12345 --client-id ci-client --task-type 7 --smtp-host smtp.example.com \
+    --smtp-port 465 --smtp-security tls --smtp-user anna@example.com --client-secret-stdin --smtp-password-stdin >/dev/null
+  grep -q '"context_id": "Cust12345"' "$data/config.json" || { log "FAIL: configure wrote no config.json in $data"; exit 1; }
+  if grep -rlq -e ci-client-secret-5e1f -e ci-relay-password-9a7c "$data" "$WINEPREFIX"/*.reg; then
+    log "FAIL: a secret given to configure is in a file"; exit 1
+  fi
+  rm -rf "$data"
   wine "$dir/uninstall.exe" /S
   wineserver --wait
   [ ! -e "$dir" ] && [ ! -e "$lnk" ] || { log "FAIL: the uninstaller left $dir or the shortcut"; exit 1; }
