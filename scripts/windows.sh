@@ -159,7 +159,9 @@ WINE_TESTS=(
   "-p codes --lib"
   "-p keychain --lib --test windows_credential_manager"
   "-p outbox --lib --test model"
-  "-p superoffice -p diagnostics --lib"
+  "-p superoffice --tests"
+  "-p superoffice-sim --features control --tests"
+  "-p diagnostics --lib"
   "-p fuzz-targets --lib --test corpus_replay --test known_findings"
   "-p so-outbox --lib --test agent_channel --test channels"
 )
