@@ -143,8 +143,11 @@ PY
 wine_prefix() {
   if [ ! -f "$WINEPREFIX/system.reg" ]; then
     log "creating the Wine prefix $WINEPREFIX"
+    mkdir -p "$(dirname "$WINEPREFIX")"
+    # Its complaints (no 32-bit Wine, no display) are expected; a prefix without system32 is not.
     WINEARCH=win64 wineboot --init >/dev/null 2>&1 || true
     wineserver --wait
+    [ -d "$WINEPREFIX/drive_c/windows/system32" ] || { log "wineboot did not create $WINEPREFIX"; exit 1; }
   fi
   local shim="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
   if [ ! -f "$shim" ] || [ windows/wine/bcryptprimitives.c -nt "$shim" ]; then
