@@ -69,7 +69,7 @@ do_installer() {
   size_kb=$(( ($(stat -c %s "$RELEASE/so-outbox.exe") + $(stat -c %s "$RELEASE/so-outbox-cli.exe") + $(stat -c %s "$loader")) / 1024 ))
   makensis -V2 -WX \
     -DVERSION="$version" -DAPP_EXE="$RELEASE/so-outbox.exe" -DCLI_EXE="$RELEASE/so-outbox-cli.exe" -DLOADER="$loader" \
-    -DICON="$ROOT/icons/icon.ico" -DSIZE_KB="$size_kb" -DOUTFILE="$out" \
+    -DICON="$ROOT/icons/icon.ico" -DNOTIFICATION_ICON="$ROOT/icons/128x128.png" -DSIZE_KB="$size_kb" -DOUTFILE="$out" \
     windows/installer.nsi
   log "built $out ($(du -h "$out" | cut -f1))"
   SETUP_EXE="$out"
@@ -84,14 +84,16 @@ check_installer() {
   local dir="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Local/Programs/SuperOffice Outbox"
   local lnk="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/SuperOffice Outbox.lnk"
   local key='HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\com.sooutbox.desktop'
+  local aumid='HKCU\Software\Classes\AppUserModelId\com.sooutbox.desktop'
   local rc=0 report
   wine "$SETUP_EXE" /S || rc=$?
   [ "$rc" = 3 ] || { log "FAIL: the silent install exited $rc, expected 3 (installed, no WebView2 Runtime under Wine)"; exit 1; }
-  for f in so-outbox.exe so-outbox-cli.exe WebView2Loader.dll uninstall.exe; do
+  for f in so-outbox.exe so-outbox-cli.exe WebView2Loader.dll notification.png uninstall.exe; do
     [ -f "$dir/$f" ] || { log "FAIL: $f is not in $dir"; exit 1; }
   done
   [ -f "$lnk" ] || { log "FAIL: no Start-menu shortcut"; exit 1; }
   wine reg query "$key" /v UninstallString >/dev/null || { log "FAIL: the uninstaller is not registered under HKCU"; exit 1; }
+  wine reg query "$aumid" /v DisplayName >/dev/null || { log "FAIL: the notifications' app id is not registered"; exit 1; }
   [ "$(wine "$dir/so-outbox.exe" --version | tr -d '\r')" = "so-outbox $(app_version)" ] || { log "FAIL: the installed so-outbox.exe --version"; exit 1; }
   # The console twin passes the app's output and exit code on (2: a usage error).
   [ "$(wine "$dir/so-outbox-cli.exe" --version | tr -d '\r')" = "so-outbox $(app_version)" ] || { log "FAIL: so-outbox-cli.exe --version"; exit 1; }
@@ -134,7 +136,9 @@ PY
   wine "$dir/uninstall.exe" /S
   wineserver --wait
   [ ! -e "$dir" ] && [ ! -e "$lnk" ] || { log "FAIL: the uninstaller left $dir or the shortcut"; exit 1; }
-  if wine reg query "$key" >/dev/null 2>&1; then log "FAIL: the uninstaller left its registration"; exit 1; fi
+  if wine reg query "$key" >/dev/null 2>&1 || wine reg query "$aumid" >/dev/null 2>&1; then
+    log "FAIL: the uninstaller left its registration or the notifications' app id"; exit 1
+  fi
   log "the setup program installs, runs and uninstalls under Wine"
 }
 

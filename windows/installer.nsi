@@ -12,7 +12,8 @@
 ;
 ; Defined by scripts/windows.sh (-D): VERSION (x.y.z, from Cargo.toml), APP_EXE (so-outbox.exe),
 ; CLI_EXE (so-outbox-cli.exe),
-; LOADER (WebView2Loader.dll for x64), ICON (icons/icon.ico), SIZE_KB (installed size), OUTFILE.
+; LOADER (WebView2Loader.dll for x64), ICON (icons/icon.ico), NOTIFICATION_ICON (a PNG),
+; SIZE_KB (installed size), OUTFILE.
 
 Unicode true
 Target amd64-unicode
@@ -24,6 +25,7 @@ RequestExecutionLevel user
 !define PUBLISHER "SuperOffice Outbox"
 !define IDENTIFIER "com.sooutbox.desktop"
 !define UNINSTALL_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${IDENTIFIER}"
+!define AUMID_KEY "Software\Classes\AppUserModelId\${IDENTIFIER}"
 !define WEBVIEW2_CLIENT "{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}"
 
 Name "${PRODUCT}"
@@ -109,6 +111,13 @@ Section "Install"
 
   CreateShortcut "$SMPROGRAMS\${PRODUCT}.lnk" "$INSTDIR\so-outbox.exe" "" "$INSTDIR\so-outbox.exe" 0
 
+  ; The installed app's notifications carry the app id `${IDENTIFIER}` (tauri-plugin-notification);
+  ; Windows shows an unpackaged app's notifications under an id registered for the user, with
+  ; this name and icon.
+  File "/oname=notification.png" "${NOTIFICATION_ICON}"
+  WriteRegStr HKCU "${AUMID_KEY}" "DisplayName" "${PRODUCT}"
+  WriteRegStr HKCU "${AUMID_KEY}" "IconUri" "$INSTDIR\notification.png"
+
   WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayName" "${PRODUCT}"
   WriteRegStr HKCU "${UNINSTALL_KEY}" "DisplayVersion" "${VERSION}"
   WriteRegStr HKCU "${UNINSTALL_KEY}" "Publisher" "${PUBLISHER}"
@@ -140,7 +149,9 @@ Section "Uninstall"
   Delete "$INSTDIR\so-outbox.exe"
   Delete "$INSTDIR\so-outbox-cli.exe"
   Delete "$INSTDIR\WebView2Loader.dll"
+  Delete "$INSTDIR\notification.png"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
   DeleteRegKey HKCU "${UNINSTALL_KEY}"
+  DeleteRegKey HKCU "${AUMID_KEY}"
 SectionEnd
