@@ -160,43 +160,42 @@ wine_prefix() {
   fi
 }
 
-# The test targets that run under Wine, one cargo call each (cargo applies --lib/--test to
-# every -p of one call). Left out, and why: README, "Windows".
+# What runs under Wine: these packages' unit tests and these integration tests (each named
+# target is looked up in every package given). One cargo call, so that every dependency is built
+# once with one set of features. Left out, and why: README, "Windows".
+WINE_PACKAGES=(codes keychain outbox superoffice superoffice-sim diagnostics fuzz-targets so-outbox)
 WINE_TESTS=(
-  "-p codes --lib"
-  "-p keychain --lib --test windows_credential_manager"
-  "-p outbox --lib --test model"
-  "-p superoffice --tests"
-  "-p superoffice-sim --features control --tests"
-  "-p diagnostics --lib"
-  "-p fuzz-targets --lib --test corpus_replay --test known_findings"
-  "-p so-outbox --lib --test agent_channel --test channels"
+  windows_credential_manager                                  # keychain
+  model                                                       # outbox
+  signin negative resilience system_user                      # superoffice
+  agent_archive auth faults foreign_callers rest strict       # superoffice-sim (control)
+  corpus_replay known_findings                                # fuzz-targets
+  agent_channel channels                                      # so-outbox
 )
+
+wine_cargo_test() {
+  local args=(test --target "$TARGET" --quiet --features superoffice-sim/control --lib)
+  local p t
+  for p in "${WINE_PACKAGES[@]}"; do args+=(-p "$p"); done
+  for t in "${WINE_TESTS[@]}"; do args+=(--test "$t"); done
+  cargo "${args[@]}" "$@"
+}
 
 do_test() {
   wine_prefix
-  local args failed=0 out passed
-  for args in "${WINE_TESTS[@]}"; do
-    # shellcheck disable=SC2086 # the arguments are words on purpose
-    cargo test --target "$TARGET" --quiet --no-run $args
-  done
+  wine_cargo_test --no-run
   # The app's own tests link Tauri, which (GNU build) loads WebView2Loader.dll at start.
   cp "$(ls -t "$TARGET_DIR/$TARGET"/debug/build/webview2-com-sys-*/out/x64/WebView2Loader.dll | head -n 1)" \
     "$WINEPREFIX/drive_c/windows/system32/"
-  export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
+  local out rc=0 passed
   out="$(mktemp)"
-  for args in "${WINE_TESTS[@]}"; do
-    log "under Wine: cargo test $args"
-    # shellcheck disable=SC2086
-    if ! cargo test --target "$TARGET" --quiet $args 2>&1 | tee -a "$out"; then
-      failed=1
-    fi
-  done
+  log "under Wine: ${#WINE_PACKAGES[@]} packages' unit tests and ${#WINE_TESTS[@]} integration tests"
+  CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine wine_cargo_test --no-fail-fast 2>&1 | tee "$out" || rc=$?
   wineserver --kill 2>/dev/null || true
   passed=$(sed -n 's/^test result: .*\. \([0-9]*\) passed.*/\1/p' "$out" | awk '{ n += $1 } END { print n + 0 }')
   log "under Wine: $passed tests passed in $(grep -c '^test result:' "$out") test binaries"
   rm -f "$out"
-  return $failed
+  return $rc
 }
 
 installer_step() {
