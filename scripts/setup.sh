@@ -2,7 +2,10 @@
 # Installs whatever is missing to build, run and test so-outbox on Debian 12 / Ubuntu, and does
 # nothing when everything is there. Sourced by scripts/demo.sh and scripts/test.sh.
 #   setup_build   system libraries, npm modules, the built UI
-#   setup_test    + Xvfb, WebKitWebDriver, gnome-keyring, tauri-driver, aiosmtpd (venv)
+#   setup_test    + Xvfb, WebKitWebDriver, gnome-keyring, tauri-driver, aiosmtpd (venv),
+#                 and setup_windows unless SKIP_WINDOWS=1
+#   setup_windows the Rust target x86_64-pc-windows-gnu, the MinGW-w64 cross compiler, NSIS
+#                 (makensis) and Wine (64-bit) for the Windows build, setup program and tests
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +33,12 @@ BUILD_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev xdg-utils gnome
 # SMTP server, openssl for certificates; xclip and xdotool (the X clipboard and focus, from
 # outside the app) and the system Python's D-Bus and GLib (the test notification server).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver python3-venv openssl curl xclip xdotool python3-dbus python3-gi)
+
+# What the Windows build adds (scripts/windows.sh): the MinGW-w64 C/C++ cross compiler for the
+# x86_64-pc-windows-gnu target (the 64-bit half of Debian's `mingw-w64`), makensis for the setup
+# program, and the 64-bit Wine that runs the Windows tests (`wine` is its launcher).
+WINDOWS_PACKAGES=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nsis wine wine64)
+WINDOWS_TARGET=x86_64-pc-windows-gnu
 
 check_toolchains() {
   command -v cargo >/dev/null || { log "cargo is missing: install Rust from https://rustup.rs first"; exit 1; }
@@ -71,4 +80,13 @@ setup_test() {
   fi
   export SMTP_PYTHON="$ROOT/.ci-venv/bin/python"
   export PATH="$HOME/.cargo/bin:$PATH"
+  if [ "${SKIP_WINDOWS:-}" != 1 ]; then setup_windows; fi
+}
+
+setup_windows() {
+  apt_install "${WINDOWS_PACKAGES[@]}"
+  if ! rustup target list --installed | grep -qx "$WINDOWS_TARGET"; then
+    log "adding the Rust target $WINDOWS_TARGET"
+    rustup target add "$WINDOWS_TARGET"
+  fi
 }

@@ -2,7 +2,9 @@
 # Installs what is missing and runs every test: UI checks, all Rust tests (unit, integration
 # against the simulator and a real SMTP server, the Secret Service keychain, and the end-to-end
 # test in the real app window under Xvfb), then builds the .deb, installs it and smoke-tests
-# the installed app on the demo tenant. SKIP_DEB=1 leaves out the package step.
+# the installed app on the demo tenant. The Windows build (scripts/windows.sh) is linted,
+# tested under Wine, and packaged as a setup program beside the .deb. SKIP_DEB=1 leaves out the
+# package steps, SKIP_WINDOWS=1 the Windows ones.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 T0=$(date +%s)
@@ -18,6 +20,10 @@ log "UI: type check, unit tests, lint (ESLint) and formatting (Prettier)"
 log "Rust: formatting and lints (clippy, warnings are errors)"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+if [ "${SKIP_WINDOWS:-}" != 1 ]; then
+  log "Rust: clippy for Windows (x86_64-pc-windows-gnu), warnings are errors"
+  scripts/windows.sh clippy
+fi
 
 log "building every test target"
 cargo test --workspace --no-run --quiet
@@ -49,6 +55,11 @@ in_desktop_session() {
 log "running the Rust tests (display $DISPLAY)"
 in_desktop_session cargo test --workspace
 log "tests done after $(stamp)"
+if [ "${SKIP_WINDOWS:-}" != 1 ]; then
+  log "Windows: the tests that run under Wine"
+  scripts/windows.sh test
+  log "Windows tests done after $(stamp)"
+fi
 log "benchmark: diagnostics wall time vs. critical path (run alone)"
 cargo test -q -p diagnostics --test seed benchmark -- --ignored --nocapture | grep '^diagnostics:' || true
 # The figures the tests measured (printed, never asserted).
@@ -75,4 +86,13 @@ log "the installed binary has no /__sim/ control API"
 log "smoke test: the installed /usr/bin/so-outbox on the demo tenant"
 export SO_OUTBOX_DATA_DIR="$SCRATCH/smoke"
 in_desktop_session timeout 120 /usr/bin/so-outbox --smoke-test
-log "smoke test passed; everything done after $(stamp)"
+log "smoke test passed after $(stamp)"
+unset SO_OUTBOX_DATA_DIR
+if [ "${SKIP_WINDOWS:-}" != 1 ]; then
+  log "building the Windows setup program (release so-outbox.exe, makensis) and trying it under Wine"
+  scripts/windows.sh exe
+  scripts/windows.sh installer
+  SETUP="$(ls -t target/x86_64-pc-windows-gnu/release/bundle/nsis/*-setup.exe | head -n 1)"
+  log "packages: $DEB ($(du -h "$DEB" | cut -f1)), $SETUP ($(du -h "$SETUP" | cut -f1))"
+fi
+log "everything done after $(stamp)"

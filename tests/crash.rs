@@ -22,6 +22,11 @@
 //! The tests are here; their parts are in `tests/crash/`: the child's app run (`child.rs`),
 //! the parent's world and child runs (`world.rs`), the snapshot and its counts (`tally.rs`),
 //! and the tortures' seeded plans (`torture.rs`).
+//!
+//! Unix only: the torture's kill is SIGKILL and a run is classified by the signal that ended
+//! it (a Windows `TerminateProcess` leaves only an exit code), and the SMTP server is a Python
+//! process the test starts, which a Windows test binary under Wine cannot run.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 #[path = "crash/child.rs"]

@@ -10,6 +10,10 @@
 //! - `so-outbox configure` stops with that message and writes no `config.json`.
 //!
 //! The missing-Secret-Service case is `crates/keychain/tests/secret_service.rs`.
+//!
+//! Linux only: the lock is the Secret Service's (gnome-keyring over D-Bus). Windows' Credential
+//! Manager has no lock of its own that a test could set; it is open while the user is signed in.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 use std::io::Write as _;

@@ -200,13 +200,15 @@ impl Config {
         let result = (|| {
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
+            // Private: 0600 on Unix; on Windows the profile's access list (see data_dir.rs).
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut f = options.open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
             std::fs::rename(&tmp, &path)?;
-            // The rename itself is durable only once the directory is.
+            // The rename itself is durable only once the directory is. (Windows has no directory
+            // flush through std; NTFS journals the rename, which reaches the disk with its log.)
             #[cfg(unix)]
             std::fs::File::open(data_dir)?.sync_all()?;
             Ok(())

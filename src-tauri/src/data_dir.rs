@@ -2,7 +2,11 @@
 //! users must not read them. On Unix the directory (and `logs/`) is 0700 and every file in it
 //! 0600, fixed at each start for what an older version (or a log rotation) left with wider
 //! modes; the outbox database is created 0600, and SQLite gives its `-wal` and `-shm` files the
-//! database file's mode. On Windows the per-user local app data directory is private already.
+//! database file's mode. On Windows the app sets no permissions of its own: the directory is in
+//! the user's profile (`%LOCALAPPDATA%`), whose access list, inherited by everything created in
+//! it, admits only that user, SYSTEM and the Administrators group; that is what keeps other
+//! users out. A directory chosen with `SO_OUTBOX_DATA_DIR` outside the profile keeps the access
+//! list it inherits there, which the app does not narrow.
 
 use codes::ErrorCode;
 use std::path::Path;
@@ -57,6 +61,7 @@ fn restrict(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Windows: nothing to narrow; the profile's inherited access list protects the files (above).
 #[cfg(not(unix))]
 fn restrict(_dir: &Path) -> std::io::Result<()> {
     Ok(())

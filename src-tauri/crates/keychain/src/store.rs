@@ -35,7 +35,7 @@ impl Keychain {
     }
 
     fn entry(&self, name: &str) -> Result<Entry> {
-        self.store.build(&self.service, name, None).map_err(|e| Error::Failed(describe(&e)))
+        self.store.build(&self.service, name, entry_modifiers().as_ref()).map_err(|e| Error::Failed(describe(&e)))
     }
 
     fn self_test(&self) -> Result<()> {
@@ -58,7 +58,7 @@ impl Keychain {
 
 impl SecretStore for Keychain {
     fn get(&self, name: &str) -> Result<Option<Secret>> {
-        match self.entry(name)?.get_password() {
+        match read_text(&self.entry(name)?) {
             Ok(v) => Ok(Some(Secret::new(v))),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(classify(&e)),
@@ -66,7 +66,7 @@ impl SecretStore for Keychain {
     }
 
     fn set(&self, name: &str, value: &Secret) -> Result<()> {
-        self.entry(name)?.set_password(value.expose()).map_err(|e| classify(&e))
+        write_text(&self.entry(name)?, value.expose()).map_err(|e| classify(&e))
     }
 
     fn delete(&self, name: &str) -> Result<()> {
@@ -85,6 +85,11 @@ fn classify(e: &keyring_core::Error) -> Error {
             describe(e)
         )),
         keyring_core::Error::PlatformFailure(_) => Error::Unavailable(describe(e)),
+        // Windows' Credential Manager keeps at most 2560 bytes per entry (keyring's own text
+        // calls those bytes "chars").
+        keyring_core::Error::TooLong(what, limit) if what.contains("password") || what == "secret" => {
+            Error::Failed(format!("the secret is too long for the OS keychain (at most {limit} bytes per entry)"))
+        }
         _ => Error::Failed(describe(e)),
     }
 }
@@ -96,6 +101,45 @@ fn describe(e: &keyring_core::Error) -> String {
         keyring_core::Error::BadEncoding(_) | keyring_core::Error::BadDataFormat(_, _) => "a stored entry is not valid text".into(),
         other => other.to_string(),
     }
+}
+
+/// How a secret's text is kept. Windows' Credential Manager holds at most 2560 bytes per entry,
+/// and keyring's password form stores UTF-16 there: 1280 characters, less than an RSA private
+/// key in PEM (the system user's key, about 1.7 KB). So on Windows an entry holds the text's
+/// UTF-8 bytes (2560 bytes; no Windows version of the app ever wrote the UTF-16 form).
+#[cfg(target_os = "windows")]
+fn write_text(entry: &Entry, text: &str) -> keyring_core::Result<()> {
+    entry.set_secret(text.as_bytes())
+}
+
+#[cfg(target_os = "windows")]
+fn read_text(entry: &Entry) -> keyring_core::Result<String> {
+    String::from_utf8(entry.get_secret()?).map_err(|e| keyring_core::Error::BadEncoding(e.into_bytes()))
+}
+
+#[cfg(not(target_os = "windows"))]
+fn write_text(entry: &Entry, text: &str) -> keyring_core::Result<()> {
+    entry.set_password(text)
+}
+
+#[cfg(not(target_os = "windows"))]
+fn read_text(entry: &Entry) -> keyring_core::Result<String> {
+    entry.get_password()
+}
+
+/// On Windows an entry is a generic credential of the signed-in user, persisted `Local`: kept
+/// on this computer only, never roamed with the user's profile (the store's default,
+/// `Enterprise`, roams). The secrets belong with the outbox and settings, which live in the
+/// local, non-roaming app data; a refresh token roamed to a second computer and rotated there
+/// would leave this one holding a dead copy.
+#[cfg(target_os = "windows")]
+fn entry_modifiers() -> Option<std::collections::HashMap<&'static str, &'static str>> {
+    Some(std::collections::HashMap::from([("persistence", "Local")]))
+}
+
+#[cfg(not(target_os = "windows"))]
+fn entry_modifiers() -> Option<std::collections::HashMap<&'static str, &'static str>> {
+    None
 }
 
 #[cfg(target_os = "linux")]

@@ -1,5 +1,7 @@
 //! The keychain against the real Secret Service (gnome-keyring in a private D-Bus session, as
-//! `scripts/test.sh` sets up), and its refusal to run without one.
+//! `scripts/test.sh` sets up), and its refusal to run without one. Linux only: Windows'
+//! store is `tests/windows_credential_manager.rs`.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // integration tests may panic on failure
 
 use std::process::Command;

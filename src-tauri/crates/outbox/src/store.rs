@@ -182,7 +182,8 @@ pub(crate) fn draft_row(r: &Row<'_>) -> rusqlite::Result<DraftRow> {
 impl Store {
     /// Opens (or creates) the outbox database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
-        // Created private (0600 on Unix); SQLite gives the -wal and -shm files the same mode.
+        // Created private (0600 on Unix); SQLite gives the -wal and -shm files the same mode. On
+        // Windows the file takes the access list of its directory (the user's profile).
         #[cfg(unix)]
         if !path.exists() && path.as_os_str() != ":memory:" && !path.as_os_str().is_empty() {
             use std::os::unix::fs::OpenOptionsExt as _;
