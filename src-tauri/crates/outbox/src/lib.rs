@@ -35,6 +35,7 @@ mod starttls;
 pub mod state;
 mod steps;
 mod store;
+mod tls;
 
 pub use channel::{Channel, ChannelChoice, ChannelSetting};
 pub use delivery::{Delivery, Rep};

@@ -14,11 +14,10 @@
 
 use std::time::Duration;
 
-use futures_util::FutureExt as _;
 use keychain::Secret;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters, TlsVersion};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
@@ -99,27 +98,24 @@ where
 
 /// Connects, secures and authenticates. Every failure here is before DATA.
 async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
-    let tls = match s.security {
-        SmtpSecurity::ImplicitTls => Some(tls_parameters(s).map_err(Outcome::Refused)?),
-        SmtpSecurity::StartTls => None,
-    };
     let hello = ClientId::Domain(s.username.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_else(|| "localhost".into()));
+    // The connection and TLS are ours (`tls`: TCP_NODELAY, the same verification lettre does);
     // STARTTLS is negotiated by `starttls` (lettre would act on bytes injected before the
-    // upgrade); implicit TLS is lettre's, which has no plaintext phase.
-    let (connect, encrypted) = match s.security {
-        SmtpSecurity::StartTls => {
-            let stream = crate::starttls::connect(s, &hello.to_string(), CONNECT_TIMEOUT).await?;
-            (AsyncSmtpConnection::connect_with_transport(stream, &hello).boxed(), true)
-        }
-        SmtpSecurity::ImplicitTls => {
-            (AsyncSmtpConnection::connect_tokio1((s.host.as_str(), s.port), Some(CONNECT_TIMEOUT), &hello, tls, None).boxed(), false)
-        }
+    // upgrade). lettre speaks SMTP on the encrypted stream.
+    let stream = match s.security {
+        SmtpSecurity::StartTls => crate::starttls::connect(s, &hello.to_string(), CONNECT_TIMEOUT).await?,
+        SmtpSecurity::ImplicitTls => crate::tls::connect_implicit(s, CONNECT_TIMEOUT).await?,
     };
+    let connect = AsyncSmtpConnection::connect_with_transport(stream, &hello);
     let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(5), connect).await {
         Ok(Ok(c)) => c,
-        // After our STARTTLS, lettre's first step is EHLO inside TLS.
-        Ok(Err(e)) if encrypted && !e.is_permanent() && !is_tls_failure(&e) => {
-            return Err(Outcome::NotAccepted(format!("STARTTLS with {}: EHLO inside TLS failed: {}", s.host, error_text(&e))))
+        // The stream is encrypted already: lettre reads the greeting and sends EHLO inside TLS.
+        Ok(Err(e)) if !e.is_permanent() && !is_tls_failure(&e) => {
+            let way = match s.security {
+                SmtpSecurity::StartTls => "STARTTLS",
+                SmtpSecurity::ImplicitTls => "implicit TLS",
+            };
+            return Err(Outcome::NotAccepted(format!("{way} with {}: the greeting or EHLO inside TLS failed: {}", s.host, error_text(&e))));
         }
         Ok(Err(e)) if e.is_tls() || is_tls_failure(&e) => {
             return Err(Outcome::Refused(format!("TLS with {} failed: {}", s.host, error_text(&e))))
@@ -128,10 +124,6 @@ async fn open(s: &SmtpSettings) -> Result<AsyncSmtpConnection, Outcome> {
         Ok(Err(e)) => return Err(Outcome::NotAccepted(format!("could not connect to {}:{}: {}", s.host, s.port, error_text(&e)))),
         Err(_) => return Err(Outcome::NotAccepted(format!("connecting to {}:{} timed out", s.host, s.port))),
     };
-    if !(encrypted || conn.is_encrypted()) {
-        quit_briefly(&mut conn).await;
-        return Err(Outcome::Refused("the connection is not encrypted; refusing to authenticate".into()));
-    }
     let authenticated = match s.auth {
         SmtpAuth::Password => {
             let creds = Credentials::new(s.username.clone(), s.password.expose().to_owned());
@@ -227,14 +219,6 @@ fn is_tls_failure(e: &lettre::transport::smtp::Error) -> bool {
 /// Ends a session before DATA: QUIT, but never wait long for the reply.
 async fn quit_briefly(conn: &mut AsyncSmtpConnection) {
     let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
-}
-
-fn tls_parameters(s: &SmtpSettings) -> Result<TlsParameters, String> {
-    let mut b = TlsParameters::builder(s.host.clone()).set_min_tls_version(TlsVersion::Tlsv12);
-    if let Some(pem) = &s.extra_ca_pem {
-        b = b.add_root_certificate(Certificate::from_pem(pem.as_bytes()).map_err(|e| format!("the configured CA is not valid PEM: {e}"))?);
-    }
-    b.build_rustls().map_err(|e| format!("TLS setup failed: {e}"))
 }
 
 /// A command before DATA: any failure means the message was not sent.
