@@ -7,16 +7,19 @@
 //! claim is used, the access token lives only in memory, and the refresh token only in the OS
 //! keychain. Tokens are only ever sent to the API host that the tenant state API resolved.
 //!
-//! It does not know about drafts, mail or the outbox; those live in the `outbox` crate.
+//! It does not know about drafts, mail or the outbox; those live in the `outbox` crate. Its
+//! browser sign-in parts (`loopback`, `pkce`, `oauth`) also serve the rep's mailbox sign-in
+//! (the `mailbox` crate), so there is one copy of them.
 
 pub mod archive;
 mod endpoints;
 mod environment;
 mod error;
 mod id_token;
-mod loopback;
+pub mod loopback;
 pub mod models;
 pub mod oauth;
+pub mod pkce;
 mod rest;
 mod session;
 pub mod signin;

@@ -28,6 +28,10 @@ const MAX_CONNECTIONS: usize = 64;
 
 pub struct Listener {
     listener: TcpListener,
+    /// `[::1]` on the same port, for a redirect to `localhost` (which the browser may resolve to
+    /// either address); `None` for a redirect to `127.0.0.1`.
+    v6: Option<TcpListener>,
+    host: &'static str,
     port: u16,
 }
 
@@ -37,8 +41,28 @@ pub enum Redirect {
     Denied(String),
 }
 
-/// Parses one request head. Returns `None` for anything that is not exactly our redirect.
+/// What a redirect must look like for one sign-in.
+#[derive(Clone, Copy, Debug)]
+pub struct RedirectRules<'a> {
+    /// Exactly one `state`, equal to this.
+    pub state: &'a str,
+    /// When the server names itself (`iss`, RFC 9207), it must be this issuer.
+    pub issuer: &'a str,
+    /// Parameters the provider adds beyond `code`, `state`, `error`, `error_description`,
+    /// `session_state` and `iss` (Google adds `scope`, `authuser`, `hd` and `prompt`).
+    pub also: &'a [&'a str],
+}
+
+/// Parses one request head of SuperOffice's redirect. Returns `None` for anything that is not
+/// exactly our redirect.
 pub fn parse_redirect(head: &str, expected_state: &str, issuer: &str) -> Option<Redirect> {
+    parse_redirect_with(head, &RedirectRules { state: expected_state, issuer, also: &[] })
+}
+
+/// Parses one request head under `rules`. Returns `None` for anything that is not exactly our
+/// redirect.
+pub fn parse_redirect_with(head: &str, rules: &RedirectRules<'_>) -> Option<Redirect> {
+    let (expected_state, issuer) = (rules.state, rules.issuer);
     let line = head.lines().next()?;
     let mut parts = line.split(' ');
     let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
@@ -70,7 +94,7 @@ pub fn parse_redirect(head: &str, expected_state: &str, issuer: &str) -> Option<
         }
     }
     let allowed = ["code", "state", "error", "error_description", "session_state", "iss"];
-    if pairs.iter().any(|(k, _)| !allowed.contains(&k.as_str())) {
+    if pairs.iter().any(|(k, _)| !allowed.contains(&k.as_str()) && !rules.also.contains(&k.as_str())) {
         return None;
     }
     match (one("code")?, one("error")?) {
@@ -89,27 +113,48 @@ impl Listener {
             .await
             .map_err(|e| Error::sign_in(ErrorCode::LoopbackUnavailable, format!("could not open a loopback port: {e}")))?;
         let port = listener.local_addr().map_err(|e| Error::sign_in(ErrorCode::LoopbackUnavailable, e.to_string()))?.port();
-        Ok(Listener { listener, port })
+        Ok(Listener { listener, v6: None, host: "127.0.0.1", port })
     }
 
-    /// `http://127.0.0.1:{port}`, built as a string: a URL library would add a trailing slash,
-    /// which the registered rule does not allow.
+    /// For a provider whose registration names `http://localhost` (Microsoft's "Mobile and
+    /// desktop applications" platform, which ignores the port of a loopback redirect): listens on
+    /// 127.0.0.1 and, when this machine has IPv6 loopback and the port is free there, on `[::1]`
+    /// too, because the browser resolves `localhost` itself.
+    pub async fn bind_localhost() -> Result<Self> {
+        let mut l = Listener::bind().await?;
+        l.v6 = TcpListener::bind(("::1", l.port)).await.ok();
+        l.host = "localhost";
+        Ok(l)
+    }
+
+    /// `http://127.0.0.1:{port}` (or `http://localhost:{port}`), built as a string: a URL
+    /// library would add a trailing slash, which SuperOffice's registered rule does not allow.
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}:{}", self.host, self.port)
     }
 
     /// Waits for our redirect until `timeout`; the port closes when this returns. Connections
     /// are served concurrently (up to [`MAX_CONNECTIONS`] at once; more wait in the backlog),
     /// so idle or slow local connections cannot hold the real redirect up.
     pub async fn wait(self, expected_state: &str, issuer: &str, timeout: Duration) -> Result<Redirect> {
+        self.wait_for(RedirectRules { state: expected_state, issuer, also: &[] }, timeout).await
+    }
+
+    /// [`Listener::wait`] under `rules`.
+    pub async fn wait_for(self, rules: RedirectRules<'_>, timeout: Duration) -> Result<Redirect> {
+        let also: Vec<String> = rules.also.iter().map(|a| (*a).to_owned()).collect();
+        let (expected_state, issuer) = (rules.state, rules.issuer);
         let deadline = tokio::time::Instant::now() + timeout;
         let mut serving = tokio::task::JoinSet::new();
         loop {
             tokio::select! {
-                accepted = self.listener.accept(), if serving.len() < MAX_CONNECTIONS => {
+                accepted = accept_either(&self.listener, self.v6.as_ref()), if serving.len() < MAX_CONNECTIONS => {
                     if let Ok((stream, _)) = accepted {
-                        let (state, issuer) = (expected_state.to_owned(), issuer.to_owned());
-                        serving.spawn(async move { handle(stream, &state, &issuer).await });
+                        let (state, issuer, also) = (expected_state.to_owned(), issuer.to_owned(), also.clone());
+                        serving.spawn(async move {
+                            let also: Vec<&str> = also.iter().map(String::as_str).collect();
+                            handle(stream, &RedirectRules { state: &state, issuer: &issuer, also: &also }).await
+                        });
                     }
                 }
                 Some(done) = serving.join_next(), if !serving.is_empty() => {
@@ -125,7 +170,18 @@ impl Listener {
     }
 }
 
-async fn handle(mut stream: TcpStream, expected_state: &str, issuer: &str) -> Option<Redirect> {
+/// The next connection on either listener.
+async fn accept_either(v4: &TcpListener, v6: Option<&TcpListener>) -> std::io::Result<(TcpStream, std::net::SocketAddr)> {
+    match v6 {
+        None => v4.accept().await,
+        Some(v6) => tokio::select! {
+            a = v4.accept() => a,
+            a = v6.accept() => a,
+        },
+    }
+}
+
+async fn handle(mut stream: TcpStream, rules: &RedirectRules<'_>) -> Option<Redirect> {
     let mut buf = Vec::with_capacity(1024);
     let read = tokio::time::timeout(READ_TIMEOUT, async {
         let mut chunk = [0u8; 1024];
@@ -140,7 +196,7 @@ async fn handle(mut stream: TcpStream, expected_state: &str, issuer: &str) -> Op
     })
     .await;
     let head = String::from_utf8_lossy(&buf).into_owned();
-    let result = if matches!(read, Ok(Some(()))) { parse_redirect(&head, expected_state, issuer) } else { None };
+    let result = if matches!(read, Ok(Some(()))) { parse_redirect_with(&head, rules) } else { None };
     let (status, body) = match &result {
         Some(Redirect::Code(_)) => ("200 OK", "Signed in. You can close this tab and return to SuperOffice Outbox."),
         Some(Redirect::Denied(_)) => ("200 OK", "Sign-in was cancelled. You can close this tab and return to SuperOffice Outbox."),
@@ -222,6 +278,31 @@ mod tests {
         // At most one round of read timeouts for the connections beyond the bound.
         assert!(started.elapsed() < READ_TIMEOUT + Duration::from_secs(2), "took {:?}", started.elapsed());
         drop(idle);
+    }
+
+    #[test]
+    fn a_providers_extra_parameters_pass_only_when_named() {
+        let google = "/?state=s1&code=4%2F0Ab&scope=email%20openid&authuser=0&prompt=consent";
+        assert!(parse_redirect(&get(google), "s1", ISS).is_none(), "SuperOffice's rules refuse unknown parameters");
+        let rules = RedirectRules { state: "s1", issuer: "https://accounts.google.com", also: &["scope", "authuser", "hd", "prompt"] };
+        assert!(matches!(parse_redirect_with(&get(google), &rules), Some(Redirect::Code(c)) if c == "4/0Ab"));
+        assert!(parse_redirect_with(&get(&format!("{google}&other=1")), &rules).is_none());
+        assert!(parse_redirect_with(&get("/?state=s2&code=x&scope=email"), &rules).is_none(), "the state still decides");
+    }
+
+    #[tokio::test]
+    async fn a_localhost_redirect_is_served_on_both_loopback_addresses() {
+        use tokio::io::AsyncWriteExt;
+        let l = Listener::bind_localhost().await.unwrap_or_else(|e| panic!("{e}"));
+        let uri = l.redirect_uri();
+        let port: u16 = uri.strip_prefix("http://localhost:").unwrap_or_else(|| panic!("{uri}")).parse().unwrap_or(0);
+        let has_v6 = l.v6.is_some();
+        let waiter = tokio::spawn(async move { l.wait("s1", ISS, Duration::from_secs(20)).await });
+        let target = if has_v6 { "::1" } else { "127.0.0.1" };
+        let mut ok = tokio::net::TcpStream::connect((target, port)).await.unwrap_or_else(|e| panic!("{target}: {e}"));
+        ok.write_all(get("/?code=good&state=s1").as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+        let r = waiter.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(r, Ok(Redirect::Code(c)) if c == "good"), "via {target}");
     }
 
     #[test]

@@ -9,12 +9,11 @@ use codes::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use keychain::{Secret, SecretStore};
-use sha2::Digest;
 
 use crate::environment::{resolve_tenant, transport_ok, Environment};
 use crate::loopback::{Listener, Redirect};
+use crate::pkce::{random_url_safe, Pkce};
 use crate::session::{Session, TokenResponse};
 use crate::{id_token, Error, Result};
 
@@ -39,11 +38,6 @@ pub struct PendingSignIn {
     authorize_url: String,
 }
 
-fn random_url_safe(bytes: usize) -> String {
-    let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
 impl PendingSignIn {
     /// Opens the loopback listener and builds the authorize URL.
     pub async fn start(request: SignInRequest) -> Result<Self> {
@@ -51,8 +45,7 @@ impl PendingSignIn {
         let redirect_uri = listener.redirect_uri();
         let state = random_url_safe(16);
         let nonce = random_url_safe(16);
-        let verifier = Secret::new(random_url_safe(32));
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.expose().as_bytes()));
+        let Pkce { verifier, challenge } = Pkce::new();
         let mut url = url::Url::parse(&request.environment.authorize_endpoint())
             .map_err(|e| Error::sign_in(ErrorCode::BadEnvironment, e.to_string()))?;
         if !transport_ok(&url) {
