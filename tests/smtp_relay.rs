@@ -230,7 +230,11 @@ async fn xoauth2_renews_its_access_token_with_the_provider_and_sends_each_messag
     let (token_url, client_id, first_refresh) = sim.mail_oauth();
     let keys = Arc::new(keychain::MemoryStore::default());
     keys.set("relay-refresh", &Secret::new(first_refresh.clone())).expect("store the refresh token");
-    let renewer = Arc::new(TokenRenewer::new(MailOAuth { token_url, client_id, scope: None }, keys.clone(), "relay-refresh".into()));
+    let renewer = Arc::new(TokenRenewer::new(
+        MailOAuth { token_url, client_id, client_secret: None, scope: None },
+        keys.clone(),
+        "relay-refresh".into(),
+    ));
     let (user, _) = sim.relay_credentials();
     let smtp = SmtpSettings::new("localhost", sim.smtp_addr().port(), SmtpSecurity::StartTls, user, Secret::new(""))
         .with_renewer(renewer)

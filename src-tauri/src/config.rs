@@ -87,6 +87,7 @@ impl MailOAuthConfig {
         outbox::mail_oauth::MailOAuth {
             token_url: self.token_url.trim().to_owned(),
             client_id: self.client_id.trim().to_owned(),
+            client_secret: None,
             scope: self.scope.clone().filter(|s| !s.trim().is_empty()),
         }
     }

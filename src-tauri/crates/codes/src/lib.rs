@@ -97,6 +97,17 @@ codes! {
     NotArchived => "not_archived",
     AlreadyRunning => "already_running",
     RepWithoutEmail => "rep_without_email",
+    MailboxNotConnected => "mailbox_not_connected",
+    MailboxConsentRefused => "mailbox_consent_refused",
+    MailboxScopeMissing => "mailbox_scope_missing",
+    MailboxNoAddress => "mailbox_no_address",
+    MailboxSignInAgain => "mailbox_sign_in_again",
+    MailboxForbidden => "mailbox_forbidden",
+    MailboxNotFound => "mailbox_not_found",
+    MailboxThrottled => "mailbox_throttled",
+    MailboxUnavailable => "mailbox_unavailable",
+    MailboxRejected => "mailbox_rejected",
+    MailboxBadAnswer => "mailbox_bad_answer",
     Internal => "internal",
 }
 

@@ -19,7 +19,8 @@ pub mod handoff;
 pub mod import;
 mod intake;
 pub mod legacy;
-pub mod mail_oauth;
+/// The relay's XOAUTH2 access token, renewed as the mailbox's own tokens are (one renewer).
+pub use mailbox::token as mail_oauth;
 pub mod mime;
 mod owner;
 pub mod page;

@@ -25,6 +25,9 @@ pub struct Tokens {
     pub expires_in: Option<Duration>,
     pub refresh_token: Option<Secret>,
     pub id_token: Option<Secret>,
+    /// The scopes granted, space-separated, when the endpoint says (RFC 6749 §5.1; a user may
+    /// grant fewer than were asked for).
+    pub scope: Option<String>,
 }
 
 /// Why no token came back.
@@ -108,6 +111,7 @@ pub async fn request(http: &reqwest::Client, endpoint: &str, form: &[(&str, Stri
         expires_in: expires_in.map(|s| Duration::from_secs(s.clamp(60, 86_400))),
         refresh_token: text_of("refresh_token"),
         id_token: text_of("id_token"),
+        scope: body["scope"].as_str().map(str::to_owned),
     })
 }
 

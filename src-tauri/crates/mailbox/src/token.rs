@@ -1,9 +1,10 @@
-//! Renewing the relay's XOAUTH2 access token with the mail provider's token endpoint (the
-//! OAuth 2.0 refresh grant, RFC 6749 §6), so a rep whose mailbox is Microsoft 365 or Google
-//! Workspace keeps sending after the hourly expiry. The refresh token lives in the keychain
-//! (and a rotated one replaces it there); access tokens live in memory only. The request and
-//! the reading of its failures are the one token client's (`superoffice::oauth`), as for the
-//! rep's SuperOffice sign-in.
+//! Renewing an access token with the mail provider's token endpoint (the OAuth 2.0 refresh
+//! grant, RFC 6749 §6), so a rep whose mailbox is Microsoft 365 or Google Workspace keeps
+//! sending after the hourly expiry: for the mailbox's own API (Graph, Gmail) and for the SMTP
+//! relay's XOAUTH2 (the `outbox` crate uses this as `mail_oauth`). The refresh token lives in
+//! the keychain (and a rotated one replaces it there: Microsoft rotates on every refresh, Google
+//! does not); access tokens live in memory only. The request and the reading of its failures
+//! are the one token client's (`superoffice::oauth`), as for the rep's SuperOffice sign-in.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,11 +12,14 @@ use std::time::{Duration, Instant};
 use keychain::{Secret, SecretStore};
 
 /// Where and as whom to renew.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct MailOAuth {
     /// The provider's token endpoint (`https://…`; `http://` only on loopback).
     pub token_url: String,
     pub client_id: String,
+    /// Google's desktop clients have one and send it (it is not confidential there, PKCE is
+    /// the real check); Microsoft's public clients must not (AADSTS700025).
+    pub client_secret: Option<Secret>,
     /// Asked for on renewal when set (e.g. `https://outlook.office.com/SMTP.Send offline_access`).
     pub scope: Option<String>,
 }
@@ -36,6 +40,17 @@ pub struct TokenRenewer {
     refresh_key: String,
     current: tokio::sync::Mutex<Option<(Secret, Instant)>>,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for MailOAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailOAuth")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for TokenRenewer {
@@ -72,12 +87,20 @@ impl TokenRenewer {
             .map_err(|e| RenewError::Unavailable(e.to_string()))?
             .map_err(|e| RenewError::Unavailable(e.to_string()))?
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| RenewError::Refused("no refresh token for the relay is stored; store one in Settings → SMTP relay".into()))?;
+            .ok_or_else(|| {
+                RenewError::Refused(
+                    "no refresh token is stored for this mail account: connect the mailbox again (or store one in Settings → SMTP relay)"
+                        .into(),
+                )
+            })?;
         let mut form = vec![
             ("grant_type", "refresh_token".to_owned()),
             ("refresh_token", refresh.expose().to_owned()),
             ("client_id", self.config.client_id.clone()),
         ];
+        if let Some(secret) = &self.config.client_secret {
+            form.push(("client_secret", secret.expose().to_owned()));
+        }
         if let Some(scope) = self.config.scope.as_ref().filter(|s| !s.trim().is_empty()) {
             form.push(("scope", scope.clone()));
         }
@@ -132,7 +155,7 @@ mod tests {
         store.set("relay-refresh", &Secret::new("rt-secret")).unwrap_or_else(|e| panic!("{e}"));
         for url in ["http://localhost.attacker.example/token", "http://localhost:9/token", "ftp://127.0.0.1/token"] {
             let r = TokenRenewer::new(
-                MailOAuth { token_url: url.into(), client_id: "c".into(), scope: None },
+                MailOAuth { token_url: url.into(), client_id: "c".into(), client_secret: None, scope: None },
                 store.clone(),
                 "relay-refresh".into(),
             );
