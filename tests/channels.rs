@@ -43,7 +43,7 @@ async fn agent_access(client: &superoffice::Client) -> AgentAccess {
 #[tokio::test]
 async fn the_email_agent_sends_when_granted_and_the_mail_is_archived_once() {
     let (sim, store, client, _dir) = rig("full").await;
-    let caps = Capabilities { email_agent: agent_access(&client).await, smtp_configured: true };
+    let caps = Capabilities { email_agent: agent_access(&client).await, smtp_configured: true, mailbox: None };
     let choice = choose(ChannelSetting::Auto, &caps);
     assert_eq!(choice.channel, Channel::EmailAgent, "{}", choice.reason());
     let d = delivery(&store, client, choice).await;
@@ -66,8 +66,11 @@ async fn the_seed_tenant_falls_back_to_smtp_and_without_a_relay_to_handoff() {
     let (sim, store, client, _dir) = rig("seed-feb-2026").await;
     let access = agent_access(&client).await;
     assert_eq!(access, AgentAccess::NotGranted(401), "the Email agent is not granted to the app");
-    assert_eq!(choose(ChannelSetting::Auto, &Capabilities { email_agent: access.clone(), smtp_configured: true }).channel, Channel::Smtp);
-    let choice = choose(ChannelSetting::Auto, &Capabilities { email_agent: access, smtp_configured: false });
+    assert_eq!(
+        choose(ChannelSetting::Auto, &Capabilities { email_agent: access.clone(), smtp_configured: true, mailbox: None }).channel,
+        Channel::Smtp
+    );
+    let choice = choose(ChannelSetting::Auto, &Capabilities { email_agent: access, smtp_configured: false, mailbox: None });
     assert_eq!(choice.channel, Channel::Handoff, "{}", choice.reason());
     let why = outbox::channel::ChannelWhy::HandoffFallback { agent: outbox::channel::AgentWhy::NotGranted { status: 401 } };
     assert_eq!(choice.why, why);

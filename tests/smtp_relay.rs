@@ -298,7 +298,7 @@ async fn the_hold_window_and_the_sending_limits_decide_when_mail_goes() {
     let mut rig = rig(&server, SmtpSecurity::StartTls, SMTP_PASSWORD).await;
     let sendable: Vec<i64> =
         rig.delivery.store.list().expect("list").into_iter().filter(|d| d.problem.is_none()).map(|d| d.id).take(3).collect();
-    let limits = outbox::Limits { daily_cap: 2, min_spacing_ms: 0 };
+    let limits = outbox::Limits { daily_cap: 2, min_spacing_ms: 0, per_minute: 0 };
 
     // Approved with a 1 s hold: nothing leaves during the window, and it can be undone.
     rig.delivery = rig.delivery.with_hold(Duration::from_secs(1));

@@ -93,7 +93,7 @@ pub(crate) async fn bulk_run() {
         }
     }
     println!("child: approved {approved}");
-    let limits = Limits { daily_cap: 0, min_spacing_ms: 0 };
+    let limits = Limits { daily_cap: 0, min_spacing_ms: 0, per_minute: 0 };
     loop {
         let report = delivery.tick(&limits).await.unwrap_or_else(|e| panic!("tick: {e}"));
         println!("child: tick sent {} archived {}", report.attempted.len(), report.archived.len());

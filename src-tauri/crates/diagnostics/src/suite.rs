@@ -80,7 +80,7 @@ impl Report {
         // A relay that could not be tested (network) is still used; one that refused is not.
         let smtp_configured = matches!(status(CheckId::SmtpRelay), Some(Status::Pass | Status::Unknown | Status::Warn))
             && self.check(CheckId::SmtpRelay).is_some_and(|c| c.found.is_some());
-        outbox::channel::Capabilities { email_agent, smtp_configured }
+        outbox::channel::Capabilities { email_agent, smtp_configured, mailbox: None }
     }
 
     /// The tenant's first outgoing email template, as the `email_template` check found it.

@@ -30,7 +30,7 @@ pub fn check_transport(url: &str) -> Result<()> {
 
 /// The request could not be made or got no answer.
 pub fn unreachable(e: reqwest::Error) -> Error {
-    Error::Unreachable { timeout: e.is_timeout(), detail: e.without_url().to_string() }
+    Error::Unreachable { timeout: e.is_timeout(), connect: e.is_connect(), detail: e.without_url().to_string() }
 }
 
 /// A success's body, or the API's error.

@@ -28,9 +28,10 @@ pub enum Error {
     /// (Graph's `error.code`, Gmail's `errors[0].reason`).
     #[error("the mail API refused (HTTP {status}, {provider_code}): {message}")]
     Api { status: u16, provider_code: String, message: String, retry_after: Option<Duration> },
-    /// No answer: connection refused or reset, DNS, TLS, timeout.
+    /// No answer: connection refused or reset, DNS, TLS, timeout. `connect`: the connection
+    /// was never made (or no access token could be had), so the request certainly did not leave.
     #[error("the mail API did not answer: {detail}")]
-    Unreachable { detail: String, timeout: bool },
+    Unreachable { detail: String, timeout: bool, connect: bool },
     /// A success status whose body is not what the documentation describes.
     #[error("the mail API's answer is not what it documents: {0}")]
     BadAnswer(String),
@@ -89,6 +90,18 @@ impl Error {
         }
     }
 
+    /// The request certainly was not carried out: it never left (no connection, no token), or
+    /// the provider refused it with a 4xx (Graph and Gmail check a request before they act on
+    /// it: [TK] step 1, [G6]). A 5xx, a lost answer or an unreadable success may have sent.
+    pub fn certainly_not_done(&self) -> bool {
+        match self {
+            Error::Unreachable { connect, .. } => *connect,
+            Error::Api { status, .. } => (400..500).contains(status),
+            Error::BadAnswer(_) => false,
+            Error::NotConnected(_) | Error::Cancelled(_) | Error::SignIn { .. } | Error::Token(_) | Error::Keychain(_) => true,
+        }
+    }
+
     /// How long the provider asked us to wait (`Retry-After`, or Gmail's "Retry after <time>").
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -117,7 +130,11 @@ mod tests {
         assert!(api(503, "serviceNotAvailable").is_transient());
         assert!(!api(400, "ErrorMimeContentInvalidBase64String").is_transient());
         assert_eq!(api(401, "InvalidAuthenticationToken").code(), ErrorCode::MailboxSignInAgain);
-        assert!(Error::Unreachable { detail: "reset".into(), timeout: false }.is_transient());
+        assert!(Error::Unreachable { detail: "reset".into(), timeout: false, connect: false }.is_transient());
+        assert!(!Error::Unreachable { detail: "reset".into(), timeout: false, connect: false }.certainly_not_done());
+        assert!(Error::Unreachable { detail: "refused".into(), timeout: false, connect: true }.certainly_not_done());
+        assert!(api(429, "TooManyRequests").certainly_not_done() && api(400, "x").certainly_not_done());
+        assert!(!api(503, "x").certainly_not_done() && !Error::BadAnswer("202?".into()).certainly_not_done());
         assert!(!Error::BadAnswer("no id".into()).is_transient());
     }
 }

@@ -71,7 +71,7 @@ impl Mailbox {
     async fn token(&self, force: bool) -> Result<Secret> {
         self.tokens.access_token(force).await.map_err(|e| match e {
             RenewError::Refused(why) => Error::SignIn { code: codes::ErrorCode::MailboxSignInAgain, detail: why },
-            RenewError::Unavailable(why) => Error::Unreachable { detail: why, timeout: false },
+            RenewError::Unavailable(why) => Error::Unreachable { detail: why, timeout: false, connect: true },
         })
     }
 

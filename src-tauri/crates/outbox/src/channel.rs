@@ -1,5 +1,8 @@
-//! The three ways a message can leave, and how one is chosen.
+//! The four ways a message can leave, and how one is chosen.
 //!
+//! - **The rep's mailbox** (Microsoft 365 through Graph, Google through the Gmail API), once
+//!   the rep connected it: sent as the rep, the copy in their Sent folder, a lost answer
+//!   settled by looking the message up where the provider allows it (`by_mailbox`).
 //! - **Email agent**: SuperOffice's own `Agents/EMail/Send`, with the rep's token and Inbox
 //!   account. Online-restricted: only when the app registration was granted the Email agent and
 //!   the rep has an Inbox account.
@@ -19,6 +22,7 @@ pub enum Channel {
     EmailAgent,
     Smtp,
     Handoff,
+    Mailbox,
 }
 
 impl Channel {
@@ -27,6 +31,7 @@ impl Channel {
             Channel::EmailAgent => "email_agent",
             Channel::Smtp => "smtp",
             Channel::Handoff => "handoff",
+            Channel::Mailbox => "mailbox",
         }
     }
     pub fn from_db(s: &str) -> Option<Self> {
@@ -34,6 +39,7 @@ impl Channel {
             "email_agent" => Channel::EmailAgent,
             "smtp" => Channel::Smtp,
             "handoff" => Channel::Handoff,
+            "mailbox" => Channel::Mailbox,
             _ => return None,
         })
     }
@@ -48,6 +54,7 @@ pub enum ChannelSetting {
     EmailAgent,
     Smtp,
     Handoff,
+    Mailbox,
 }
 
 /// What the tenant allows, as probed after sign-in (the diagnostics refine this).
@@ -66,6 +73,8 @@ pub struct Capabilities {
     pub email_agent: AgentAccess,
     /// An SMTP relay and its password are configured.
     pub smtp_configured: bool,
+    /// The rep's connected mailbox: where, and its address.
+    pub mailbox: Option<(mailbox::Provider, String)>,
 }
 
 /// What was found about the email agent, as a reason (the UI words it in the rep's language).
@@ -101,6 +110,16 @@ pub enum ChannelWhy {
     HandoffFallback {
         agent: AgentWhy,
     },
+    /// The administrator chose the rep's own mailbox.
+    AdminMailbox {
+        provider: mailbox::Provider,
+        address: String,
+    },
+    /// Automatic: the rep connected their mailbox.
+    Mailbox {
+        provider: mailbox::Provider,
+        address: String,
+    },
 }
 
 impl AgentWhy {
@@ -127,6 +146,10 @@ impl ChannelWhy {
             ChannelWhy::Agent { agent } => agent.english(),
             ChannelWhy::SmtpFallback { agent } => format!("because {}", agent.english()),
             ChannelWhy::HandoffFallback { agent } => format!("because {} and no SMTP relay is configured", agent.english()),
+            ChannelWhy::AdminMailbox { provider, address } => {
+                format!("the administrator chose your own mailbox ({} {address})", provider.product())
+            }
+            ChannelWhy::Mailbox { provider, address } => format!("you connected your {} mailbox {address}", provider.product()),
         }
     }
 }
@@ -149,8 +172,10 @@ impl ChannelChoice {
     }
 }
 
-/// Email agent → SMTP → handoff, unless the admin forces one (a forced channel that cannot
-/// work falls back, and says so).
+/// The rep's connected mailbox → email agent → SMTP → handoff, unless the admin forces one (a
+/// forced channel that cannot work falls back, and says so). The mailbox comes first: the rep
+/// connected it to send from it, and it is the one channel that puts the mail in their own
+/// Sent folder and can settle a lost answer by itself.
 pub fn choose(setting: ChannelSetting, caps: &Capabilities) -> ChannelChoice {
     let agent_ok = matches!(&caps.email_agent, AgentAccess::Granted { account: Some(_) });
     let agent = match &caps.email_agent {
@@ -160,10 +185,19 @@ pub fn choose(setting: ChannelSetting, caps: &Capabilities) -> ChannelChoice {
         AgentAccess::Unknown(e) => AgentWhy::Untested { detail: e.clone() },
     };
     let pick = ChannelChoice::new;
+    let mailbox = caps.mailbox.clone();
     match setting {
         ChannelSetting::Handoff => pick(Channel::Handoff, ChannelWhy::AdminHandoff),
+        ChannelSetting::Mailbox if mailbox.is_some() => {
+            let (provider, address) = mailbox.unwrap_or((mailbox::Provider::Microsoft, String::new()));
+            pick(Channel::Mailbox, ChannelWhy::AdminMailbox { provider, address })
+        }
         ChannelSetting::EmailAgent if agent_ok => pick(Channel::EmailAgent, ChannelWhy::AdminAgent { agent }),
         ChannelSetting::Smtp if caps.smtp_configured => pick(Channel::Smtp, ChannelWhy::AdminSmtp),
+        ChannelSetting::Auto | ChannelSetting::Mailbox if mailbox.is_some() => {
+            let (provider, address) = mailbox.unwrap_or((mailbox::Provider::Microsoft, String::new()));
+            pick(Channel::Mailbox, ChannelWhy::Mailbox { provider, address })
+        }
         _ if agent_ok => pick(Channel::EmailAgent, ChannelWhy::Agent { agent }),
         _ if caps.smtp_configured => pick(Channel::Smtp, ChannelWhy::SmtpFallback { agent }),
         _ => pick(Channel::Handoff, ChannelWhy::HandoffFallback { agent }),
@@ -196,7 +230,22 @@ mod tests {
     use super::*;
 
     fn caps(agent: AgentAccess, smtp: bool) -> Capabilities {
-        Capabilities { email_agent: agent, smtp_configured: smtp }
+        Capabilities { email_agent: agent, smtp_configured: smtp, mailbox: None }
+    }
+
+    #[test]
+    fn a_connected_mailbox_comes_first_unless_the_admin_chose_another() {
+        let granted = AgentAccess::Granted { account: Some("anna@x.example".into()) };
+        let with = Capabilities { mailbox: Some((mailbox::Provider::Microsoft, "anna@x.example".into())), ..caps(granted.clone(), true) };
+        let c = choose(ChannelSetting::Auto, &with);
+        assert_eq!(c.channel, Channel::Mailbox);
+        assert!(c.reason().contains("Microsoft 365") && c.reason().contains("anna@x.example"), "{}", c.reason());
+        assert_eq!(choose(ChannelSetting::Mailbox, &with).channel, Channel::Mailbox);
+        assert!(matches!(choose(ChannelSetting::Mailbox, &with).why, ChannelWhy::AdminMailbox { .. }));
+        assert_eq!(choose(ChannelSetting::Smtp, &with).channel, Channel::Smtp);
+        assert_eq!(choose(ChannelSetting::EmailAgent, &with).channel, Channel::EmailAgent);
+        // Forced but not connected: falls back as any forced channel does.
+        assert_eq!(choose(ChannelSetting::Mailbox, &caps(granted, true)).channel, Channel::EmailAgent);
     }
 
     #[test]

@@ -48,6 +48,15 @@ pub struct Delivery {
     /// Where messages are submitted and archived, when not `smtp` and `client` (`seams.rs`).
     pub(crate) relay: Option<Arc<dyn Relay>>,
     pub(crate) archive: Option<Arc<dyn Archive>>,
+    /// The rep's connected mailbox, when there is one (`by_mailbox.rs`).
+    pub(crate) mailbox: std::sync::Mutex<Option<Arc<dyn crate::seams::MailApi>>>,
+    /// The pauses between look-ups of a message whose send answer was lost, before the rep
+    /// is asked (`by_mailbox.rs`).
+    pub(crate) settle_pauses: Vec<Duration>,
+    /// The least time between two look-ups of one message by the settle pass.
+    pub(crate) settle_every: Duration,
+    /// When each message in question was last looked up by the settle pass.
+    pub(crate) settled_at: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
 }
 
 const ARCHIVE_ATTEMPTS: u32 = 4;
@@ -82,6 +91,10 @@ impl Delivery {
             template: std::sync::Mutex::new(None),
             relay: None,
             archive: None,
+            mailbox: std::sync::Mutex::new(None),
+            settle_pauses: crate::by_mailbox::SETTLE_PAUSES.to_vec(),
+            settle_every: crate::by_mailbox::SETTLE_EVERY,
+            settled_at: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -209,6 +222,7 @@ impl Delivery {
         match a.channel.unwrap_or_else(|| self.channel().channel) {
             Channel::Smtp => self.deliver_by_smtp(id, &a).await,
             Channel::EmailAgent => self.deliver_by_agent(id, &a, &row).await,
+            Channel::Mailbox => self.deliver_by_mailbox(id, &a).await,
             Channel::Handoff => {
                 self.store.claim(id)?;
                 failpoint::hit("after_claim");
@@ -309,7 +323,7 @@ impl Delivery {
     }
 
     /// The relay took the message: that must be recorded, so a failing write is retried.
-    async fn record_sent(&self, id: i64, reply: &str) -> Result<State> {
+    pub(crate) async fn record_sent(&self, id: i64, reply: &str) -> Result<State> {
         let mut last = None;
         for pause in [0u64, 200, 1000, 3000] {
             if pause > 0 {
@@ -451,6 +465,7 @@ impl Delivery {
                 "with SuperOffice's email agent; this file is the approved text, from which SuperOffice built and sent its own message (not the bytes the mail server received)"
             }
             Channel::Handoff => "through the rep's own mail program (the rep confirmed sending); this file is the approved text",
+            Channel::Mailbox => "from the rep's own mailbox (Microsoft 365 or Google); this file is the exact message handed to the mail provider",
         };
         e["Description"] = json!(format!("Sent by SuperOffice Outbox {how}. To {}, Message-ID {}", a.recipient_email, a.message_id));
         e["ExternalRef"] = json!(a.message_id);

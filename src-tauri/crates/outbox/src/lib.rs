@@ -1,6 +1,6 @@
 //! The durable outbox: drafted emails in SQLite, their life as pure state transitions, and
-//! their delivery (SMTP, then archiving the exact sent bytes in SuperOffice, then completing
-//! the follow-up task).
+//! their delivery (SMTP, the rep's own mailbox, SuperOffice's email agent or a handoff, then
+//! archiving the exact sent bytes in SuperOffice, then completing the follow-up task).
 //!
 //! Why it exists: an approved email must never be lost and never be sent twice on our own.
 //! Every state change is committed (WAL, `synchronous=FULL`) before the side effect that
@@ -9,6 +9,7 @@
 //!
 //! It knows nothing of Tauri; the app adapts its events.
 
+mod by_mailbox;
 pub mod channel;
 mod delivery;
 pub mod draft;
@@ -49,7 +50,7 @@ pub use owner::Owner;
 pub use reason::Reason;
 pub use review::{Edit, Version};
 pub use schedule::{Limits, Pace, TickReport};
-pub use seams::{Archive, Relay};
+pub use seams::{Archive, MailApi, Relay};
 pub use smtp::{SmtpAuth, SmtpSecurity, SmtpSettings};
 pub use state::State;
 pub use store::{now_ms, DraftRow, NewDraft, Store, TimelineEvent};

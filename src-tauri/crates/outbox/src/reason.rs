@@ -25,6 +25,14 @@ pub enum Reason {
     StoppedDuringData,
     /// The app stopped during an attempt, before the body went out.
     StoppedBeforeData,
+    /// The mail provider asked to wait before it took the message; it is sent later.
+    Throttled { detail: String },
+    /// The answer to the send was lost and the mailbox does not show the message as sent
+    /// (yet): the app keeps looking for a while, then the rep decides.
+    MailboxUnconfirmed { detail: String },
+    /// The answer to the send was lost and the mailbox cannot be searched (Gmail's send-only
+    /// permission): the rep checks the Sent folder.
+    MailboxUnknown { detail: String },
 }
 
 impl Reason {
@@ -49,6 +57,13 @@ impl Reason {
             Reason::StoppedBeforeData => {
                 "The app stopped during a send attempt, before the message body was transmitted. It was most likely not delivered.".into()
             }
+            Reason::Throttled { detail } => format!("Waiting: the mail provider asked to slow down ({detail}); it is sent automatically later."),
+            Reason::MailboxUnconfirmed { detail } => format!(
+                "The answer to the send was lost ({detail}) and your mailbox does not show it as sent yet. The app keeps looking in your Sent Items for 15 minutes; if it is not there, {DECIDE}"
+            ),
+            Reason::MailboxUnknown { detail } => format!(
+                "The answer to the send was lost ({detail}). It may have been sent. Check your Sent folder, {DECIDE}"
+            ),
         }
     }
 

@@ -36,15 +36,32 @@ pub struct Limits {
     pub daily_cap: u32,
     /// At least this long between two messages, in milliseconds.
     pub min_spacing_ms: u32,
+    /// At most this many messages in any minute (0: no such limit). The rep's mailbox sets it
+    /// from its provider's documented rate (Exchange Online: 30 a minute).
+    #[serde(default)]
+    pub per_minute: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { daily_cap: 250, min_spacing_ms: 0 }
+        Limits { daily_cap: 250, min_spacing_ms: 0, per_minute: 0 }
+    }
+}
+
+impl Limits {
+    /// These limits within a mailbox provider's documented ones (the stricter of each).
+    pub fn within(self, provider: mailbox::ProviderLimits) -> Limits {
+        let stricter = |mine: u32, theirs: u32| if mine == 0 { theirs } else { mine.min(theirs) };
+        Limits {
+            daily_cap: stricter(self.daily_cap, provider.messages_per_day),
+            min_spacing_ms: self.min_spacing_ms,
+            per_minute: stricter(self.per_minute, provider.messages_per_minute),
+        }
     }
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
+const MINUTE_MS: i64 = 60_000;
 /// The pause before archiving is tried again after a failure.
 const ARCHIVE_RETRY_MS: i64 = 60_000;
 
@@ -56,6 +73,8 @@ pub enum Pace {
     DailyLimit { cap: u32 },
     /// The configured pause between two messages.
     Spacing { seconds: u32 },
+    /// `cap` messages were sent in the last minute (the mailbox provider's rate).
+    PerMinute { cap: u32 },
 }
 
 impl Pace {
@@ -64,6 +83,7 @@ impl Pace {
         match self {
             Pace::DailyLimit { cap } => format!("daily limit of {cap} messages reached"),
             Pace::Spacing { seconds } => format!("keeping {seconds} s between messages"),
+            Pace::PerMinute { cap } => format!("{cap} messages a minute reached (the mail provider's limit)"),
         }
     }
 }
@@ -73,6 +93,15 @@ pub fn limit_wait(limits: &Limits, sent_last_day: &[i64], now: i64) -> Option<(P
     if limits.daily_cap > 0 && sent_last_day.len() as u32 >= limits.daily_cap {
         let oldest = sent_last_day.iter().min().copied().unwrap_or(now);
         return Some((Pace::DailyLimit { cap: limits.daily_cap }, oldest + DAY_MS));
+    }
+    if limits.per_minute > 0 {
+        let mut last_minute: Vec<i64> = sent_last_day.iter().copied().filter(|t| *t > now - MINUTE_MS).collect();
+        if last_minute.len() as u32 >= limits.per_minute {
+            // Free again when enough of the last minute's sends have aged out of it.
+            last_minute.sort_unstable();
+            let free_at = last_minute[last_minute.len() - limits.per_minute as usize] + MINUTE_MS;
+            return Some((Pace::PerMinute { cap: limits.per_minute }, free_at));
+        }
     }
     let last = sent_last_day.iter().max().copied();
     match last {
@@ -92,11 +121,17 @@ pub struct TickReport {
     pub archived: Vec<i64>,
     /// Set when the sending limits hold messages back: why, and until when (ms).
     pub waiting: Option<(Pace, i64)>,
+    /// Messages in question found sent in the rep's mailbox.
+    pub settled: Vec<i64>,
 }
 
 impl TickReport {
     pub fn changed(&self) -> bool {
-        !(self.woken.is_empty() && self.retried.is_empty() && self.attempted.is_empty() && self.archived.is_empty())
+        !(self.woken.is_empty()
+            && self.retried.is_empty()
+            && self.attempted.is_empty()
+            && self.archived.is_empty()
+            && self.settled.is_empty())
     }
 }
 
@@ -157,9 +192,15 @@ impl Delivery {
         self.check_owner()?;
         let now = now_ms();
         let mut report = TickReport { woken: self.store.wake_due(now)?, retried: self.store.retry_due(now)?, ..TickReport::default() };
+        report.settled = self.settle_mailbox_sends().await?;
+        // Through the rep's mailbox, its provider's documented rate applies too.
+        let limits = match self.mailbox() {
+            Some(api) if self.channel().channel == crate::Channel::Mailbox => limits.within(api.provider().limits()),
+            _ => *limits,
+        };
         for id in self.store.due_for_sending(now)? {
             let sent = self.store.sent_since(now_ms() - DAY_MS)?;
-            if let Some(wait) = limit_wait(limits, &sent, now_ms()) {
+            if let Some(wait) = limit_wait(&limits, &sent, now_ms()) {
                 report.waiting = Some(wait);
                 break;
             }
@@ -225,10 +266,25 @@ mod tests {
 
     #[test]
     fn limits_say_why_and_until_when() {
-        let l = Limits { daily_cap: 2, min_spacing_ms: 30_000 };
+        let l = Limits { daily_cap: 2, min_spacing_ms: 30_000, per_minute: 0 };
         assert_eq!(limit_wait(&l, &[], 1_000_000), None);
         assert_eq!(limit_wait(&l, &[990_000], 1_000_000), Some((Pace::Spacing { seconds: 30 }, 1_020_000)));
         assert_eq!(limit_wait(&l, &[100_000, 200_000], 1_000_000), Some((Pace::DailyLimit { cap: 2 }, 100_000 + DAY_MS)));
+    }
+
+    #[test]
+    fn a_per_minute_rate_waits_for_the_oldest_send_of_the_minute_to_age_out() {
+        let l = Limits { daily_cap: 0, min_spacing_ms: 0, per_minute: 3 };
+        let now = 1_000_000;
+        assert_eq!(limit_wait(&l, &[now - 70_000, now - 50_000, now - 10_000], now), None, "one is older than a minute");
+        let full = [now - 50_000, now - 20_000, now - 10_000];
+        assert_eq!(limit_wait(&l, &full, now), Some((Pace::PerMinute { cap: 3 }, now - 50_000 + 60_000)));
+        // A burst of 30 at once under Exchange Online's 30 a minute: the 31st waits a minute.
+        let exo = Limits::default().within(mailbox::Provider::Microsoft.limits());
+        assert_eq!(exo.per_minute, 30);
+        let burst = vec![now; 30];
+        assert_eq!(limit_wait(&exo, &burst, now), Some((Pace::PerMinute { cap: 30 }, now + 60_000)));
+        assert_eq!(limit_wait(&exo, &burst[..29], now), None);
     }
 
     #[test]

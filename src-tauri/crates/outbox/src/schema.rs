@@ -119,4 +119,9 @@ CREATE TRIGGER drafts_owner_unchanged BEFORE UPDATE OF tenant, rep ON drafts
     r#"
 DROP TRIGGER drafts_reason_why_follows;
 "#,
+    // The rep's mailbox names what it made of a message (Graph's immutable draft id, Gmail's
+    // message id), recorded before the send so a lost answer can be settled by looking it up.
+    r#"
+ALTER TABLE drafts ADD COLUMN provider_ref TEXT;
+"#,
 ];

@@ -1,5 +1,6 @@
-//! The two seams of a delivery: the [`Relay`] that takes an approved message and the
-//! [`Archive`] that keeps the sent one and completes its task. In the app they are the SMTP
+//! The seams of a delivery: the [`Relay`] that takes an approved message, the rep's mailbox
+//! ([`MailApi`]) that sends one through the provider's API, and the [`Archive`] that keeps the
+//! sent one and completes its task. In the app they are the SMTP
 //! relay ([`SmtpSettings`], through `smtp::submit`) and SuperOffice ([`Client`]); a `Delivery`
 //! uses those unless it is given others with [`Delivery::with_relay`] and
 //! [`Delivery::with_archive`].
@@ -39,6 +40,42 @@ pub trait Relay: Send + Sync {
 impl Relay for SmtpSettings {
     fn submit<'a>(&'a self, envelope: &'a Envelope, bytes: &'a [u8], data_started: DataStarted) -> BoxFuture<'a, Outcome> {
         Box::pin(crate::smtp::submit(self, envelope, bytes, data_started))
+    }
+}
+
+/// The rep's own mailbox, the calls the mailbox channel makes (`mailbox::Mailbox` in the app).
+pub trait MailApi: Send + Sync {
+    fn provider(&self) -> mailbox::Provider;
+    /// Graph: a draft from the exact MIME.
+    fn create_draft<'a>(&'a self, mime: &'a [u8]) -> BoxFuture<'a, mailbox::Result<mailbox::Draft>>;
+    /// Graph: a draft made earlier from the MIME with this Message-ID.
+    fn find_draft<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, mailbox::Result<Option<String>>>;
+    /// Graph: sends a draft.
+    fn send_draft<'a>(&'a self, id: &'a str) -> BoxFuture<'a, mailbox::Result<()>>;
+    /// Graph: where a submitted draft is now.
+    fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, mailbox::Result<mailbox::Found>>;
+    /// Gmail: sends the exact MIME.
+    fn gmail_send<'a>(&'a self, mime: &'a [u8]) -> BoxFuture<'a, mailbox::Result<mailbox::gmail::Sent>>;
+}
+
+impl MailApi for mailbox::Mailbox {
+    fn provider(&self) -> mailbox::Provider {
+        mailbox::Mailbox::provider(self)
+    }
+    fn create_draft<'a>(&'a self, mime: &'a [u8]) -> BoxFuture<'a, mailbox::Result<mailbox::Draft>> {
+        Box::pin(mailbox::Mailbox::create_draft(self, mime))
+    }
+    fn find_draft<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, mailbox::Result<Option<String>>> {
+        Box::pin(mailbox::Mailbox::find_draft(self, message_id))
+    }
+    fn send_draft<'a>(&'a self, id: &'a str) -> BoxFuture<'a, mailbox::Result<()>> {
+        Box::pin(mailbox::Mailbox::send_draft(self, id))
+    }
+    fn find<'a>(&'a self, id: &'a str) -> BoxFuture<'a, mailbox::Result<mailbox::Found>> {
+        Box::pin(mailbox::Mailbox::find(self, id))
+    }
+    fn gmail_send<'a>(&'a self, mime: &'a [u8]) -> BoxFuture<'a, mailbox::Result<mailbox::gmail::Sent>> {
+        Box::pin(mailbox::Mailbox::gmail_send(self, mime))
     }
 }
 
@@ -92,6 +129,27 @@ impl Delivery {
     pub fn with_archive(mut self, archive: Arc<dyn Archive>) -> Self {
         self.archive = Some(archive);
         self
+    }
+
+    /// Sends the mailbox channel's messages through `api` (`None`: the rep disconnected it).
+    pub fn set_mailbox(&self, api: Option<Arc<dyn MailApi>>) {
+        *self.mailbox.lock().unwrap_or_else(|p| p.into_inner()) = api;
+    }
+
+    /// Sets the pauses between look-ups of a message whose send answer was lost.
+    pub fn with_settle_pauses(mut self, pauses: Vec<std::time::Duration>) -> Self {
+        self.settle_pauses = pauses;
+        self
+    }
+
+    /// Sets the least time between two look-ups of one message by the settle pass.
+    pub fn with_settle_every(mut self, every: std::time::Duration) -> Self {
+        self.settle_every = every;
+        self
+    }
+
+    pub(crate) fn mailbox(&self) -> Option<Arc<dyn MailApi>> {
+        self.mailbox.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn relay(&self) -> &dyn Relay {

@@ -6,7 +6,9 @@
 //! pending --approve--> approved --claim--> sending --accepted--> sent --archived--> archived --task done--> done
 //!                                            |  \--not accepted (4xx, transport before DATA)--> failed (retryable) --retry--> approved
 //!                                            |  \--refused (5xx)--> failed (final)
+//!                                            |  \--throttled (429: not taken, wait as asked)--> approved
 //!                                            \--lost after DATA began--> needs_decision --"it was sent"--> sent
+//!                                                                                        \--found in Sent (mailbox)--> sent
 //!                                                                                        \--"send again"--> approved
 //! ```
 //! A message is never moved from `sending` back to `approved` without a reason that proves
@@ -59,6 +61,12 @@ pub enum Event {
     Undo,
     /// The message went to the rep's own mail program: only the rep knows when it is sent.
     HandedOff,
+    /// The mail provider asked us to wait (429 / a usage limit): it did not take the message,
+    /// which waits its turn again without counting as a failed attempt.
+    Throttled,
+    /// The rep's mailbox shows the message as sent (its Sent copy was found after the answer
+    /// to the send was lost).
+    FoundSent,
 }
 
 impl Event {
@@ -77,6 +85,8 @@ impl Event {
             Event::Wake => "wake",
             Event::Undo => "undo the approval of",
             Event::HandedOff => "hand off",
+            Event::Throttled => "postpone",
+            Event::FoundSent => "confirm as sent from the mailbox",
         }
     }
 }
@@ -91,6 +101,8 @@ pub fn next(from: State, event: Event) -> Option<State> {
         (S::Sending, E::Accepted) => S::Sent,
         (S::Sending, E::NotAccepted) | (S::Sending, E::Refused) => S::Failed,
         (S::Sending, E::Lost) | (S::Sending, E::HandedOff) => S::NeedsDecision,
+        (S::Sending, E::Throttled) => S::Approved,
+        (S::NeedsDecision, E::FoundSent) => S::Sent,
         (S::Failed, E::Retry) => S::Approved,
         (S::NeedsDecision, E::RepConfirmsSent) => S::Sent,
         (S::NeedsDecision, E::RepSendsAgain) => S::Approved,
@@ -171,7 +183,7 @@ mod tests {
         State::Rejected,
         State::Snoozed,
     ];
-    const ALL_EVENTS: [Event; 16] = [
+    const ALL_EVENTS: [Event; 18] = [
         Event::Approve,
         Event::Claim,
         Event::Accepted,
@@ -188,6 +200,8 @@ mod tests {
         Event::Wake,
         Event::Undo,
         Event::HandedOff,
+        Event::Throttled,
+        Event::FoundSent,
     ];
 
     #[test]
@@ -208,7 +222,11 @@ mod tests {
                     assert!(
                         matches!(
                             (from, e),
-                            (State::Pending, Event::Approve) | (State::Failed, Event::Retry) | (State::NeedsDecision, Event::RepSendsAgain)
+                            (State::Pending, Event::Approve)
+                                | (State::Failed, Event::Retry)
+                                | (State::NeedsDecision, Event::RepSendsAgain)
+                                // The provider's 429 before it took anything proves non-acceptance.
+                                | (State::Sending, Event::Throttled)
                         ),
                         "{from:?} --{e:?}--> Approved would allow an automatic resend"
                     );
@@ -218,6 +236,11 @@ mod tests {
         // An ambiguous outcome is never turned into a failure or a retry.
         assert_eq!(next(State::Sending, Event::Lost), Some(State::NeedsDecision));
         assert_eq!(next(State::NeedsDecision, Event::Retry), None);
+        assert_eq!(next(State::NeedsDecision, Event::Throttled), None);
+        // Only a message already in question can be found sent; nothing skips the attempt.
+        for from in ALL_STATES.into_iter().filter(|s| *s != State::NeedsDecision) {
+            assert_eq!(next(from, Event::FoundSent), None, "{from:?}");
+        }
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Store {
                 }
             }
             tx.execute(
-                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL, reason_why = NULL, send_after_ms = ?8 WHERE id = ?1",
+                "UPDATE drafts SET message_id = ?2, from_name = ?3, from_address = ?4, approved_at = ?5, mime = ?6, mime_sha256 = ?7, reason = NULL, reason_why = NULL, send_after_ms = ?8, provider_ref = NULL WHERE id = ?1",
                 params![id, message_id, from_name, from_address, now(), mime, hash, send_after_ms],
             )?;
             tx.execute(
@@ -113,6 +113,68 @@ impl Store {
         let conn = self.conn();
         conn.execute("INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'data_started', 'the relay accepted DATA; sending the body')", params![id, now()])?;
         Ok(())
+    }
+
+    /// What the rep's mailbox made of the message (`graph:<immutable id>`, `gmail:<id>`),
+    /// committed before the send so that a lost answer can be settled by looking it up.
+    pub fn set_provider_ref(&self, id: i64, reference: &str) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("UPDATE drafts SET provider_ref = ?2 WHERE id = ?1", params![id, reference])?;
+        conn.execute(
+            "INSERT INTO timeline (draft_id, at, kind, detail) VALUES (?1, ?2, 'provider_ref', ?3)",
+            params![id, now(), format!("the mailbox holds it as {reference}")],
+        )?;
+        Ok(())
+    }
+
+    pub fn provider_ref(&self, id: i64) -> Result<Option<String>> {
+        Ok(self.conn().query_row("SELECT provider_ref FROM drafts WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
+    /// Messages in question whose mailbox copy can be looked up (Graph), with when the
+    /// attempt began (ms): the settle pass's work list.
+    pub fn unsettled_mailbox_sends(&self) -> Result<Vec<(i64, String, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT d.id, d.provider_ref, COALESCE((SELECT MAX(t.id) FROM timeline t WHERE t.draft_id = d.id AND t.kind = 'data_started'), 0)
+             FROM drafts d WHERE d.state = 'needs_decision' AND d.channel = 'mailbox' AND d.provider_ref LIKE 'graph:%' ORDER BY d.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, reference, timeline_id) = row?;
+            let at: Option<String> = conn.query_row("SELECT at FROM timeline WHERE id = ?1", [timeline_id], |r| r.get(0)).ok();
+            let ms = at
+                .and_then(|a| time::OffsetDateTime::parse(&a, &time::format_description::well_known::Rfc3339).ok())
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .unwrap_or(0);
+            out.push((id, reference, ms));
+        }
+        Ok(out)
+    }
+
+    /// The provider did not take the message and asked us to wait: back to `approved`, due
+    /// again at `until_ms`, the attempt not counted (it is not a failure the rep must handle).
+    pub fn throttled(&self, id: i64, until_ms: i64, why: &Reason) -> Result<State> {
+        let reason = why.english();
+        self.transition(id, Event::Throttled, ("throttled", &reason), |tx| {
+            tx.execute(
+                "UPDATE drafts SET attempts = MAX(attempts - 1, 0), send_after_ms = ?2, reason = ?3, reason_why = ?4 WHERE id = ?1",
+                params![id, until_ms, reason, why.json()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The Sent copy was found in the rep's mailbox after the answer to the send was lost.
+    pub fn found_sent(&self, id: i64, detail: &str) -> Result<State> {
+        self.transition(id, Event::FoundSent, ("found_sent", detail), |tx| {
+            tx.execute(
+                "UPDATE drafts SET smtp_reply = ?2, reason = NULL, reason_why = NULL, sent_at = COALESCE(sent_at, ?3), sent_ms = COALESCE(sent_ms, ?4), next_attempt_ms = NULL WHERE id = ?1",
+                params![id, detail, now(), now_ms()],
+            )
+            .map(|_| ())
+        })
     }
 
     pub fn sent(&self, id: i64, reply: &str) -> Result<State> {
@@ -193,7 +255,8 @@ impl Store {
     /// The rep's answer to "needs decision": send it again (same Message-ID, same bytes).
     pub fn send_again(&self, id: i64, by: &str) -> Result<State> {
         self.transition(id, Event::RepSendsAgain, ("rep_sends_again", &format!("{by} chose to send it again")), |tx| {
-            tx.execute("UPDATE drafts SET reason = NULL, reason_why = NULL WHERE id = ?1", [id]).map(|_| ())
+            // A new attempt through the mailbox makes a new draft (the old one may have gone out).
+            tx.execute("UPDATE drafts SET reason = NULL, reason_why = NULL, provider_ref = NULL WHERE id = ?1", [id]).map(|_| ())
         })
     }
 
