@@ -198,7 +198,7 @@ export type ChannelChoice = {
 };
 
 /**  What the admin configured: automatic, or one channel forced. */
-export type ChannelSetting = "auto" | "email_agent" | "smtp" | "handoff";
+export type ChannelSetting = "auto" | "email_agent" | "smtp" | "handoff" | "mailbox";
 
 /**  Why a channel was chosen: the record each message keeps, in a form the UI can translate. */
 export type ChannelWhy = 
@@ -209,7 +209,11 @@ export type ChannelWhy =
 /**  Automatic: the relay, because of what the agent said. */
 { kind: "smtp_fallback"; agent: AgentWhy } | 
 /**  Automatic: neither works. */
-{ kind: "handoff_fallback"; agent: AgentWhy };
+{ kind: "handoff_fallback"; agent: AgentWhy } | 
+/**  The administrator chose the rep's own mailbox. */
+{ kind: "admin_mailbox"; provider: Provider; address: string } | 
+/**  Automatic: the rep connected their mailbox. */
+{ kind: "mailbox"; provider: Provider; address: string };
 
 /**  One check's result. */
 export type Check = Check_Serialize | Check_Deserialize;
@@ -394,7 +398,7 @@ export type EmailTemplate = {
 };
 
 /**  What went wrong, for the UI and for machines. */
-export type ErrorCode = "outbox_store_failed" | "draft_not_found" | "invalid_transition" | "draft_not_sendable" | "message_invalid" | "approval_mismatch" | "outbox_of_another_owner" | "bulk_handoff" | "clipboard_unavailable" | "superoffice_unauthorized" | "superoffice_forbidden" | "superoffice_not_found" | "superoffice_misdirected" | "superoffice_throttled" | "superoffice_server_error" | "superoffice_rejected" | "superoffice_unreachable" | "superoffice_timeout" | "superoffice_bad_response" | "sign_in_cancelled" | "untrusted_host" | "not_signed_in" | "authorize_refused" | "registration_refused" | "bad_environment" | "loopback_unavailable" | "wrong_tenant" | "token_invalid_grant" | "token_invalid_client" | "token_rejected" | "id_token_missing" | "id_token_malformed" | "id_token_no_kid" | "id_token_unknown_key" | "id_token_bad_alg" | "id_token_bad_signature" | "id_token_expired" | "id_token_not_yet_valid" | "id_token_iat_future" | "id_token_wrong_issuer" | "id_token_wrong_audience" | "id_token_wrong_nonce" | "id_token_missing_claim" | "id_token_subject_changed" | "id_token_invalid" | "jwks_unavailable" | "jwks_invalid" | "system_user_rejected" | "system_user_no_ticket" | "system_user_wrong_audience" | "system_user_key_invalid" | "system_user_clock" | "keychain_unavailable" | "keychain_failed" | "config_invalid" | "config_unreadable" | "config_failed" | "data_dir_unusable" | "no_tenant" | "no_diagnostics" | "check_not_runnable" | "demo_failed" | "settings_invalid" | "save_failed" | "open_failed" | "browser_unavailable" | "not_archived" | "already_running" | "rep_without_email" | "internal";
+export type ErrorCode = "outbox_store_failed" | "draft_not_found" | "invalid_transition" | "draft_not_sendable" | "message_invalid" | "approval_mismatch" | "outbox_of_another_owner" | "bulk_handoff" | "clipboard_unavailable" | "superoffice_unauthorized" | "superoffice_forbidden" | "superoffice_not_found" | "superoffice_misdirected" | "superoffice_throttled" | "superoffice_server_error" | "superoffice_rejected" | "superoffice_unreachable" | "superoffice_timeout" | "superoffice_bad_response" | "sign_in_cancelled" | "untrusted_host" | "not_signed_in" | "authorize_refused" | "registration_refused" | "bad_environment" | "loopback_unavailable" | "wrong_tenant" | "token_invalid_grant" | "token_invalid_client" | "token_rejected" | "id_token_missing" | "id_token_malformed" | "id_token_no_kid" | "id_token_unknown_key" | "id_token_bad_alg" | "id_token_bad_signature" | "id_token_expired" | "id_token_not_yet_valid" | "id_token_iat_future" | "id_token_wrong_issuer" | "id_token_wrong_audience" | "id_token_wrong_nonce" | "id_token_missing_claim" | "id_token_subject_changed" | "id_token_invalid" | "jwks_unavailable" | "jwks_invalid" | "system_user_rejected" | "system_user_no_ticket" | "system_user_wrong_audience" | "system_user_key_invalid" | "system_user_clock" | "keychain_unavailable" | "keychain_failed" | "config_invalid" | "config_unreadable" | "config_failed" | "data_dir_unusable" | "no_tenant" | "no_diagnostics" | "check_not_runnable" | "demo_failed" | "settings_invalid" | "save_failed" | "open_failed" | "browser_unavailable" | "not_archived" | "already_running" | "rep_without_email" | "mailbox_not_connected" | "mailbox_consent_refused" | "mailbox_scope_missing" | "mailbox_no_address" | "mailbox_sign_in_again" | "mailbox_forbidden" | "mailbox_not_found" | "mailbox_throttled" | "mailbox_unavailable" | "mailbox_rejected" | "mailbox_bad_answer" | "internal";
 
 export type ImportReport = {
 	added: number,
@@ -466,11 +470,32 @@ export type IntakeReport = {
 };
 
 /**  Sending limits per rep, so a bulk approval does not look like a spam run to the relay. */
-export type Limits = {
+export type Limits = Limits_Serialize | Limits_Deserialize;
+
+/**  Sending limits per rep, so a bulk approval does not look like a spam run to the relay. */
+export type Limits_Deserialize = {
 	/**  At most this many messages in any 24 hours. */
 	daily_cap: number,
 	/**  At least this long between two messages, in milliseconds. */
 	min_spacing_ms: number,
+	/**
+	 *  At most this many messages in any minute (0: no such limit). The rep's mailbox sets it
+	 *  from its provider's documented rate (Exchange Online: 30 a minute).
+	 */
+	per_minute?: number,
+};
+
+/**  Sending limits per rep, so a bulk approval does not look like a spam run to the relay. */
+export type Limits_Serialize = {
+	/**  At most this many messages in any 24 hours. */
+	daily_cap: number,
+	/**  At least this long between two messages, in milliseconds. */
+	min_spacing_ms: number,
+	/**
+	 *  At most this many messages in any minute (0: no such limit). The rep's mailbox sets it
+	 *  from its provider's documented rate (Exchange Online: 30 a minute).
+	 */
+	per_minute: number,
 };
 
 /**  The mail provider's OAuth client for renewing the relay's access token. */
@@ -532,7 +557,9 @@ export type Pace =
 /**  `cap` messages were sent in the last 24 hours. */
 { code: "daily_limit"; cap: number } | 
 /**  The configured pause between two messages. */
-{ code: "spacing"; seconds: number };
+{ code: "spacing"; seconds: number } | 
+/**  `cap` messages were sent in the last minute (the mailbox provider's rate). */
+{ code: "per_minute"; cap: number };
 
 export type Page = Page_Serialize | Page_Deserialize;
 
@@ -604,6 +631,13 @@ export type Problem = "needs_recipient" | "invalid_recipient" | "needs_subject" 
 /**  The same in the recipient's display name. */
 "unsafe_name" | "body_too_large" | "empty_body";
 
+/**  Where the rep's mailbox is. */
+export type Provider = 
+/**  Microsoft 365 (Exchange Online), through Microsoft Graph. */
+"microsoft" | 
+/**  Google Workspace (Gmail), through the Gmail API. */
+"google";
+
 export type Reason = 
 /**  The server did not take it; tried again later. */
 { kind: "not_sent"; detail: string } | 
@@ -622,7 +656,19 @@ export type Reason =
 /**  The app stopped while the message was being transmitted. */
 { kind: "stopped_during_data" } | 
 /**  The app stopped during an attempt, before the body went out. */
-{ kind: "stopped_before_data" };
+{ kind: "stopped_before_data" } | 
+/**  The mail provider asked to wait before it took the message; it is sent later. */
+{ kind: "throttled"; detail: string } | 
+/**
+ *  The answer to the send was lost and the mailbox does not show the message as sent
+ *  (yet): the app keeps looking for a while, then the rep decides.
+ */
+{ kind: "mailbox_unconfirmed"; detail: string } | 
+/**
+ *  The answer to the send was lost and the mailbox cannot be searched (Gmail's send-only
+ *  permission): the rep checks the Sent folder.
+ */
+{ kind: "mailbox_unknown"; detail: string };
 
 /**  The channel to use, with the reasoning chain. */
 export type Recommendation = {
@@ -712,7 +758,7 @@ export type Report_Serialize = {
 	elapsed_ms: number,
 };
 
-export type SendChannel = "email_agent" | "smtp" | "handoff";
+export type SendChannel = "email_agent" | "smtp" | "handoff" | "mailbox";
 
 /**  The settings screen's values. Secrets are never sent to the UI: only whether one is stored. */
 export type Settings = Settings_Serialize | Settings_Deserialize;
@@ -721,7 +767,7 @@ export type Settings = Settings_Serialize | Settings_Deserialize;
 export type Settings_Deserialize = {
 	/**  Seconds an approval can be undone (0–60). */
 	hold_secs: number,
-	limits: Limits,
+	limits: Limits_Deserialize,
 	channel: ChannelSetting,
 	/**  The relay of a configured tenant (the demo's is fixed). */
 	relay?: RelaySettings_Deserialize | null,
@@ -739,7 +785,7 @@ export type Settings_Deserialize = {
 export type Settings_Serialize = {
 	/**  Seconds an approval can be undone (0–60). */
 	hold_secs: number,
-	limits: Limits,
+	limits: Limits_Serialize,
 	channel: ChannelSetting,
 	/**  The relay of a configured tenant (the demo's is fixed). */
 	relay: RelaySettings_Serialize | null,

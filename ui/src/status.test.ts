@@ -67,6 +67,14 @@ describe("channelWhyText", () => {
     expect(channelWhyText({ kind: "handoff_fallback", agent: { kind: "no_inbox" } }, de)).toContain("kein SMTP-Relay");
     expect(channelWhyText({ kind: "admin_handoff" }, de)).toContain("Administrator");
   });
+  it("names the connected mailbox by its product and address", () => {
+    expect(channelWhyText({ kind: "mailbox", provider: "microsoft", address: "anna@x.example" })).toBe(
+      "you connected your Microsoft 365 mailbox anna@x.example",
+    );
+    expect(channelWhyText({ kind: "admin_mailbox", provider: "google", address: "anna@x.example" }, de)).toBe(
+      "der Administrator hat Ihr eigenes Postfach gewählt (Google Workspace anna@x.example)",
+    );
+  });
 });
 
 describe("reasonText", () => {

@@ -80,6 +80,11 @@ export function reasonText(d: { reason: string | null; reason_why?: Reason | nul
   return t(`reason.${w.kind}`, "detail" in w ? { detail: w.detail } : undefined);
 }
 
+/** A mailbox provider as reps know it (product names, the same in every language). */
+export function providerName(p: "microsoft" | "google"): string {
+  return p === "microsoft" ? "Microsoft 365" : "Google Workspace";
+}
+
 /** Why a channel was chosen, in the rep's language (the core keeps it as data). */
 export function channelWhyText(w: ChannelWhy, t: Translate = english): string {
   switch (w.kind) {
@@ -97,6 +102,10 @@ export function channelWhyText(w: ChannelWhy, t: Translate = english): string {
       return t("why.smtpFallback", { agent: agentWhyText(w.agent, t, "because") });
     case "handoff_fallback":
       return t("why.handoffFallback", { agent: agentWhyText(w.agent, t, "because") });
+    case "admin_mailbox":
+      return t("why.adminMailbox", { provider: providerName(w.provider), address: w.address });
+    case "mailbox":
+      return t("why.mailbox", { provider: providerName(w.provider), address: w.address });
   }
 }
 

@@ -75,8 +75,10 @@ export const errorDe: Record<ErrorCode, string> = {
   already_running: "Die App läuft auf diesem Computer bereits.",
   rep_without_email: "SuperOffice hat keine E-Mail-Adresse für Sie, daher kann in Ihrem Namen nichts gesendet werden.",
   mailbox_not_connected: "Es ist kein Postfach verbunden. Verbinden Sie Ihr Microsoft-365- oder Google-Postfach in den Einstellungen.",
-  mailbox_consent_refused: "Der Mail-Anbieter hat der App keinen Zugriff auf Ihr Postfach gegeben. Wenn Ihre Organisation es verlangt, muss Ihr Microsoft-365- oder Google-Administrator die App zuerst freigeben.",
-  mailbox_scope_missing: "Zum Senden braucht die App die Erlaubnis, in Ihrem Namen Mails zu senden, und die wurde nicht erteilt. Verbinden Sie das Postfach erneut und erlauben Sie das Senden.",
+  mailbox_consent_refused:
+    "Der Mail-Anbieter hat der App keinen Zugriff auf Ihr Postfach gegeben. Wenn Ihre Organisation es verlangt, muss Ihr Microsoft-365- oder Google-Administrator die App zuerst freigeben.",
+  mailbox_scope_missing:
+    "Zum Senden braucht die App die Erlaubnis, in Ihrem Namen Mails zu senden, und die wurde nicht erteilt. Verbinden Sie das Postfach erneut und erlauben Sie das Senden.",
   mailbox_no_address: "Der Mail-Anbieter meldet für dieses Konto keine E-Mail-Adresse, daher kann davon nichts gesendet werden.",
   mailbox_sign_in_again: "Die Verbindung zu Ihrem Postfach ist abgelaufen oder wurde widerrufen. Verbinden Sie das Postfach erneut.",
   mailbox_forbidden: "Der Mail-Anbieter hat die Anfrage für dieses Postfach abgelehnt.",

@@ -74,7 +74,8 @@ export const errorEn: Record<ErrorCode, string> = {
   already_running: "The app is already running on this computer.",
   rep_without_email: "SuperOffice has no email address for you, so nothing can be sent as you.",
   mailbox_not_connected: "No mailbox is connected. Connect your Microsoft 365 or Google mailbox in Settings.",
-  mailbox_consent_refused: "The mail provider did not give the app access to your mailbox. If your organisation requires it, your Microsoft 365 or Google administrator must approve the app first.",
+  mailbox_consent_refused:
+    "The mail provider did not give the app access to your mailbox. If your organisation requires it, your Microsoft 365 or Google administrator must approve the app first.",
   mailbox_scope_missing: "Sending needs permission to send mail as you, and it was not granted. Connect the mailbox again and allow sending.",
   mailbox_no_address: "The mail provider reports no email address for this account, so nothing can be sent from it.",
   mailbox_sign_in_again: "Your mailbox connection has expired or was revoked. Connect the mailbox again.",

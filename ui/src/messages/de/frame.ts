@@ -24,11 +24,18 @@ export const deFrame: Record<keyof typeof enFrame, string> = {
   "reason.stopped_during_data": "Die App wurde beendet, während die Nachricht übertragen wurde. Sie kann zugestellt worden sein.",
   "reason.stopped_before_data":
     "Die App wurde während eines Sendeversuchs beendet, bevor der Nachrichtentext übertragen war. Sie wurde sehr wahrscheinlich nicht zugestellt.",
+  "reason.throttled": "Wartet: Der Mail-Anbieter bittet, langsamer zu senden ({detail}). Die Nachricht wird später automatisch gesendet.",
+  "reason.mailbox_unconfirmed":
+    "Die Antwort auf das Senden ging verloren ({detail}), und Ihr Postfach zeigt die Nachricht noch nicht als gesendet. Die App sucht 15 Minuten lang in Ihren gesendeten Elementen; ist sie dann nicht da, prüfen Sie Ihren Ordner „Gesendet“ und wählen Sie „wurde gesendet“ oder „erneut senden“.",
+  "reason.mailbox_unknown":
+    "Die Antwort auf das Senden ging verloren ({detail}). Die Nachricht wurde vielleicht gesendet. Prüfen Sie Ihren Ordner „Gesendet“ und wählen Sie dann „wurde gesendet“ oder „erneut senden“.",
   "why.adminHandoff": "der Administrator hat die Übergabe an Ihr eigenes E-Mail-Programm gewählt",
   "why.adminAgent": "der Administrator hat den E-Mail-Agenten gewählt; {agent}",
   "why.adminSmtp": "der Administrator hat das SMTP-Relay gewählt",
   "why.smtpFallback": "weil {agent}",
   "why.handoffFallback": "weil {agent} und kein SMTP-Relay eingerichtet ist",
+  "why.adminMailbox": "der Administrator hat Ihr eigenes Postfach gewählt ({provider} {address})",
+  "why.mailbox": "Sie haben Ihr {provider}-Postfach {address} verbunden",
   "why.agent.available": "Der E-Mail-Agent von SuperOffice ist mit Ihrem Inbox-Konto {account} verfügbar",
   "why.agent.noInbox": "Der E-Mail-Agent ist freigegeben, aber Sie haben kein SuperOffice-Inbox-Konto",
   "why.agent.notGranted": "Der E-Mail-Agent ist für diese App nicht freigegeben (HTTP {status}); nur der App-Manager von SuperOffice kann ihn freigeben",
@@ -41,6 +48,7 @@ export const deFrame: Record<keyof typeof enFrame, string> = {
   "app.waiting": "Freigegebene Nachrichten warten: {reason}; die nächste geht {time} hinaus.",
   "pace.daily_limit": "das Tageslimit von {cap} Nachrichten ist erreicht",
   "pace.spacing": "zwischen Nachrichten liegen {seconds} s",
+  "pace.per_minute": "das Limit des Mail-Anbieters von {cap} Nachrichten pro Minute ist erreicht",
   "app.held.one":
     "1 Nachricht aus einer früheren Version der App wird zurückgehalten: Sie gehört zu einem anderen Mandanten oder Vertriebsmitarbeiter. Sie bleibt in outbox.sqlite im Datenordner der App und wird hier nie angezeigt, gesendet oder archiviert; sie wechselt in das Postfach ihres Mitarbeiters, sobald dieser sich auf diesem Computer anmeldet.",
   "app.held.other":
@@ -102,6 +110,7 @@ export const deFrame: Record<keyof typeof enFrame, string> = {
   "channel.email_agent": "SuperOffice-E-Mail-Agent",
   "channel.smtp": "SMTP-Relay",
   "channel.handoff": "Ihr E-Mail-Programm",
+  "channel.mailbox": "Ihr Postfach",
   "state.toReview": "Zu prüfen",
   "state.approvedSends": "Freigegeben · wird {when} gesendet",
   "state.approvedSending": "Freigegeben · wird gesendet",

@@ -144,6 +144,7 @@ export const deOutbox: Record<keyof typeof enOutbox, string> = {
   "draft.textNote": "Genau dieser Text wird gesendet.",
   "draft.textNote.email_agent": "Das ist der freigegebene Text; der E-Mail-Agent von SuperOffice erstellt daraus die Nachricht, die er sendet.",
   "draft.textNote.handoff": "Dieser Text wird an Ihr E-Mail-Programm übergeben; Sie senden ihn von dort.",
+  "draft.textNote.mailbox": "Genau dieser Text wird aus Ihrem Postfach gesendet.",
   "decision.title": "Wurde diese E-Mail zugestellt?",
   "decision.what":
     "Die Verbindung zum Mailserver brach ab, nachdem die E-Mail an {to} übergeben war, aber bevor der Server sie bestätigte. Sie kann zugestellt worden sein oder nicht. Die App sendet sie nicht von selbst erneut, damit {to} sie nie doppelt erhält.",
@@ -167,6 +168,7 @@ export const deOutbox: Record<keyof typeof enOutbox, string> = {
   "delivery.content.email_agent":
     "der freigegebene Text — der E-Mail-Agent von SuperOffice hat daraus eine eigene Nachricht erstellt und gesendet; es sind also nicht die Bytes, die der Mailserver empfangen hat",
   "delivery.content.handoff": "der freigegebene Text — Sie haben ihn aus Ihrem eigenen E-Mail-Programm gesendet",
+  "delivery.content.mailbox": "genau die Nachricht, die dem Anbieter Ihres Postfachs übergeben wurde",
   "snooze.title": "Zurückstellen bis",
   "snooze.1h": "In 1 Stunde",
   "snooze.3h": "In 3 Stunden",

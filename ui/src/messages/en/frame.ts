@@ -23,11 +23,18 @@ export const enFrame = {
   "reason.archive_pending": "Sent, but not yet archived in SuperOffice: {detail}",
   "reason.stopped_during_data": "The app stopped while the message was being transmitted. It may have been delivered.",
   "reason.stopped_before_data": "The app stopped during a send attempt, before the message body was transmitted. It was most likely not delivered.",
+  "reason.throttled": "Waiting: the mail provider asked to slow down ({detail}). It is sent automatically later.",
+  "reason.mailbox_unconfirmed":
+    'The answer to the send was lost ({detail}) and your mailbox does not show it as sent yet. The app keeps looking in your Sent Items for 15 minutes; if it is not there, check your Sent folder, then choose "it was sent" or "send again".',
+  "reason.mailbox_unknown":
+    'The answer to the send was lost ({detail}). It may have been sent. Check your Sent folder, then choose "it was sent" or "send again".',
   "why.adminHandoff": "the administrator chose handoff to your own mail program",
   "why.adminAgent": "the administrator chose the email agent; {agent}",
   "why.adminSmtp": "the administrator chose the SMTP relay",
   "why.smtpFallback": "because {agent}",
   "why.handoffFallback": "because {agent} and no SMTP relay is configured",
+  "why.adminMailbox": "the administrator chose your own mailbox ({provider} {address})",
+  "why.mailbox": "you connected your {provider} mailbox {address}",
   "why.agent.available": "SuperOffice's email agent is available with your Inbox account {account}",
   "why.agent.noInbox": "the email agent is granted, but you have no SuperOffice Inbox account",
   "why.agent.notGranted": "the email agent is not granted to this app (HTTP {status}); only SuperOffice's app manager can grant it",
@@ -40,6 +47,7 @@ export const enFrame = {
   "app.waiting": "Approved messages are waiting: {reason}; the next one goes out {time}.",
   "pace.daily_limit": "the daily limit of {cap} messages is reached",
   "pace.spacing": "{seconds} s are kept between messages",
+  "pace.per_minute": "the mail provider's limit of {cap} messages a minute is reached",
   "app.held.one":
     "1 message from an earlier version of the app is kept aside: it belongs to another tenant or rep. It stays in outbox.sqlite in the app's data folder and is never shown, sent or archived here; it moves to its rep's outbox when that rep signs in on this computer.",
   "app.held.other":
@@ -104,6 +112,7 @@ export const enFrame = {
   "channel.email_agent": "SuperOffice email agent",
   "channel.smtp": "SMTP relay",
   "channel.handoff": "Your mail program",
+  "channel.mailbox": "Your mailbox",
   // Draft states
   "state.toReview": "To review",
   "state.approvedSends": "Approved · sends {when}",

@@ -147,6 +147,7 @@ export const enOutbox = {
   "draft.textNote": "This is exactly the text that is sent.",
   "draft.textNote.email_agent": "This is the approved text; SuperOffice's email agent builds the message it sends from it.",
   "draft.textNote.handoff": "This is the text handed to your mail program; you send it from there.",
+  "draft.textNote.mailbox": "This is exactly the text that is sent from your mailbox.",
   "decision.title": "Was this email delivered?",
   "decision.what":
     "The connection to the mail server was lost after the email to {to} had been handed over, before the server confirmed it. It may have been delivered, or not. The app does not send it again by itself, so that {to} never gets it twice.",
@@ -170,6 +171,7 @@ export const enOutbox = {
   "delivery.content.email_agent":
     "the approved text — SuperOffice's email agent built and sent its own message from it, so this is not the bytes the mail server received",
   "delivery.content.handoff": "the approved text — you sent it from your own mail program",
+  "delivery.content.mailbox": "the exact message handed to your mailbox's provider",
   "snooze.title": "Put it aside until",
   "snooze.1h": "In 1 hour",
   "snooze.3h": "In 3 hours",
