@@ -12,7 +12,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use codes::ErrorCode;
 use keychain::{Secret, SecretStore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use superoffice::loopback::{Listener, Redirect, RedirectRules};
 use superoffice::pkce::{random_url_safe, Pkce};
 
@@ -33,7 +33,7 @@ pub struct ConnectRequest {
 }
 
 /// The connected mailbox, as the provider reported it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Account {
     pub provider: Provider,
     /// The address mail is sent from.

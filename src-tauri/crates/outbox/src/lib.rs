@@ -20,6 +20,7 @@ pub mod handoff;
 pub mod import;
 mod intake;
 pub mod legacy;
+mod mailbox_account;
 /// The relay's XOAUTH2 access token, renewed as the mailbox's own tokens are (one renewer).
 pub use mailbox::token as mail_oauth;
 pub mod mime;

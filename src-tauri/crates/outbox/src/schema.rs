@@ -124,4 +124,13 @@ DROP TRIGGER drafts_reason_why_follows;
     r#"
 ALTER TABLE drafts ADD COLUMN provider_ref TEXT;
 "#,
+    // The rep's connected mailbox (no secret: the refresh token is in the keychain). In the
+    // rep's own outbox, so another rep, tenant or the demo never sends through it.
+    r#"
+CREATE TABLE mailbox_account (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    account TEXT NOT NULL,
+    connected_at TEXT NOT NULL
+);
+"#,
 ];
