@@ -100,6 +100,7 @@ async fn every_request_is_in_the_conformance_table() {
         keychain: Some(keychain),
         resolver: diagnostics::dns::Resolver::at(sim.dns_addr()),
         write: true,
+        mailbox: None,
     };
     let report = diagnostics::run_all(&setup).await;
     assert_eq!(

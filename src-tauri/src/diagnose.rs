@@ -32,6 +32,7 @@ pub async fn setup(tenant: &Arc<Tenant>, keychain: &Arc<Keychain>, rep: Option<C
         keychain: Some(store),
         resolver: tenant.resolver(),
         write,
+        mailbox: None,
     })
 }
 

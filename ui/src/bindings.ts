@@ -89,7 +89,22 @@ export const events = {
 
 /* Types */
 /**  What to change, exactly. */
-export type Action = { code: "rerun_when_tenant_answers" } | { code: "wait_for_tenant" } | { code: "check_client_secret" } | { code: "sign_in_in_app" } | { code: "sign_in_first_for_relay" } | { code: "sign_in_first" } | { code: "sign_in_again" } | { code: "send_with_rep_sign_in" } | { code: "add_rep_email_to_card" } | { code: "correct_first_email" } | { code: "check_person_card" } | { code: "grant_document_rights" } | { code: "check_document_storage" } | { code: "delete_test_document"; id: number } | { code: "add_email_template" } | { code: "set_task_type" } | { code: "grant_follow_ups" } | { code: "nothing_intake_retries" } | { code: "grant_read_follow_ups" } | { code: "send_report_to_vendor" } | { code: "send_report_check_task_type" } | { code: "request_email_agent" } | { code: "set_up_inbox" } | { code: "make_inbox_first_email"; address: string; first: string } | { code: "add_inbox_address_to_card"; address: string } | { code: "nothing_for_sending" } | { code: "use_rep_channel" } | { code: "renew_refresh_token" } | { code: "store_fresh_access_token" } | { code: "check_relay_settings" } | { code: "configure_relay" } | { code: "check_dns_by_hand"; domain: string } | { code: "add_relay_to_spf"; domain: string } | { code: "publish_spf_and_dmarc"; domain: string } | { code: "see_relay_check" } | { code: "check_system_user_token" } | { code: "unlock_keychain" };
+export type Action = { code: "rerun_when_tenant_answers" } | { code: "wait_for_tenant" } | { code: "check_client_secret" } | { code: "sign_in_in_app" } | { code: "sign_in_first_for_relay" } | { code: "sign_in_first" } | { code: "sign_in_again" } | { code: "send_with_rep_sign_in" } | { code: "add_rep_email_to_card" } | { code: "correct_first_email" } | { code: "check_person_card" } | { code: "grant_document_rights" } | { code: "check_document_storage" } | { code: "delete_test_document"; id: number } | { code: "add_email_template" } | { code: "set_task_type" } | { code: "grant_follow_ups" } | { code: "nothing_intake_retries" } | { code: "grant_read_follow_ups" } | { code: "send_report_to_vendor" } | { code: "send_report_check_task_type" } | { code: "request_email_agent" } | { code: "set_up_inbox" } | { code: "make_inbox_first_email"; address: string; first: string } | { code: "add_inbox_address_to_card"; address: string } | { code: "nothing_for_sending" } | { code: "use_rep_channel" } | { code: "renew_refresh_token" } | { code: "store_fresh_access_token" } | { code: "check_relay_settings" } | { code: "configure_relay" } | { code: "check_dns_by_hand"; domain: string } | { code: "add_relay_to_spf"; domain: string } | { code: "publish_spf_and_dmarc"; domain: string } | { code: "see_relay_check" } | { code: "check_system_user_token" } | { code: "unlock_keychain" } | 
+/**  Exchange Online: switch SMTP AUTH on for the mailbox (or the tenant). */
+{ code: "enable_smtp_auth" } | 
+/**  The relay takes no password any more: OAuth (XOAUTH2) or the mailbox channel. */
+{ code: "use_xoauth2_for_smtp" } | 
+/**  Connect the rep's mailbox (Settings → Your mailbox), if the company registered the app. */
+{ code: "connect_mailbox" } | 
+/**  Connect again (the connection expired, was revoked, or lacks sending permission). */
+{ code: "reconnect_mailbox" } | 
+/**  Connect the mailbox whose address is the rep's in SuperOffice, or correct that address. */
+{ code: "connect_mailbox_of"; address: string } | 
+/**
+ *  The mail admin grants the app (admin consent in Microsoft Entra; in Google Workspace,
+ *  trusts the app in the Admin console's API controls).
+ */
+{ code: "grant_mailbox_consent" };
 
 /**  What was found about the email agent, as a reason (the UI words it in the rep's language). */
 export type AgentWhy = { kind: "available"; account: string } | { kind: "no_inbox" } | { kind: "not_granted"; status: number } | { kind: "untested"; detail: string };
@@ -187,7 +202,24 @@ export type Cause =
 /**  SuperOffice did not answer normally, so the feature could not be tested. */
 { code: "could_not_test" } | { code: "tenant_not_running" } | { code: "tenant_unresolved" } | { code: "session_not_renewable" } | { code: "no_principal" } | { code: "system_user_not_a_person" } | { code: "user_has_no_email" } | { code: "contact_card_unreadable" } | { code: "first_email_invalid"; first: string } | { code: "contact_card_has_no_email" } | { code: "may_not_create_documents" } | { code: "documents_not_archivable" } | { code: "document_not_created" } | { code: "document_content_not_stored" } | { code: "test_document_not_removed" } | { code: "no_email_template" } | { code: "task_type_missing" } | { code: "follow_ups_not_allowed" } | { code: "intake_unavailable" } | { code: "intake_signed_out" } | { code: "intake_forbidden" } | { code: "intake_unreadable" } | { code: "intake_refused" } | { code: "email_agent_not_granted" } | { code: "no_inbox_account" } | { code: "inbox_address_not_first_email" } | { code: "contact_card_has_no_inbox_email" } | { code: "crmscript_not_granted" } | 
 /**  Whose licences were read: the rep's or the system user's. */
-{ code: "shipments_are_bulk"; caller: Caller } | { code: "associate_me_undocumented" } | { code: "relay_tls" } | { code: "relay_token_not_renewed" } | { code: "relay_token_refused" } | { code: "relay_login_refused" } | { code: "relay_sender_refused" } | { code: "relay_unreachable" } | { code: "dns_unreachable" } | 
+{ code: "shipments_are_bulk"; caller: Caller } | { code: "associate_me_undocumented" } | { code: "relay_tls" } | { code: "relay_token_not_renewed" } | { code: "relay_token_refused" } | { code: "relay_login_refused" } | { code: "relay_sender_refused" } | { code: "relay_unreachable" } | 
+/**
+ *  The relay answered 5.7.139: SMTP AUTH is switched off for the tenant or the mailbox
+ *  (Exchange Online's `SmtpClientAuthenticationDisabled`).
+ */
+{ code: "smtp_auth_disabled" } | 
+/**  The relay answered 5.7.30: it no longer takes a password (Basic authentication). */
+{ code: "basic_auth_retired" } | 
+/**  No mailbox is connected (the mailbox channel is not available). */
+{ code: "mailbox_not_connected" } | 
+/**  The provider names another address than the rep's in SuperOffice. */
+{ code: "mailbox_address_mismatch"; mailbox: string; superoffice: string } | 
+/**  The connection expired or was revoked (the refresh token is no longer honoured). */
+{ code: "mailbox_sign_in_expired" } | 
+/**  The provider refuses the app access to the mailbox (consent, policy, licence). */
+{ code: "mailbox_access_denied" } | 
+/**  Sending permission was not granted at the sign-in. */
+{ code: "mailbox_scope_missing" } | { code: "dns_unreachable" } | 
 /**  `strict`: DMARC tells receivers to reject or quarantine such mail. */
 { code: "spf_does_not_authorize"; domain: string; strict: boolean } | { code: "no_spf_record"; domain: string } | { code: "no_dmarc_record"; domain: string } | { code: "spf_not_evaluated" } | { code: "test_email_not_taken" } | { code: "system_user_sign_in_failed" } | { code: "keychain_loses" } | { code: "keychain_unusable" };
 
@@ -219,7 +251,9 @@ export type ChannelWhy =
 export type Check = Check_Serialize | Check_Deserialize;
 
 /**  Which check a result is of: the stable id the UI titles, the report names and a re-run asks for. */
-export type CheckId = "tenant_state" | "sign_in" | "identity" | "archive_documents" | "email_template" | "task_handoff" | "intake" | "email_agent" | "inbox_account" | "crmscript" | "marketing" | "smtp_relay" | "sender_domain" | "keychain" | "system_sign_in" | "associate_me" | "archive_write" | "test_email";
+export type CheckId = "tenant_state" | "sign_in" | "identity" | "archive_documents" | "email_template" | "task_handoff" | "intake" | "email_agent" | "inbox_account" | "crmscript" | "marketing" | "smtp_relay" | "sender_domain" | "keychain" | 
+/**  The rep's own Microsoft 365 or Google mailbox. */
+"mailbox" | "system_sign_in" | "associate_me" | "archive_write" | "test_email";
 
 /**  One check's result. */
 export type Check_Deserialize = {
@@ -507,6 +541,12 @@ export type MailOAuthSettings = {
 	scope: string,
 };
 
+/**  What the diagnosis found usable: the channel policy's input. */
+export type MailboxFound = {
+	provider: Provider,
+	address: string,
+};
+
 export type MailboxMessage = {
 	id: string,
 	received_at: string,
@@ -739,6 +779,11 @@ export type Report_Deserialize = {
 	can_send: boolean,
 	/**  Wall time of the whole run. */
 	elapsed_ms: number,
+	/**
+	 *  The rep's mailbox when it can send (the `mailbox` check passed, or could not be tested
+	 *  for a passing reason such as the network).
+	 */
+	mailbox?: MailboxFound | null,
 };
 
 /**  The diagnosis, as the UI shows it and `so-outbox diagnose --json` prints it. */
@@ -756,6 +801,11 @@ export type Report_Serialize = {
 	can_send: boolean,
 	/**  Wall time of the whole run. */
 	elapsed_ms: number,
+	/**
+	 *  The rep's mailbox when it can send (the `mailbox` check passed, or could not be tested
+	 *  for a passing reason such as the network).
+	 */
+	mailbox: MailboxFound | null,
 };
 
 export type SendChannel = "email_agent" | "smtp" | "handoff" | "mailbox";

@@ -19,6 +19,7 @@ export const CHECK_ORDER: CheckId[] = [
   "inbox_account",
   "crmscript",
   "marketing",
+  "mailbox",
   "smtp_relay",
   "sender_domain",
   "test_email",

@@ -49,6 +49,16 @@ export const causeDe: Words<Cause> = {
   relay_login_refused: () => "Das Relay hat die Anmeldung abgelehnt.",
   relay_sender_refused: () => "Das Relay akzeptiert die Adresse des Vertriebsmitarbeiters nicht als Absender (Senden-als-Recht).",
   relay_unreachable: () => "Das Relay war nicht erreichbar.",
+  smtp_auth_disabled: () =>
+    "Das Relay antwortete 5.7.139: SMTP AUTH ist für dieses Postfach oder den ganzen Mandanten ausgeschaltet (Exchange Online), daher wird keine Anmeldung angenommen, weder mit Passwort noch mit OAuth.",
+  basic_auth_retired: () =>
+    "Das Relay antwortete 5.7.30: Es nimmt kein Passwort mehr an (Basic-Authentifizierung ist für das Einliefern von Mails abgeschaltet).",
+  mailbox_not_connected: () => "Es ist kein Postfach verbunden, daher steht der Weg über das Postfach nicht zur Verfügung.",
+  mailbox_address_mismatch: (p) =>
+    `Das verbundene Postfach ist ${p.mailbox}, aber die Adresse des Vertriebsmitarbeiters in SuperOffice ist ${p.superoffice}: Mails gingen von einer anderen Adresse aus als der, die SuperOffice archiviert.`,
+  mailbox_sign_in_expired: () => "Die Verbindung zum Postfach ist abgelaufen oder wurde widerrufen (das Refresh-Token wird nicht mehr angenommen).",
+  mailbox_access_denied: () => "Der Mail-Anbieter verweigert der App den Zugriff auf dieses Postfach (Zustimmung, eine Richtlinie oder keine Postfachlizenz).",
+  mailbox_scope_missing: () => "Die Erlaubnis, Mails im Namen des Vertriebsmitarbeiters zu senden, wurde bei der Anmeldung nicht erteilt.",
   dns_unreachable: () => "Von diesem Computer aus war DNS nicht erreichbar, daher wurden SPF und DMARC nicht geprüft.",
   spf_does_not_authorize: (p) =>
     p.strict
@@ -109,6 +119,16 @@ export const actionDe: Words<Action> = {
   see_relay_check: () => "Den fehlgeschlagenen Schritt zeigt die Prüfung des SMTP-Relays.",
   check_system_user_token: () => "Prüfen Sie Token und Schlüssel des Systembenutzers, die `so-outbox configure --system-user-token` erhalten hat.",
   unlock_keychain: () => "Entsperren oder starten Sie den Schlüsselbund (GNOME Keyring, KWallet, Anmeldeinformationsverwaltung, macOS-Schlüsselbund).",
+  enable_smtp_auth: () =>
+    "Schalten Sie in Exchange Online SMTP AUTH für das Postfach ein: `Set-CASMailbox -Identity <Postfach> -SmtpClientAuthenticationDisabled $false` (oder Microsoft 365 Admin Center → Benutzer → Aktive Benutzer → E-Mail → E-Mail-Apps verwalten → Authentifiziertes SMTP); oder verbinden Sie stattdessen das Postfach des Vertriebsmitarbeiters in der App, das braucht kein SMTP AUTH.",
+  use_xoauth2_for_smtp: () =>
+    "Verwenden Sie XOAUTH2 für das Relay (ein Token des Anbieters statt eines Passworts), oder verbinden Sie stattdessen das Postfach in der App.",
+  connect_mailbox: () =>
+    "Verbinden Sie das Postfach des Vertriebsmitarbeiters: Einstellungen → Ihr Postfach → Microsoft 365 oder Google (die App-Registrierung des Unternehmens muss eingerichtet sein: `so-outbox configure --mailbox …`).",
+  reconnect_mailbox: () => "Verbinden Sie das Postfach erneut: Einstellungen → Ihr Postfach, und erlauben Sie das Senden, wenn der Anbieter fragt.",
+  connect_mailbox_of: (p) => `Verbinden Sie das Postfach ${p.address}, oder korrigieren Sie die E-Mail-Adresse des Vertriebsmitarbeiters in SuperOffice.`,
+  grant_mailbox_consent: () =>
+    "Microsoft 365: Ein Administrator erteilt der App die Administratorzustimmung in Microsoft Entra (Unternehmensanwendungen → die App → Berechtigungen → Administratorzustimmung erteilen). Google Workspace: Ein Administrator vertraut der App in der Admin-Konsole (Sicherheit → API-Steuerung → App-Zugriffssteuerung).",
 };
 
 export const recommendationDe: Record<RecommendationReason, string> = {

@@ -50,6 +50,15 @@ export const causeEn: Words<Cause> = {
   relay_login_refused: () => "The relay refused the login.",
   relay_sender_refused: () => "The relay does not accept the rep's address as sender (send-as permission).",
   relay_unreachable: () => "The relay could not be reached.",
+  smtp_auth_disabled: () =>
+    "The relay answered 5.7.139: SMTP AUTH is switched off for this mailbox or the whole tenant (Exchange Online), so no login, password or OAuth, is accepted.",
+  basic_auth_retired: () => "The relay answered 5.7.30: it no longer accepts a password (Basic authentication is retired for client submission).",
+  mailbox_not_connected: () => "No mailbox is connected, so the mailbox channel is not available.",
+  mailbox_address_mismatch: (p) =>
+    `The connected mailbox is ${p.mailbox}, but the rep's address in SuperOffice is ${p.superoffice}: mail would go out from another address than the one SuperOffice archives.`,
+  mailbox_sign_in_expired: () => "The mailbox connection expired or was revoked (the refresh token is no longer honoured).",
+  mailbox_access_denied: () => "The mail provider refuses the app access to this mailbox (consent, a policy, or no mailbox licence).",
+  mailbox_scope_missing: () => "The permission to send mail as the rep was not granted at the sign-in.",
   dns_unreachable: () => "DNS could not be asked from this computer, so SPF and DMARC were not checked.",
   spf_does_not_authorize: (p) =>
     `${p.domain}'s SPF does not authorize the relay's address${p.strict ? ", and DMARC tells receivers to reject or quarantine such mail" : ""}.`,
@@ -103,6 +112,15 @@ export const actionEn: Words<Action> = {
   see_relay_check: () => "See the SMTP relay check for the failing step.",
   check_system_user_token: () => "Check the system user token and key given to `so-outbox configure --system-user-token`.",
   unlock_keychain: () => "Unlock or start the keychain (GNOME Keyring, KWallet, Credential Manager, macOS Keychain).",
+  enable_smtp_auth: () =>
+    "In Exchange Online, switch SMTP AUTH on for the mailbox: `Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false` (or Microsoft 365 admin center → Users → Active users → Mail → Manage email apps → Authenticated SMTP); or connect the rep's mailbox in the app instead, which needs no SMTP AUTH.",
+  use_xoauth2_for_smtp: () => "Use XOAUTH2 for the relay (a token from the provider instead of a password), or connect the rep's mailbox in the app instead.",
+  connect_mailbox: () =>
+    "Connect the rep's mailbox: Settings → Your mailbox → Microsoft 365 or Google (the company's app registration must be configured: `so-outbox configure --mailbox …`).",
+  reconnect_mailbox: () => "Connect the mailbox again: Settings → Your mailbox, and allow sending when the provider asks.",
+  connect_mailbox_of: (p) => `Connect the mailbox ${p.address}, or correct the rep's email address in SuperOffice.`,
+  grant_mailbox_consent: () =>
+    "Microsoft 365: an administrator grants the app admin consent in Microsoft Entra (Enterprise applications → the app → Permissions → Grant admin consent). Google Workspace: an administrator trusts the app in the Admin console (Security → API controls → App access control).",
 };
 
 export const recommendationEn: Record<RecommendationReason, string> = {

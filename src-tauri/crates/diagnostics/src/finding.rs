@@ -25,6 +25,8 @@ pub enum CheckId {
     SmtpRelay,
     SenderDomain,
     Keychain,
+    /// The rep's own Microsoft 365 or Google mailbox.
+    Mailbox,
     SystemSignIn,
     AssociateMe,
     ArchiveWrite,
@@ -47,6 +49,7 @@ impl CheckId {
             CheckId::Crmscript => "crmscript",
             CheckId::Marketing => "marketing",
             CheckId::SmtpRelay => "smtp_relay",
+            CheckId::Mailbox => "mailbox",
             CheckId::SenderDomain => "sender_domain",
             CheckId::Keychain => "keychain",
             CheckId::SystemSignIn => "system_sign_in",
@@ -116,6 +119,24 @@ pub enum Cause {
     RelayLoginRefused,
     RelaySenderRefused,
     RelayUnreachable,
+    /// The relay answered 5.7.139: SMTP AUTH is switched off for the tenant or the mailbox
+    /// (Exchange Online's `SmtpClientAuthenticationDisabled`).
+    SmtpAuthDisabled,
+    /// The relay answered 5.7.30: it no longer takes a password (Basic authentication).
+    BasicAuthRetired,
+    /// No mailbox is connected (the mailbox channel is not available).
+    MailboxNotConnected,
+    /// The provider names another address than the rep's in SuperOffice.
+    MailboxAddressMismatch {
+        mailbox: String,
+        superoffice: String,
+    },
+    /// The connection expired or was revoked (the refresh token is no longer honoured).
+    MailboxSignInExpired,
+    /// The provider refuses the app access to the mailbox (consent, policy, licence).
+    MailboxAccessDenied,
+    /// Sending permission was not granted at the sign-in.
+    MailboxScopeMissing,
     DnsUnreachable,
     /// `strict`: DMARC tells receivers to reject or quarantine such mail.
     SpfDoesNotAuthorize {
@@ -152,7 +173,9 @@ pub enum Action {
     CheckPersonCard,
     GrantDocumentRights,
     CheckDocumentStorage,
-    DeleteTestDocument { id: i64 },
+    DeleteTestDocument {
+        id: i64,
+    },
     AddEmailTemplate,
     SetTaskType,
     GrantFollowUps,
@@ -162,20 +185,46 @@ pub enum Action {
     SendReportCheckTaskType,
     RequestEmailAgent,
     SetUpInbox,
-    MakeInboxFirstEmail { address: String, first: String },
-    AddInboxAddressToCard { address: String },
+    MakeInboxFirstEmail {
+        address: String,
+        first: String,
+    },
+    AddInboxAddressToCard {
+        address: String,
+    },
     NothingForSending,
     UseRepChannel,
     RenewRefreshToken,
     StoreFreshAccessToken,
     CheckRelaySettings,
     ConfigureRelay,
-    CheckDnsByHand { domain: String },
-    AddRelayToSpf { domain: String },
-    PublishSpfAndDmarc { domain: String },
+    CheckDnsByHand {
+        domain: String,
+    },
+    AddRelayToSpf {
+        domain: String,
+    },
+    PublishSpfAndDmarc {
+        domain: String,
+    },
     SeeRelayCheck,
     CheckSystemUserToken,
     UnlockKeychain,
+    /// Exchange Online: switch SMTP AUTH on for the mailbox (or the tenant).
+    EnableSmtpAuth,
+    /// The relay takes no password any more: OAuth (XOAUTH2) or the mailbox channel.
+    UseXoauth2ForSmtp,
+    /// Connect the rep's mailbox (Settings → Your mailbox), if the company registered the app.
+    ConnectMailbox,
+    /// Connect again (the connection expired, was revoked, or lacks sending permission).
+    ReconnectMailbox,
+    /// Connect the mailbox whose address is the rep's in SuperOffice, or correct that address.
+    ConnectMailboxOf {
+        address: String,
+    },
+    /// The mail admin grants the app (admin consent in Microsoft Entra; in Google Workspace,
+    /// trusts the app in the Admin console's API controls).
+    GrantMailboxConsent,
 }
 
 impl Cause {
@@ -222,6 +271,13 @@ impl Cause {
             RelayLoginRefused => "The relay refused the login.".into(),
             RelaySenderRefused => "The relay does not accept the rep's address as sender (send-as permission).".into(),
             RelayUnreachable => "The relay could not be reached.".into(),
+            SmtpAuthDisabled => "The relay answered 5.7.139: SMTP AUTH is switched off for this mailbox or the whole tenant (Exchange Online), so no login, password or OAuth, is accepted.".into(),
+            BasicAuthRetired => "The relay answered 5.7.30: it no longer accepts a password (Basic authentication is retired for client submission).".into(),
+            MailboxNotConnected => "No mailbox is connected, so the mailbox channel is not available.".into(),
+            MailboxAddressMismatch { mailbox, superoffice } => format!("The connected mailbox is {mailbox}, but the rep's address in SuperOffice is {superoffice}: mail would go out from another address than the one SuperOffice archives."),
+            MailboxSignInExpired => "The mailbox connection expired or was revoked (the refresh token is no longer honoured).".into(),
+            MailboxAccessDenied => "The mail provider refuses the app access to this mailbox (consent, a policy, or no mailbox licence).".into(),
+            MailboxScopeMissing => "The permission to send mail as the rep was not granted at the sign-in.".into(),
             DnsUnreachable => "DNS could not be asked from this computer, so SPF and DMARC were not checked.".into(),
             SpfDoesNotAuthorize { domain, strict } => format!(
                 "{domain}'s SPF does not authorize the relay's address{}.",
@@ -280,6 +336,12 @@ impl Action {
             SeeRelayCheck => "See the SMTP relay check for the failing step.".into(),
             CheckSystemUserToken => "Check the system user token and key given to `so-outbox configure --system-user-token`.".into(),
             UnlockKeychain => "Unlock or start the keychain (GNOME Keyring, KWallet, Credential Manager, macOS Keychain).".into(),
+            EnableSmtpAuth => "In Exchange Online, switch SMTP AUTH on for the mailbox: `Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false` (or Microsoft 365 admin center → Users → Active users → Mail → Manage email apps → Authenticated SMTP); or connect the rep's mailbox in the app instead, which needs no SMTP AUTH.".into(),
+            UseXoauth2ForSmtp => "Use XOAUTH2 for the relay (a token from the provider instead of a password), or connect the rep's mailbox in the app instead.".into(),
+            ConnectMailbox => "Connect the rep's mailbox: Settings → Your mailbox → Microsoft 365 or Google (the company's app registration must be configured: `so-outbox configure --mailbox …`).".into(),
+            ReconnectMailbox => "Connect the mailbox again: Settings → Your mailbox, and allow sending when the provider asks.".into(),
+            ConnectMailboxOf { address } => format!("Connect the mailbox {address}, or correct the rep's email address in SuperOffice."),
+            GrantMailboxConsent => "Microsoft 365: an administrator grants the app admin consent in Microsoft Entra (Enterprise applications → the app → Permissions → Grant admin consent). Google Workspace: an administrator trusts the app in the Admin console (Security → API controls → App access control).".into(),
         }
     }
 }

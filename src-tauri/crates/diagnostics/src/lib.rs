@@ -15,6 +15,7 @@ mod checks;
 pub mod dns;
 mod finding;
 mod intake;
+mod mailbox_check;
 mod report;
 mod sender;
 pub mod spf;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 pub use checks::{run, Caller};
 pub use finding::{Action, Cause, CheckId};
+pub use mailbox_check::{MailboxFound, MailboxUnderTest};
 pub use report::{markdown, recommend, Recommendation, RecommendationReason};
 pub use sender::{sender_domain, test_email};
 pub use suite::{rerun, run_all, Report, Setup, REP_CHECKS};

@@ -33,6 +33,8 @@ pub struct Setup {
     pub resolver: Resolver,
     /// Run the write checks (test document, test email to the rep's own address).
     pub write: bool,
+    /// The rep's connected mailbox, if any.
+    pub mailbox: Option<crate::MailboxUnderTest>,
 }
 
 /// The diagnosis, as the UI shows it and `so-outbox diagnose --json` prints it.
@@ -51,6 +53,9 @@ pub struct Report {
     pub can_send: bool,
     /// Wall time of the whole run.
     pub elapsed_ms: u64,
+    /// The rep's mailbox when it can send (the `mailbox` check passed, or could not be tested
+    /// for a passing reason such as the network).
+    pub mailbox: Option<crate::MailboxFound>,
 }
 
 impl Report {
@@ -80,7 +85,8 @@ impl Report {
         // A relay that could not be tested (network) is still used; one that refused is not.
         let smtp_configured = matches!(status(CheckId::SmtpRelay), Some(Status::Pass | Status::Unknown | Status::Warn))
             && self.check(CheckId::SmtpRelay).is_some_and(|c| c.found.is_some());
-        outbox::channel::Capabilities { email_agent, smtp_configured, mailbox: None }
+        let mailbox = self.mailbox.as_ref().map(|m| (m.provider, m.address.clone()));
+        outbox::channel::Capabilities { email_agent, smtp_configured, mailbox }
     }
 
     /// The tenant's first outgoing email template, as the `email_template` check found it.
@@ -113,6 +119,7 @@ pub const REP_CHECKS: &[CheckId] = &[
     CheckId::SmtpRelay,
     CheckId::SenderDomain,
     CheckId::Keychain,
+    CheckId::Mailbox,
 ];
 
 fn unknown(id: CheckId, why: &str, owner: Option<Owner>, action: Option<Action>) -> Check {
@@ -137,7 +144,13 @@ pub async fn run_all(setup: &Setup) -> Report {
 fn finish(setup: &Setup, rep: Vec<Check>, system: Option<Vec<Check>>, t: Instant) -> Report {
     let smtp_ok = rep.iter().any(|c| c.id == CheckId::SmtpRelay && c.status == Status::Pass);
     let recommendation = recommend(&rep, smtp_ok);
+    let mailbox = setup.mailbox.as_ref().and_then(|m| {
+        let check = rep.iter().find(|c| c.id == CheckId::Mailbox)?;
+        let usable = matches!(check.status, Status::Pass | Status::Warn) || check.cause == Some(Cause::CouldNotTest);
+        usable.then(|| crate::MailboxFound { provider: m.account.provider, address: m.account.address.clone() })
+    });
     Report {
+        mailbox,
         tenant: setup.context_id.clone(),
         generated_at: now_rfc3339(),
         can_send: recommendation.channel != outbox::Channel::Handoff,
@@ -165,6 +178,7 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
             relay.found = relay_target(setup);
             out.push(relay);
             out.push(unknown(CheckId::SenderDomain, NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirst)));
+            out.push(unknown(CheckId::Mailbox, NOT_SIGNED_IN, Some(Owner::Rep), Some(Action::SignInFirst)));
             return out;
         };
         let sign_in = async {
@@ -175,9 +189,16 @@ async fn rep_column(setup: &Setup) -> Vec<Check> {
         };
         let rest = async {
             let (mut checks, email) = checks::run_for(client, Caller::Rep, setup.task_type_id).await;
-            let (relay, domain, writes) = after_identity(setup, client, email.as_deref()).await;
+            let mailbox = async {
+                match &setup.mailbox {
+                    Some(m) => crate::mailbox_check::mailbox(m, email.as_deref()).await,
+                    None => crate::mailbox_check::not_connected(),
+                }
+            };
+            let ((relay, domain, writes), mailbox) = tokio::join!(after_identity(setup, client, email.as_deref()), mailbox);
             checks.push(relay);
             checks.push(domain);
+            checks.push(mailbox);
             checks.extend(writes);
             checks
         };

@@ -53,7 +53,15 @@ pub async fn smtp_relay(settings: &SmtpSettings, from: &str) -> Check {
             c.evidence.push(format!("{why} ({ms} ms)"));
             c.owner = Some(Owner::MailAdmin);
             let lower = why.to_ascii_lowercase();
-            c.cause = Some(if lower.contains("starttls") || lower.contains("tls") || lower.contains("certificate") {
+            // The server's enhanced status codes first (RFC 3463): they say exactly what the
+            // mail admin must change.
+            let smtp_auth_off = why.contains("5.7.139");
+            let basic_retired = why.contains("5.7.30");
+            c.cause = Some(if smtp_auth_off {
+                Cause::SmtpAuthDisabled
+            } else if basic_retired {
+                Cause::BasicAuthRetired
+            } else if lower.contains("starttls") || lower.contains("tls") || lower.contains("certificate") {
                 Cause::RelayTls
             } else if lower.contains("did not renew") {
                 Cause::RelayTokenNotRenewed
@@ -66,7 +74,11 @@ pub async fn smtp_relay(settings: &SmtpSettings, from: &str) -> Check {
             } else {
                 Cause::RelayUnreachable
             });
-            c.action = Some(if settings.renewer.is_some() {
+            c.action = Some(if smtp_auth_off {
+                Action::EnableSmtpAuth
+            } else if basic_retired {
+                Action::UseXoauth2ForSmtp
+            } else if settings.renewer.is_some() {
                 Action::RenewRefreshToken
             } else if settings.auth == outbox::SmtpAuth::XOAuth2 {
                 Action::StoreFreshAccessToken

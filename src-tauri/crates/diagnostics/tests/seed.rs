@@ -56,6 +56,7 @@ async fn setup(sim: &superoffice_sim::SimHandle, profile: &str, system: bool) ->
         keychain: Some(Arc::new(MemoryStore::default())),
         resolver: Resolver::at(sim.dns_addr()),
         write: false,
+        mailbox: None,
     }
 }
 

@@ -88,6 +88,19 @@ impl Mailbox {
         }
     }
 
+    /// Whether the connection works, for the diagnostics: a renewed access token, and at
+    /// Microsoft `/me` (the API answers and names the mailbox's address). Google's send-only
+    /// permission can call nothing that does not send, so there the renewal is the check.
+    pub async fn check(&self) -> Result<Option<String>> {
+        match self.provider {
+            Provider::Microsoft => {
+                let me = self.authorized(|t| async move { graph::me(&self.http, &self.endpoints.api, &t).await }).await?;
+                Ok(me.mail)
+            }
+            Provider::Google => self.token(false).await.map(|_| None),
+        }
+    }
+
     /// Graph: a draft from `mime` (nothing is sent).
     pub async fn create_draft(&self, mime: &[u8]) -> Result<Draft> {
         self.authorized(|t| async move { graph::create_draft(&self.http, &self.endpoints.api, &t, mime).await }).await

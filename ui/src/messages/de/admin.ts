@@ -73,6 +73,7 @@ export const deAdmin: Record<keyof typeof enAdmin, string> = {
   "check.sender_domain": "Absenderdomain (SPF, DMARC)",
   "check.test_email": "Test-E-Mail an Sie selbst",
   "check.keychain": "Schlüsselbund (speichern, lesen, löschen)",
+  "check.mailbox": "Ihr Postfach (Microsoft 365 oder Google)",
   "settings.title": "Einstellungen",
   "settings.test": "Testen",
   "settings.testing": "Wird getestet…",

@@ -73,6 +73,7 @@ export const enAdmin = {
   "check.sender_domain": "Sender domain (SPF, DMARC)",
   "check.test_email": "Test email to yourself",
   "check.keychain": "Keychain (store, read, delete)",
+  "check.mailbox": "Your mailbox (Microsoft 365 or Google)",
   "settings.title": "Settings",
   "settings.test": "Test",
   "settings.testing": "Testing…",
