@@ -66,7 +66,6 @@ fn bad(message: &str) -> Response {
 /// G6: 401 `authError` at `Authorization`; 403 `insufficientPermissions` with the
 /// `ACCESS_TOKEN_SCOPE_INSUFFICIENT` detail (3P live bodies). NA: the token may also come as
 /// the `access_token` query parameter.
-#[allow(clippy::result_large_err)]
 fn authorize(sim: &Sim, headers: &HeaderMap, query: Option<&str>, needed: &[&str]) -> Result<Access, Response> {
     let from_header =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned);
@@ -91,7 +90,6 @@ fn authorize(sim: &Sim, headers: &HeaderMap, query: Option<&str>, needed: &[&str
 }
 
 /// G1: `userId` is the address or `me`; another user is refused (3P "Delegation denied").
-#[allow(clippy::result_large_err)]
 fn check_user(sim: &Sim, user: &str) -> Result<(), Response> {
     if user == "me" || user.eq_ignore_ascii_case(&sim.config.user.address) {
         Ok(())

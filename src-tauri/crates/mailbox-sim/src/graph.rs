@@ -67,7 +67,6 @@ pub fn throttled(wait: Duration) -> Response {
 
 /// The caller's Graph token, holding one of `needed`. SIM codes (microsoft.md §3.0): 401
 /// `InvalidAuthenticationToken`, 403 `ErrorAccessDenied`.
-#[allow(clippy::result_large_err)] // the error is the answer, built once per request
 pub fn authorize(sim: &Sim, headers: &HeaderMap, needed: &[&str]) -> Result<Access, Response> {
     let bearer = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     let unauthenticated = |message: &str| {

@@ -67,7 +67,6 @@ pub fn apply_policy(sim: &Sim, raw: Vec<u8>) -> (Vec<u8>, String) {
 
 /// The `text/plain` body of a MIME send: base64 of the whole message ([SM] "MIME"), invalid
 /// → 400 `ErrorMimeContentInvalidBase64String` ([SM] Example 4, [PM]).
-#[allow(clippy::result_large_err)]
 pub fn from_base64_mime(sim: &Sim, body: &[u8]) -> Result<Described, Response> {
     let text: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
     if text.is_empty() {
@@ -83,7 +82,6 @@ pub fn from_base64_mime(sim: &Sim, body: &[u8]) -> Result<Described, Response> {
     Ok(Described { mime, internet_message_id, recipients })
 }
 
-#[allow(clippy::result_large_err)]
 fn check_recipients(n: usize) -> Result<(), Response> {
     // Neither error code is documented (UNCONFIRMED); the Exchange names are used.
     if n == 0 {
@@ -100,7 +98,6 @@ fn body_read(message: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "RequestBodyRead", message)
 }
 
-#[allow(clippy::result_large_err)]
 fn recipients(m: &Map<String, Value>, key: &str) -> Result<Vec<String>, Response> {
     let Some(v) = m.get(key) else { return Ok(Vec::new()) };
     let list = v.as_array().ok_or_else(|| body_read(&format!("'{key}' must be a collection of recipients.")))?;
@@ -116,7 +113,6 @@ fn recipients(m: &Map<String, Value>, key: &str) -> Result<Vec<String>, Response
 }
 
 /// A JSON `message` resource → stored MIME.
-#[allow(clippy::result_large_err)]
 pub fn from_json_message(sim: &Sim, v: &Value) -> Result<Described, Response> {
     let m = v.as_object().ok_or_else(|| body_read("The message must be a JSON object."))?;
     if let Some(k) = m.keys().find(|k| !WRITABLE.contains(&k.as_str())) {

@@ -33,7 +33,6 @@ fn with_preference(mut r: Response, immutable: bool) -> Response {
 
 /// The body, as JSON or MIME by `Content-Type` ([SM] "Headers": `application/json` for JSON,
 /// `text/plain` for MIME). Others: 415 ([ERR] status; code SIM).
-#[allow(clippy::result_large_err)]
 fn describe(sim: &Sim, headers: &HeaderMap, body: &[u8], wrapped: bool) -> Result<(Described, bool), Response> {
     match media_type(headers).as_deref() {
         Some("application/json") => {
@@ -158,7 +157,6 @@ pub async fn send_draft(State(sim): State<Arc<Sim>>, Path(id): Path<String>, hea
 }
 
 /// `$select` only (SIM: other query options are not simulated and are refused).
-#[allow(clippy::result_large_err)]
 fn select(query: Option<&str>, allowed: &[&str]) -> Result<Params, Response> {
     let p = Params::parse(query.unwrap_or("")).map_err(|e| error(StatusCode::BAD_REQUEST, "BadRequest", &format!("{e:?}")))?;
     if let Some(n) = p.undocumented(allowed) {

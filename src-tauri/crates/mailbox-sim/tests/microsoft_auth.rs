@@ -54,6 +54,16 @@ async fn localhost_redirect_any_port_trailing_slash_and_the_code_reaches_the_lis
     let scope = t["scope"].as_str().unwrap();
     assert!(scope.contains("Mail.Send") && !scope.contains("SMTP.Send"), "one resource per token: {scope}");
     let c = claims(t["id_token"].as_str().unwrap());
+    // The id_token verifies against the published keys, with the real issuer and audience.
+    let jwks: serde_json::Value =
+        http().get(format!("{}/common/discovery/v2.0/keys", sim.base_url())).send().await.unwrap().json().await.unwrap();
+    let key =
+        jsonwebtoken::DecodingKey::from_rsa_components(jwks["keys"][0]["n"].as_str().unwrap(), jwks["keys"][0]["e"].as_str().unwrap())
+            .unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[client_id()]);
+    v.set_issuer(&[format!("https://login.microsoftonline.com/{}/v2.0", MailboxSimConfig::microsoft_demo().user.tenant_id)]);
+    jsonwebtoken::decode::<serde_json::Value>(t["id_token"].as_str().unwrap(), &key, &v).expect("a valid id_token");
     assert_eq!(c["aud"], client_id());
     assert_eq!(c["tid"], MailboxSimConfig::microsoft_demo().user.tenant_id);
     assert_eq!(c["preferred_username"], "rep@outbox-demo.onmicrosoft.com");
@@ -185,6 +195,10 @@ async fn token_endpoint_refuses_json_get_and_browser_origins_and_foreign_hosts()
     assert!(r.json::<serde_json::Value>().await.unwrap()["error_description"].as_str().unwrap().starts_with("AADSTS9002326:"));
     let r = http().get(format!("{}/v1.0/me", sim.base_url())).header("Host", "graph.attacker.example").send().await.unwrap();
     assert_eq!(r.status(), 421);
+    let r = http().get(format!("{}/v1.0/me", sim.base_url())).header("Origin", "https://attacker.example").send().await.unwrap();
+    assert_eq!(r.status(), 403, "a cross-site call");
+    let calls: Vec<(String, u16)> = sim.requests().iter().map(|l| (l.path.clone(), l.status)).collect();
+    assert!(calls.contains(&("/v1.0/me".to_owned(), 421)) && calls.contains(&("/common/oauth2/v2.0/token".to_owned(), 400)), "{calls:?}");
     let e: serde_json::Value = http()
         .post(format!("{}/consumers/oauth2/v2.0/token", sim.base_url()))
         .form(&[("a", "b")])
