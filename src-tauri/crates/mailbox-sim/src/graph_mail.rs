@@ -171,6 +171,10 @@ fn apply_select(m: &Message, mut v: Value, select: Option<&str>) -> Value {
     let mut out = serde_json::Map::new();
     out.insert("id".into(), v["id"].take());
     for f in &wanted {
+        if *f == "id" {
+            // Always returned (above); selecting it again must not replace it with nothing.
+            continue;
+        }
         if *f == "internetMessageHeaders" {
             // [MR]: returned only with `$select=internetMessageHeaders`.
             let hs: Vec<Value> = crate::mime::all_headers(&m.mime).into_iter().map(|(n, val)| json!({"name": n, "value": val})).collect();
