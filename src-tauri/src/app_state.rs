@@ -36,6 +36,8 @@ pub struct AppState {
     restore_tried: std::sync::atomic::AtomicBool,
     /// The last diagnosis (the screen opens on it; the channel policy follows it).
     pub(crate) diagnostics: tokio::sync::Mutex<Option<diagnostics::Report>>,
+    /// The signed-in rep's connected mailbox (`rep_mailbox`).
+    pub(crate) mailbox: tokio::sync::Mutex<Option<crate::rep_mailbox::Connected>>,
 }
 
 /// How often new drafts are fetched from SuperOffice without the rep asking.
@@ -60,6 +62,7 @@ impl AppState {
             intake_problem: std::sync::Mutex::new(None),
             restore_tried: std::sync::atomic::AtomicBool::new(false),
             diagnostics: tokio::sync::Mutex::new(None),
+            mailbox: tokio::sync::Mutex::new(None),
         };
         if state._instance_lock.is_some() {
             if let Ok(config) = Config::read(&state.data_dir) {
@@ -251,25 +254,30 @@ impl AppState {
                 "your SuperOffice user has no valid email address; ask your administrator to add one to your contact card",
             ));
         }
-        // The channel follows from the diagnosis (read-only checks, concurrent).
-        let setup = crate::diagnose::setup(tenant, &keychain, Some(client.clone()), false).await?;
-        let report = diagnostics::run_all(&setup).await;
-        let channel = report.channel_for(self.config().channel.unwrap_or_default());
-        tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason());
-        let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
-        let template = self.effective_template(Some(&report));
         // The outbox is this rep's of this tenant, opened now that it is known whose it is.
         let owner = match tenant.demo {
             Some(_) => Owner::demo(&tenant.context_id, me.associate_id),
             None => Owner::new(&tenant.environment.base(), &tenant.context_id, me.associate_id),
         };
         let store = self.outboxes.open(&owner, tenant.demo.is_some(), &email)?;
+        // The rep's connected mailbox, if any, so the diagnosis tests it and the channel can be it.
+        let mailbox = self.restore_mailbox(tenant, &store).await;
+        *self.mailbox.lock().await = mailbox.clone();
+        // The channel follows from the diagnosis (read-only checks, concurrent).
+        let mut setup = crate::diagnose::setup(tenant, &keychain, Some(client.clone()), false).await?;
+        setup.mailbox = self.mailbox_under_test(None).await;
+        let report = diagnostics::run_all(&setup).await;
+        let channel = report.channel_for(self.config().channel.unwrap_or_default());
+        tracing::info!(channel = channel.channel.as_db(), "channel chosen: {}", channel.reason());
+        let smtp = setup.smtp.unwrap_or_else(|| tenant.relay.without_password());
+        let template = self.effective_template(Some(&report));
         let delivery = Arc::new(
             Delivery::new(store, client, smtp, Rep { associate_id: me.associate_id, name: me.full_name.trim().to_owned(), email })
                 .with_hold(self.config().hold())
                 .with_channel(channel)
                 .with_template(template),
         );
+        delivery.set_mailbox(mailbox.map(|m| m.api as Arc<dyn outbox::MailApi>));
         *self.diagnostics.lock().await = Some(report);
         *self.delivery.lock().await = Some(delivery.clone());
         tracing::info!(associate = delivery.rep.associate_id, "signed in");
@@ -339,6 +347,7 @@ impl AppState {
     /// deleted from the keychain; the outbox keeps every draft and its state.
     pub async fn sign_out(&self) -> CmdResult<()> {
         let Some(d) = self.delivery.lock().await.take() else { return Ok(()) };
+        *self.mailbox.lock().await = None;
         self.outboxes.close();
         if let Some(session) = d.client.session() {
             if let Err(e) = session.sign_out().await {

@@ -133,6 +133,36 @@ pub struct ConfigureArgs {
     /// The partner's private key (PEM) for the system user; stored in the keychain.
     #[arg(long, requires = "system_user_token_stdin")]
     pub system_user_key: Option<String>,
+    /// Lets reps connect their own mailbox at this provider (the company's app registration)
+    #[arg(long, value_enum, requires = "mailbox_client_id")]
+    pub mailbox: Option<ProviderArg>,
+    /// The app registration's client id at the mail provider
+    #[arg(long, requires = "mailbox")]
+    pub mailbox_client_id: Option<String>,
+    /// Microsoft only: the Entra tenant id or domain to sign in at (default: organizations)
+    #[arg(long, requires = "mailbox")]
+    pub mailbox_tenant: Option<String>,
+    /// Google only: read the Desktop client's secret from the next line of stdin.
+    #[arg(long, requires = "mailbox")]
+    pub mailbox_client_secret_stdin: bool,
+}
+
+/// A mail provider reps can connect their mailbox at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    /// Microsoft 365 (Exchange Online), through Microsoft Graph
+    Microsoft,
+    /// Google Workspace (Gmail), through the Gmail API
+    Google,
+}
+
+impl From<ProviderArg> for mailbox::Provider {
+    fn from(p: ProviderArg) -> Self {
+        match p {
+            ProviderArg::Microsoft => mailbox::Provider::Microsoft,
+            ProviderArg::Google => mailbox::Provider::Google,
+        }
+    }
 }
 
 impl ConfigureArgs {
@@ -152,8 +182,28 @@ impl ConfigureArgs {
         })
     }
 
-    /// What clap cannot say alone: renewal only with XOAUTH2, and only over https.
+    /// The mail provider registration given with --mailbox, if any.
+    pub fn mailbox(&self) -> Option<crate::config::MailboxConfig> {
+        Some(crate::config::MailboxConfig {
+            provider: self.mailbox?.into(),
+            client_id: self.mailbox_client_id.clone()?.trim().to_owned(),
+            tenant: self.mailbox_tenant.clone().map(|t| t.trim().to_owned()),
+        })
+    }
+
+    /// What clap cannot say alone: renewal only with XOAUTH2, and only over https; a tenant
+    /// only for Microsoft, a client secret only for Google.
     fn validate(&self) -> Result<(), String> {
+        if let Some(m) = self.mailbox() {
+            m.validate().map_err(|e| format!("--mailbox: {e}"))?;
+            match m.provider {
+                mailbox::Provider::Google if m.tenant.is_some() => return Err("--mailbox-tenant is for Microsoft only".into()),
+                mailbox::Provider::Microsoft if self.mailbox_client_secret_stdin => {
+                    return Err("Microsoft's public clients have no secret: leave out --mailbox-client-secret-stdin".into())
+                }
+                _ => {}
+            }
+        }
         if let Some(o) = self.oauth() {
             if self.smtp_auth != AuthArg::Xoauth2 {
                 return Err("--smtp-oauth-* needs --smtp-auth xoauth2".into());
@@ -276,6 +326,21 @@ mod tests {
             .is_err_and(|e| e.contains("xoauth2")));
         let plain = ["--smtp-auth", "xoauth2", "--smtp-oauth-token-url", "http://login.example/token", "--smtp-oauth-client-id", "c"];
         assert!(configure(&plain).is_err_and(|e| e.contains("https://")), "no token endpoint in plaintext");
+    }
+
+    #[test]
+    fn a_mailbox_registration_names_its_provider_and_only_its_own_options() {
+        let m = configure(&["--mailbox", "microsoft", "--mailbox-client-id", "3c9a6b1e", "--mailbox-tenant", "contoso.example"]);
+        let m = m.map(|c| c.mailbox());
+        assert!(m.is_ok_and(|m| m.is_some_and(|m| m.provider == mailbox::Provider::Microsoft && m.tenant.as_deref() == Some("contoso.example"))));
+        assert!(configure(&["--mailbox", "google", "--mailbox-client-id", "9.apps", "--mailbox-client-secret-stdin"]).is_ok());
+        assert!(configure(&["--mailbox", "google", "--mailbox-client-id", "9", "--mailbox-tenant", "t"])
+            .is_err_and(|e| e.contains("Microsoft only")));
+        assert!(configure(&["--mailbox", "microsoft", "--mailbox-client-id", "c", "--mailbox-client-secret-stdin"])
+            .is_err_and(|e| e.contains("no secret")));
+        assert!(configure(&["--mailbox", "microsoft"]).is_err_and(|e| e.contains("--mailbox-client-id")));
+        assert!(configure(&["--mailbox", "yahoo", "--mailbox-client-id", "c"]).is_err());
+        assert_eq!(configure(&[]).map(|c| c.mailbox()), Ok(None));
     }
 
     /// The relay's security is one of two values, checked by the parser (no plaintext), with

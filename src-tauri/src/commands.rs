@@ -8,6 +8,7 @@ use crate::app_state::AppState;
 use crate::desk::AppDesk;
 use crate::error::{CmdResult, CommandError};
 use crate::events::outbox_changed;
+use crate::rep_mailbox::MailboxStatus;
 
 use crate::contract::{BulkItem, Decision, DraftDetail, MailboxMessage, ReportFormat, Settings, TenantSetup};
 use crate::status::AppStatus;
@@ -40,6 +41,31 @@ pub async fn sign_in(app: AppHandle, state: State<'_, AppState>) -> CmdResult<Ap
 pub async fn sign_out(state: State<'_, AppState>) -> CmdResult<AppStatus> {
     state.sign_out().await?;
     Ok(state.status().await)
+}
+
+/// The mail providers reps can connect at, and the connected mailbox.
+#[tauri::command]
+#[specta::specta]
+pub async fn mailbox_status(state: State<'_, AppState>) -> CmdResult<MailboxStatus> {
+    Ok(state.mailbox_status().await)
+}
+
+/// Opens the provider's sign-in in the system browser and connects the rep's mailbox.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_mailbox(app: AppHandle, state: State<'_, AppState>, provider: mailbox::Provider) -> CmdResult<MailboxStatus> {
+    state.connect_mailbox(provider, |url| AppDesk(&app).browse(url)).await?;
+    outbox_changed(&app, Vec::new());
+    Ok(state.mailbox_status().await)
+}
+
+/// Disconnects the rep's mailbox (revoked where the provider allows, deleted from the keychain).
+#[tauri::command]
+#[specta::specta]
+pub async fn disconnect_mailbox(app: AppHandle, state: State<'_, AppState>) -> CmdResult<MailboxStatus> {
+    state.disconnect_mailbox().await?;
+    outbox_changed(&app, Vec::new());
+    Ok(state.mailbox_status().await)
 }
 
 #[tauri::command]

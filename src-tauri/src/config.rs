@@ -41,6 +41,41 @@ pub struct TenantConfig {
     /// The follow-up task type the GTM engine uses for drafted emails.
     pub task_type_id: i64,
     pub smtp: RelayConfig,
+    /// The company's app registrations at the reps' mail providers ("Connect your mailbox").
+    #[serde(default)]
+    pub mailboxes: Vec<MailboxConfig>,
+}
+
+/// The company's app registration at one mail provider: a public client (Microsoft Entra
+/// "Mobile and desktop applications", redirect `http://localhost`; Google Cloud "Desktop app",
+/// whose non-confidential secret is in the keychain). README: "Connecting reps' mailboxes".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxConfig {
+    pub provider: mailbox::Provider,
+    pub client_id: String,
+    /// Microsoft's authority: `organizations` (default) or the company's Entra tenant id.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+impl MailboxConfig {
+    /// A client id without spaces; a Microsoft authority of letters, digits, dots and dashes.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.client_id.trim().is_empty() || self.client_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return Err(format!("the {} client id is missing or contains spaces", self.provider.product()));
+        }
+        if let Some(t) = &self.tenant {
+            if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+                return Err(format!("the Microsoft tenant {t:?} is not an Entra tenant id or domain"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the provider is reached: the real service.
+    pub fn endpoints(&self) -> mailbox::Endpoints {
+        self.provider.endpoints(self.tenant.as_deref().unwrap_or(mailbox::provider::MICROSOFT_ORGANIZATIONS))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -244,6 +279,18 @@ impl TenantConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mailbox_registration_is_checked_and_older_files_have_none() {
+        let m = MailboxConfig { provider: mailbox::Provider::Microsoft, client_id: "3c9a6b1e".into(), tenant: None };
+        assert!(m.validate().is_ok());
+        assert_eq!(m.endpoints().token, "https://login.microsoftonline.com/organizations/oauth2/v2.0/token");
+        assert!(MailboxConfig { client_id: "a b".into(), ..m.clone() }.validate().is_err());
+        assert!(MailboxConfig { tenant: Some("contoso.example/../x".into()), ..m.clone() }.validate().is_err());
+        let json = r#"{"environment":"online","context_id":"Cust1","client_id":"c","task_type_id":7,"smtp":{"host":"h","port":587,"security":"starttls","username":"u","ca_file":null}}"#;
+        let t: TenantConfig = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"));
+        assert!(t.mailboxes.is_empty(), "a config.json of the version before reads with no mailbox");
+    }
 
     #[test]
     fn a_relay_reads_as_typed_values_and_is_checked_in_one_place() {

@@ -63,6 +63,7 @@ pub fn apply(
             oauth: a.oauth(),
             ca_file: a.smtp_ca_file.as_ref().map(Into::into),
         },
+        mailboxes: Vec::new(),
     };
     let env = tenant.environment()?;
     if let Some(ca) = &tenant.smtp.ca_file {
@@ -110,17 +111,34 @@ pub fn apply(
         keychain.set(&pem_key, &pem).map_err(|e| e.to_string())?;
         stored.push("system user token and key");
     }
+    let mailbox = a.mailbox();
+    if let Some(m) = &mailbox {
+        if a.mailbox_client_secret_stdin {
+            let secret = read_secret("mail provider's client secret")?;
+            keychain.set(&crate::secret_names::mailbox_client_secret_key(m.provider, &m.client_id), &secret).map_err(|e| e.to_string())?;
+            stored.push("mail provider's client secret");
+        }
+    }
+    let mut tenant = tenant;
     Config::update(dir, |config| {
-        if config.superoffice.as_ref().is_none_or(|c| c.context_id != tenant.context_id) {
+        let same_tenant = config.superoffice.as_ref().filter(|c| c.context_id == tenant.context_id);
+        if same_tenant.is_none() {
             // Template ids belong to one tenant.
             config.email_template_id = None;
+        }
+        // The mail provider registrations stay with their tenant; one per provider.
+        tenant.mailboxes = same_tenant.map(|c| c.mailboxes.clone()).unwrap_or_default();
+        if let Some(m) = &mailbox {
+            tenant.mailboxes.retain(|k| k.provider != m.provider);
+            tenant.mailboxes.push(m.clone());
         }
         config.tenant = Some("superoffice".into());
         config.superoffice = Some(tenant.clone());
         Ok(())
     })?;
+    let mailboxes: Vec<String> = tenant.mailboxes.iter().map(|m| format!("{} ({})", m.provider.product(), m.client_id)).collect();
     Ok(format!(
-        "Configured tenant {} ({}) with client id {}; relay {}:{} ({}, {}) as {}.\nSaved {}; in the keychain: {}.",
+        "Configured tenant {} ({}) with client id {}; relay {}:{} ({}, {}) as {}; reps' mailboxes: {}.\nSaved {}; in the keychain: {}.",
         tenant.context_id,
         tenant.environment,
         tenant.client_id,
@@ -129,6 +147,7 @@ pub fn apply(
         tenant.smtp.security.as_str(),
         tenant.smtp.auth.as_str(),
         tenant.smtp.username,
+        if mailboxes.is_empty() { "none".to_string() } else { mailboxes.join(", ") },
         Config::path(dir).display(),
         if stored.is_empty() { "nothing new".to_string() } else { stored.join(", ") }
     ))

@@ -37,8 +37,11 @@ impl AppState {
 
     async fn diagnostics_setup(&self, write: bool) -> CmdResult<diagnostics::Setup> {
         let tenant = self.tenant().await?.ok_or_else(|| CommandError::new(ErrorCode::NoTenant, "choose a tenant first"))?;
-        let rep = self.delivery.lock().await.as_ref().map(|d| d.client.clone());
-        crate::diagnose::setup(&tenant, &self.keychain()?, rep, write).await
+        let delivery = self.delivery.lock().await.clone();
+        let rep = delivery.as_ref().map(|d| d.client.clone());
+        let mut setup = crate::diagnose::setup(&tenant, &self.keychain()?, rep, write).await?;
+        setup.mailbox = self.mailbox_under_test(delivery.as_deref()).await;
+        Ok(setup)
     }
 
     /// Keeps the diagnosis and lets the channel for new approvals follow it.

@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod logging;
 mod outboxes;
+mod rep_mailbox;
 mod secret_names;
 mod settings;
 mod status;
@@ -39,6 +40,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::choose_demo_tenant,
             commands::sign_in,
             commands::sign_out,
+            commands::mailbox_status,
+            commands::connect_mailbox,
+            commands::disconnect_mailbox,
             commands::refresh_outbox,
             commands::list_drafts,
             commands::get_draft,

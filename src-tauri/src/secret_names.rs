@@ -24,6 +24,19 @@ pub fn client_secret_key(env: &Environment, context_id: &str, client_id: &str) -
     format!("superoffice-client-secret:{}:{context_id}:{client_id}", env.key())
 }
 
+/// The keychain entry of a mail provider's desktop client secret (Google's; not confidential,
+/// RFC 8252 §8.5, but a secret all the same).
+pub fn mailbox_client_secret_key(provider: mailbox::Provider, client_id: &str) -> String {
+    format!("mailbox-client-secret:{}:{client_id}", provider.as_str())
+}
+
+/// The keychain entry of a rep's mailbox refresh token: named by the rep's outbox owner (the
+/// tenant with its environment, or the demo, and the rep) and the app registration, so no other
+/// rep, tenant or the demo ever sends through it.
+pub fn mailbox_refresh_key(owner: &outbox::Owner, provider: mailbox::Provider, client_id: &str) -> String {
+    format!("mailbox-refresh:{}:{client_id}:{}:{}", provider.as_str(), owner.tenant, owner.rep)
+}
+
 /// Reads `key`; a secret stored by a version that named entries without the environment
 /// (`before`) is moved to `key` once, for the tenant configured now.
 pub(crate) fn get_moved(keychain: &Keychain, key: &str, before: &str) -> Result<Option<Secret>, keychain::Error> {

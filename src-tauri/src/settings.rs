@@ -208,6 +208,10 @@ impl AppState {
             smtp_password_stdin: smtp_password.is_some(),
             system_user_token_stdin: false,
             system_user_key: None,
+            mailbox: None,
+            mailbox_client_id: None,
+            mailbox_tenant: None,
+            mailbox_client_secret_stdin: false,
         };
         let data_dir = self.data_dir.clone();
         let mut secrets = vec![Some(client_secret), smtp_password].into_iter().flatten();

@@ -73,6 +73,24 @@ impl Relay {
     }
 }
 
+/// A mail provider the tenant's reps can connect their mailbox at.
+#[derive(Clone, Debug)]
+pub struct MailboxRegistration {
+    pub provider: mailbox::Provider,
+    pub client_id: String,
+    pub endpoints: mailbox::Endpoints,
+}
+
+impl MailboxRegistration {
+    /// The desktop client's secret (Google's), from the keychain; `None` for Microsoft.
+    pub fn client_secret(&self, keychain: &Keychain) -> Result<Option<Secret>, keychain::Error> {
+        match self.provider {
+            mailbox::Provider::Microsoft => Ok(None),
+            mailbox::Provider::Google => keychain.get(&crate::secret_names::mailbox_client_secret_key(self.provider, &self.client_id)),
+        }
+    }
+}
+
 /// A configured tenant.
 pub struct Tenant {
     pub environment: Environment,
@@ -84,18 +102,34 @@ pub struct Tenant {
     pub demo: Option<superoffice_sim::SimHandle>,
     /// The DNS server for the sender-domain check: the demo's own zone, else the system's.
     pub dns: Option<std::net::SocketAddr>,
+    /// Where reps may connect their own mailbox (the company's app registrations).
+    pub mailboxes: Vec<MailboxRegistration>,
+    /// Present for the demo tenant: its simulated Microsoft 365 mailbox.
+    pub demo_mailbox_sim: Option<mailbox_sim::MailboxSim>,
 }
 
 impl Tenant {
-    /// The mail the demo's relay received (empty for a real tenant).
+    /// The mail the demo's relay received and its simulated Microsoft 365 mailbox sent
+    /// (empty for a real tenant).
     pub fn demo_mailbox(&self) -> Vec<crate::contract::MailboxMessage> {
         let Some(sim) = &self.demo else { return Vec::new() };
-        sim.mailbox()
+        let subject_of = |data: &[u8]| {
+            mail_parser::MessageParser::default().parse(data).and_then(|p| p.subject().map(str::to_owned)).unwrap_or_default()
+        };
+        let from_mailbox = self.demo_mailbox_sim.iter().flat_map(|m| m.sent()).map(|m| crate::contract::MailboxMessage {
+            id: m.id.clone(),
+            received_at: time::OffsetDateTime::from(m.sent_at).format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            mail_from: DEMO_REP_ADDRESS.into(),
+            rcpt_to: m.recipients.clone(),
+            subject: subject_of(&m.mime),
+            size: m.mime.len() as u32,
+        });
+        let mut all: Vec<crate::contract::MailboxMessage> = sim
+            .mailbox()
             .messages()
             .into_iter()
             .map(|m| {
-                let subject =
-                    mail_parser::MessageParser::default().parse(&m.data).and_then(|p| p.subject().map(str::to_owned)).unwrap_or_default();
+                let subject = subject_of(&m.data);
                 crate::contract::MailboxMessage {
                     id: m.id,
                     received_at: m.received_at,
@@ -105,7 +139,9 @@ impl Tenant {
                     size: m.data.len() as u32,
                 }
             })
-            .collect()
+            .collect();
+        all.extend(from_mailbox);
+        all
     }
 
     pub fn client_secret_key(&self) -> String {
@@ -174,6 +210,8 @@ pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
         },
         demo: None,
         dns: Some(sim.dns_addr()),
+        mailboxes: Vec::new(),
+        demo_mailbox_sim: None,
     };
     let store = keychain.clone();
     let secret = Secret::new(sim.client().client_secret.clone());
@@ -193,9 +231,22 @@ pub async fn start_demo(keychain: &Arc<Keychain>) -> Result<Tenant, String> {
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| e.to_string())?;
-    tracing::info!(base = sim.base_url(), smtp = %sim.smtp_addr(), "demo tenant started");
-    Ok(Tenant { demo: Some(sim), ..tenant })
+    // "Connect a demo mailbox": a simulated Microsoft 365 mailbox of the demo's rep, on loopback.
+    let mut mail_config = mailbox_sim::MailboxSimConfig::microsoft_demo();
+    mail_config.user.address = DEMO_REP_ADDRESS.into();
+    mail_config.user.display_name = "Anna Berger".into();
+    let mail_sim = mailbox_sim::start(mail_config.clone()).await.map_err(|e| format!("the demo mailbox could not start: {e:?}"))?;
+    let registration = MailboxRegistration {
+        provider: mailbox::Provider::Microsoft,
+        client_id: mail_config.client_id,
+        endpoints: mailbox::Provider::Microsoft.endpoints_at(mail_sim.base_url(), mailbox::provider::MICROSOFT_ORGANIZATIONS),
+    };
+    tracing::info!(base = sim.base_url(), smtp = %sim.smtp_addr(), mailbox = mail_sim.base_url(), "demo tenant started");
+    Ok(Tenant { demo: Some(sim), mailboxes: vec![registration], demo_mailbox_sim: Some(mail_sim), ..tenant })
 }
+
+/// The demo rep's address (the simulator's Anna Berger), which the demo mailbox shares.
+pub(crate) const DEMO_REP_ADDRESS: &str = "anna.berger@roboplanet.example";
 
 /// How long the rep has to finish signing in in the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -223,6 +274,12 @@ pub fn from_config(c: &crate::config::TenantConfig) -> Result<Tenant, String> {
         },
         demo: None,
         dns: None,
+        mailboxes: c
+            .mailboxes
+            .iter()
+            .map(|m| MailboxRegistration { provider: m.provider, client_id: m.client_id.clone(), endpoints: m.endpoints() })
+            .collect(),
+        demo_mailbox_sim: None,
     })
 }
 

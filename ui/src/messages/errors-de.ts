@@ -87,5 +87,7 @@ export const errorDe: Record<ErrorCode, string> = {
   mailbox_unavailable: "Der Mail-Anbieter war nicht erreichbar. Die App versucht es später erneut.",
   mailbox_rejected: "Der Mail-Anbieter hat die Nachricht abgelehnt.",
   mailbox_bad_answer: "Die Antwort des Mail-Anbieters konnte nicht gelesen werden.",
+  mailbox_not_configured: "Ihr Unternehmen hat das Verbinden von Postfächern bei diesem Anbieter noch nicht eingerichtet. Fragen Sie Ihren Administrator.",
+  mailbox_address_mismatch: "Das Postfach, bei dem Sie sich angemeldet haben, ist nicht das, unter dem SuperOffice Sie kennt; es wurde daher nicht verbunden.",
   internal: "In der App ist etwas schiefgegangen.",
 };

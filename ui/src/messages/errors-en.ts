@@ -85,5 +85,7 @@ export const errorEn: Record<ErrorCode, string> = {
   mailbox_unavailable: "The mail provider could not be reached. The app tries again later.",
   mailbox_rejected: "The mail provider refused the message.",
   mailbox_bad_answer: "The mail provider's answer could not be read.",
+  mailbox_not_configured: "Your company has not set up connecting mailboxes at this provider yet. Ask your administrator.",
+  mailbox_address_mismatch: "The mailbox you signed in to is not the one SuperOffice knows you by, so it was not connected.",
   internal: "Something went wrong inside the app.",
 };

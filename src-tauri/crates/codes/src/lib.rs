@@ -108,6 +108,8 @@ codes! {
     MailboxUnavailable => "mailbox_unavailable",
     MailboxRejected => "mailbox_rejected",
     MailboxBadAnswer => "mailbox_bad_answer",
+    MailboxNotConfigured => "mailbox_not_configured",
+    MailboxAddressMismatch => "mailbox_address_mismatch",
     Internal => "internal",
 }
 

@@ -173,6 +173,15 @@ impl PendingConnect {
     }
 }
 
+/// Revokes a refresh token at the provider's revocation endpoint (Google's `/revoke` [T7]: the
+/// token as a form field; revoking it ends the whole grant). Microsoft has no such endpoint for
+/// a public client; there the token is only deleted.
+pub async fn revoke(endpoint: &str, token: &Secret) -> Result<()> {
+    answer::check_transport(endpoint)?;
+    let response = answer::http_client().post(endpoint).form(&[("token", token.expose())]).send().await.map_err(answer::unreachable)?;
+    answer::read(response).await.map(|_| ())
+}
+
 /// The claims of an ID token received straight from the token endpoint over TLS (or loopback),
 /// which OpenID Connect Core §3.1.3.7 (6) lets the client trust without checking the signature
 /// ([I1] says the same for Google). Only `aud` and the identity claims are read.
