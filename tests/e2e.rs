@@ -18,6 +18,8 @@
 mod admin;
 #[path = "e2e/harness.rs"]
 mod harness;
+#[path = "e2e/mailbox.rs"]
+mod mailbox;
 #[path = "e2e/recovery.rs"]
 mod recovery;
 #[path = "e2e/review.rs"]

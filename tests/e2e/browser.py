@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Plays the rep's system browser in tests (set as $BROWSER, which xdg-open honours).
 
-Opens the URL it is given. On the simulator's consent page it presses "Allow" and follows the
+Opens the URL it is given. On a simulator's consent page (SuperOffice's, or the Microsoft 365
+/ Google mailbox simulator's) it presses "Allow" and follows the
 redirect back to the app's loopback listener, like a real browser; any other page (an archived
 document opened "in SuperOffice") is just fetched. Only loopback URLs are visited. Writes what
 it did to $BROWSER_LOG when set.
@@ -35,7 +36,10 @@ def main() -> int:
         log(f"opened {path.path}?{path.query} ({resp.status}, {len(page)} bytes, no consent form)")
         return 0
     form = urllib.parse.urlencode({"request_id": m.group(1), "decision": "allow"}).encode()
-    action = urllib.parse.urljoin(url, "/login/common/oauth/authorize")
+    # The consent form names where it posts (the SuperOffice simulator's authorize endpoint,
+    # the mailbox simulator's consent path).
+    action_match = re.search(r'<form[^>]*action="([^"]+)"', page)
+    action = urllib.parse.urljoin(url, action_match.group(1) if action_match else "/login/common/oauth/authorize")
     # The consent answer redirects (303) to the app's loopback listener; urllib follows it.
     final = opener.open(action, data=form, timeout=20)
     log(f"consent given; landed with status {final.status}")

@@ -13,6 +13,12 @@ export const commands = {
 	signIn: () => __TAURI_INVOKE<AppStatus_Serialize>("sign_in"),
 	/**  Signs out: revokes and forgets the refresh token. Drafts stay in the outbox. */
 	signOut: () => __TAURI_INVOKE<AppStatus_Serialize>("sign_out"),
+	/**  The mail providers reps can connect at, and the connected mailbox. */
+	mailboxStatus: () => __TAURI_INVOKE<MailboxStatus_Serialize>("mailbox_status"),
+	/**  Opens the provider's sign-in in the system browser and connects the rep's mailbox. */
+	connectMailbox: (provider: Provider) => __TAURI_INVOKE<MailboxStatus_Serialize>("connect_mailbox", { provider }),
+	/**  Disconnects the rep's mailbox (revoked where the provider allows, deleted from the keychain). */
+	disconnectMailbox: () => __TAURI_INVOKE<MailboxStatus_Serialize>("disconnect_mailbox"),
 	refreshOutbox: () => __TAURI_INVOKE<IntakeReport>("refresh_outbox"),
 	listDrafts: () => __TAURI_INVOKE<DraftRow_Serialize[]>("list_drafts"),
 	getDraft: (id: number) => __TAURI_INVOKE<DraftDetail_Serialize>("get_draft", { id }),
@@ -88,6 +94,37 @@ export const events = {
 };
 
 /* Types */
+/**  The connected mailbox, as the provider reported it. */
+export type Account = Account_Serialize | Account_Deserialize;
+
+/**  The connected mailbox, as the provider reported it. */
+export type Account_Deserialize = {
+	provider: Provider,
+	/**  The address mail is sent from. */
+	address: string,
+	display_name?: string | null,
+	/**  The provider's stable id of the user (Microsoft `oid`, Google `sub`). */
+	account_id: string,
+	/**  Microsoft's tenant id (`tid`), the authority for later refreshes. */
+	tenant_id?: string | null,
+	/**  The scopes granted, as the token response named them. */
+	granted: string[],
+};
+
+/**  The connected mailbox, as the provider reported it. */
+export type Account_Serialize = {
+	provider: Provider,
+	/**  The address mail is sent from. */
+	address: string,
+	display_name: string | null,
+	/**  The provider's stable id of the user (Microsoft `oid`, Google `sub`). */
+	account_id: string,
+	/**  Microsoft's tenant id (`tid`), the authority for later refreshes. */
+	tenant_id: string | null,
+	/**  The scopes granted, as the token response named them. */
+	granted: string[],
+};
+
 /**  What to change, exactly. */
 export type Action = { code: "rerun_when_tenant_answers" } | { code: "wait_for_tenant" } | { code: "check_client_secret" } | { code: "sign_in_in_app" } | { code: "sign_in_first_for_relay" } | { code: "sign_in_first" } | { code: "sign_in_again" } | { code: "send_with_rep_sign_in" } | { code: "add_rep_email_to_card" } | { code: "correct_first_email" } | { code: "check_person_card" } | { code: "grant_document_rights" } | { code: "check_document_storage" } | { code: "delete_test_document"; id: number } | { code: "add_email_template" } | { code: "set_task_type" } | { code: "grant_follow_ups" } | { code: "nothing_intake_retries" } | { code: "grant_read_follow_ups" } | { code: "send_report_to_vendor" } | { code: "send_report_check_task_type" } | { code: "request_email_agent" } | { code: "set_up_inbox" } | { code: "make_inbox_first_email"; address: string; first: string } | { code: "add_inbox_address_to_card"; address: string } | { code: "nothing_for_sending" } | { code: "use_rep_channel" } | { code: "renew_refresh_token" } | { code: "store_fresh_access_token" } | { code: "check_relay_settings" } | { code: "configure_relay" } | { code: "check_dns_by_hand"; domain: string } | { code: "add_relay_to_spf"; domain: string } | { code: "publish_spf_and_dmarc"; domain: string } | { code: "see_relay_check" } | { code: "check_system_user_token" } | { code: "unlock_keychain" } | 
 /**  Exchange Online: switch SMTP AUTH on for the mailbox (or the tenant). */
@@ -432,7 +469,7 @@ export type EmailTemplate = {
 };
 
 /**  What went wrong, for the UI and for machines. */
-export type ErrorCode = "outbox_store_failed" | "draft_not_found" | "invalid_transition" | "draft_not_sendable" | "message_invalid" | "approval_mismatch" | "outbox_of_another_owner" | "bulk_handoff" | "clipboard_unavailable" | "superoffice_unauthorized" | "superoffice_forbidden" | "superoffice_not_found" | "superoffice_misdirected" | "superoffice_throttled" | "superoffice_server_error" | "superoffice_rejected" | "superoffice_unreachable" | "superoffice_timeout" | "superoffice_bad_response" | "sign_in_cancelled" | "untrusted_host" | "not_signed_in" | "authorize_refused" | "registration_refused" | "bad_environment" | "loopback_unavailable" | "wrong_tenant" | "token_invalid_grant" | "token_invalid_client" | "token_rejected" | "id_token_missing" | "id_token_malformed" | "id_token_no_kid" | "id_token_unknown_key" | "id_token_bad_alg" | "id_token_bad_signature" | "id_token_expired" | "id_token_not_yet_valid" | "id_token_iat_future" | "id_token_wrong_issuer" | "id_token_wrong_audience" | "id_token_wrong_nonce" | "id_token_missing_claim" | "id_token_subject_changed" | "id_token_invalid" | "jwks_unavailable" | "jwks_invalid" | "system_user_rejected" | "system_user_no_ticket" | "system_user_wrong_audience" | "system_user_key_invalid" | "system_user_clock" | "keychain_unavailable" | "keychain_failed" | "config_invalid" | "config_unreadable" | "config_failed" | "data_dir_unusable" | "no_tenant" | "no_diagnostics" | "check_not_runnable" | "demo_failed" | "settings_invalid" | "save_failed" | "open_failed" | "browser_unavailable" | "not_archived" | "already_running" | "rep_without_email" | "mailbox_not_connected" | "mailbox_consent_refused" | "mailbox_scope_missing" | "mailbox_no_address" | "mailbox_sign_in_again" | "mailbox_forbidden" | "mailbox_not_found" | "mailbox_throttled" | "mailbox_unavailable" | "mailbox_rejected" | "mailbox_bad_answer" | "internal";
+export type ErrorCode = "outbox_store_failed" | "draft_not_found" | "invalid_transition" | "draft_not_sendable" | "message_invalid" | "approval_mismatch" | "outbox_of_another_owner" | "bulk_handoff" | "clipboard_unavailable" | "superoffice_unauthorized" | "superoffice_forbidden" | "superoffice_not_found" | "superoffice_misdirected" | "superoffice_throttled" | "superoffice_server_error" | "superoffice_rejected" | "superoffice_unreachable" | "superoffice_timeout" | "superoffice_bad_response" | "sign_in_cancelled" | "untrusted_host" | "not_signed_in" | "authorize_refused" | "registration_refused" | "bad_environment" | "loopback_unavailable" | "wrong_tenant" | "token_invalid_grant" | "token_invalid_client" | "token_rejected" | "id_token_missing" | "id_token_malformed" | "id_token_no_kid" | "id_token_unknown_key" | "id_token_bad_alg" | "id_token_bad_signature" | "id_token_expired" | "id_token_not_yet_valid" | "id_token_iat_future" | "id_token_wrong_issuer" | "id_token_wrong_audience" | "id_token_wrong_nonce" | "id_token_missing_claim" | "id_token_subject_changed" | "id_token_invalid" | "jwks_unavailable" | "jwks_invalid" | "system_user_rejected" | "system_user_no_ticket" | "system_user_wrong_audience" | "system_user_key_invalid" | "system_user_clock" | "keychain_unavailable" | "keychain_failed" | "config_invalid" | "config_unreadable" | "config_failed" | "data_dir_unusable" | "no_tenant" | "no_diagnostics" | "check_not_runnable" | "demo_failed" | "settings_invalid" | "save_failed" | "open_failed" | "browser_unavailable" | "not_archived" | "already_running" | "rep_without_email" | "mailbox_not_connected" | "mailbox_consent_refused" | "mailbox_scope_missing" | "mailbox_no_address" | "mailbox_sign_in_again" | "mailbox_forbidden" | "mailbox_not_found" | "mailbox_throttled" | "mailbox_unavailable" | "mailbox_rejected" | "mailbox_bad_answer" | "mailbox_not_configured" | "mailbox_address_mismatch" | "internal";
 
 export type ImportReport = {
 	added: number,
@@ -554,6 +591,25 @@ export type MailboxMessage = {
 	rcpt_to: string[],
 	subject: string,
 	size: number,
+};
+
+/**  What the settings show about the rep's mailbox. */
+export type MailboxStatus = MailboxStatus_Serialize | MailboxStatus_Deserialize;
+
+/**  What the settings show about the rep's mailbox. */
+export type MailboxStatus_Deserialize = {
+	/**  The providers this tenant's reps can connect at (the company's registrations). */
+	available: Provider[],
+	/**  The connected mailbox, if any. */
+	connected?: Account_Deserialize | null,
+};
+
+/**  What the settings show about the rep's mailbox. */
+export type MailboxStatus_Serialize = {
+	/**  The providers this tenant's reps can connect at (the company's registrations). */
+	available: Provider[],
+	/**  The connected mailbox, if any. */
+	connected: Account_Serialize | null,
 };
 
 /**

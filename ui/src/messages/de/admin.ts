@@ -137,6 +137,18 @@ export const deAdmin: Record<keyof typeof enAdmin, string> = {
   "settings.channelHint.smtp": "das Relay oben sendet",
   "settings.channelHint.handoff": "Sie senden aus Ihrem eigenen E-Mail-Programm",
   "settings.channelHint.mailbox": "Ihr verbundenes Microsoft-365- oder Google-Postfach sendet sie, mit einer Kopie in Ihrem Ordner „Gesendet“",
+  "myMailbox.title": "Ihr Postfach",
+  "myMailbox.intro":
+    "Verbinden Sie Ihr eigenes Postfach, um freigegebene E-Mails daraus zu senden: Sie gehen in Ihrem Namen hinaus und Sie finden sie in Ihrem Ordner „Gesendet“.",
+  "myMailbox.connect": "{provider} verbinden",
+  "myMailbox.waiting": "Warte auf den Browser …",
+  "myMailbox.browserHint": "Melden Sie sich im geöffneten Browserfenster an und erlauben Sie das Senden; kommen Sie dann hierher zurück.",
+  "myMailbox.connected": "Verbunden: {provider} {address}",
+  "myMailbox.connectedHint": "Freigegebene E-Mails gehen aus diesem Postfach hinaus, sofern der Administrator keinen anderen Weg gewählt hat.",
+  "myMailbox.disconnect": "Trennen",
+  "myMailbox.disconnecting": "Wird getrennt …",
+  "myMailbox.notConfigured":
+    "Ihr Unternehmen hat das Verbinden von Postfächern nicht eingerichtet. Ihr Administrator kann es tun (README: Postfächer der Vertriebsmitarbeiter verbinden).",
   "settings.channelNow": "Derzeit: {channel} — {reason}",
   "settings.taskType": "Aufgabentyp",
   "settings.taskTypeId": "ID des Aufgabentyps",

@@ -105,7 +105,8 @@ export const deOutbox: Record<keyof typeof enOutbox, string> = {
   "keys.key": "Taste",
   "keys.action": "Aktion",
   "mailbox.title": "Demo-Postfach",
-  "mailbox.text": "Alles, was der Mailserver des Demo-Mandanten empfangen hat. In der Demo landen E-Mails hier und nirgendwo sonst.",
+  "mailbox.text":
+    "Alles, was der Mailserver des Demo-Mandanten empfangen und sein Demo-Postfach bei Microsoft 365 gesendet hat. In der Demo landen E-Mails hier und nirgendwo sonst.",
   "mailbox.empty": "Noch nichts empfangen. Geben Sie im Postausgang einen Entwurf frei.",
   "mailbox.received": "Empfangen",
   "mailbox.from": "Von",

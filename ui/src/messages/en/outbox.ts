@@ -108,7 +108,7 @@ export const enOutbox = {
   "keys.action": "Action",
   // Demo mailbox
   "mailbox.title": "Demo mailbox",
-  "mailbox.text": "Everything the demo tenant's mail server received. In the demo, email goes here and nowhere else.",
+  "mailbox.text": "Everything the demo tenant's mail server received and its demo Microsoft 365 mailbox sent. In the demo, email goes here and nowhere else.",
   "mailbox.empty": "Nothing received yet. Approve a draft in the Outbox.",
   "mailbox.received": "Received",
   "mailbox.from": "From",
