@@ -383,12 +383,7 @@ mod tests {
     }
 
     fn dbus() -> bool {
-        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-            assert!(std::env::var_os("CI").is_none(), "CI must run this test inside a D-Bus session");
-            eprintln!("skipped: no D-Bus session (run scripts/test.sh)");
-            return false;
-        }
-        true
+        crate::tests::keychain_session()
     }
 
     fn real_owner(rep: i64) -> outbox::Owner {

@@ -171,6 +171,18 @@ struct LogGuard(#[allow(dead_code)] std::sync::Mutex<Option<tracing_appender::no
 
 #[cfg(test)]
 mod tests {
+    /// Whether a test can reach the OS keychain. On Linux the Secret Service needs a D-Bus
+    /// session, which CI provides: without one a test fails there instead of passing vacuously
+    /// (elsewhere it is skipped). Windows' Credential Manager (Wine's in CI) needs none.
+    pub(crate) fn keychain_session() -> bool {
+        if cfg!(target_os = "linux") && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            assert!(std::env::var_os("CI").is_none(), "CI must run this test inside a D-Bus session");
+            eprintln!("skipped: no D-Bus session (run scripts/test.sh)");
+            return false;
+        }
+        true
+    }
+
     /// `ui/src/bindings.ts` is generated from the Rust commands and events; this fails when
     /// the committed file is stale. Regenerate with `UPDATE_BINDINGS=1 cargo test --lib bindings`.
     #[test]
