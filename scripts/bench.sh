@@ -13,6 +13,10 @@ echo "== bulk send of $N_SEND vs. the raw-protocol baseline"
 cargo run -q --release -p outbox --example bench_send -- --n "$N_SEND" 2>&1 | tail -n 12
 echo "== intake of $N_INTAKE tasks vs. raw paging; list first page at 10,000 vs. 100 drafts"
 cargo run -q --release -p outbox --example bench_intake -- --n "$N_INTAKE"
+echo "== the rep's mailbox: a bulk of 100 through Graph under 30 a minute vs. the limit's minimum (about 3 minutes)"
+cargo run -q --release -p outbox --example bench_pacing -- --n 100 2>&1 | grep '^pacing:'
+echo "== per-message SMTP latency before/after TCP_NODELAY (needs SMTP_PYTHON with aiosmtpd)"
+SMTP_PYTHON="${SMTP_PYTHON:-$PWD/.ci-venv/bin/python}" cargo run -q --release -p outbox --example bench_latency -- --n 100 2>&1 | grep '^latency:'
 echo "== sizes"
 cargo build -q --release
 printf 'release binary: %s bytes\n' "$(stat -c %s target/release/so-outbox)"
