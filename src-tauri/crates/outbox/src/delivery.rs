@@ -42,20 +42,17 @@ pub struct Delivery {
     hold: Duration,
     /// The channel new approvals take, and why (diagnostics may change it while running).
     channel: std::sync::Mutex<ChannelChoice>,
-    /// The document template archived emails get (an outgoing email template); `None` keeps
-    /// SuperOffice's default for new documents.
+    /// The document template archived emails get (an outgoing email template); `None`: SuperOffice's default.
     template: std::sync::Mutex<Option<i64>>,
     /// Where messages are submitted and archived, when not `smtp` and `client` (`seams.rs`).
     pub(crate) relay: Option<Arc<dyn Relay>>,
     pub(crate) archive: Option<Arc<dyn Archive>>,
-    /// The rep's connected mailbox, when there is one (`by_mailbox.rs`).
+    /// The rep's connected mailbox, if any, and how a lost answer is settled (`by_mailbox.rs`):
+    /// the look-ups right after it, the least time between the settle pass's look-ups of one
+    /// message, and when each message was last looked up.
     pub(crate) mailbox: std::sync::Mutex<Option<Arc<dyn crate::seams::MailApi>>>,
-    /// The pauses between look-ups of a message whose send answer was lost, before the rep
-    /// is asked (`by_mailbox.rs`).
     pub(crate) settle_pauses: Vec<Duration>,
-    /// The least time between two look-ups of one message by the settle pass.
     pub(crate) settle_every: Duration,
-    /// When each message in question was last looked up by the settle pass.
     pub(crate) settled_at: std::sync::Mutex<std::collections::HashMap<i64, std::time::Instant>>,
 }
 
@@ -65,8 +62,7 @@ const ARCHIVE_ATTEMPTS: u32 = 4;
 /// (`docs/database/tables/document.md`, column `header`).
 pub const MAX_HEADER_CHARS: usize = 219;
 
-/// An RFC 3339 time cut to whole seconds, keeping its offset (`…T08:40:18.123Z` →
-/// `…T08:40:18Z`).
+/// An RFC 3339 time cut to whole seconds, keeping its offset (`…T08:40:18.123Z` → `…T08:40:18Z`).
 fn whole_seconds(t: &str) -> String {
     match time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
         Ok(parsed) => parsed
