@@ -192,6 +192,15 @@ do_test() {
   log "under Wine: ${#WINE_PACKAGES[@]} packages' unit tests and ${#WINE_TESTS[@]} integration tests"
   CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine wine_cargo_test --no-fail-fast 2>&1 | tee "$out" || rc=$?
   wineserver --kill 2>/dev/null || true
+  # Wine's own server can drop a test process ("wine client error: ... recvmsg: Connection reset
+  # by peer"; seen once in a full run, in a binary whose tests had passed), which is no test's
+  # failure. Then, and only then, the step runs once more: a failing test fails both times.
+  if [ "$rc" != 0 ] && grep -q '^wine client error' "$out"; then
+    log "under Wine: the wine server dropped a test process (not a test failure); running the tests once more"
+    rc=0
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine wine_cargo_test --no-fail-fast 2>&1 | tee "$out" || rc=$?
+    wineserver --kill 2>/dev/null || true
+  fi
   passed=$(sed -n 's/^test result: .*\. \([0-9]*\) passed.*/\1/p' "$out" | awk '{ n += $1 } END { print n + 0 }')
   log "under Wine: $passed tests passed in $(grep -c '^test result:' "$out") test binaries"
   rm -f "$out"
